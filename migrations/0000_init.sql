@@ -1,0 +1,53 @@
+CREATE TABLE `api_key_secrets` (
+	`hash` text PRIMARY KEY NOT NULL,
+	`key_id` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`expires_at` integer
+);
+--> statement-breakpoint
+CREATE INDEX `api_key_secrets_key_id` ON `api_key_secrets` (`key_id`);--> statement-breakpoint
+CREATE TABLE `api_keys` (
+	`id` text PRIMARY KEY NOT NULL,
+	`name` text NOT NULL,
+	`prefix` text NOT NULL,
+	`scopes` text NOT NULL,
+	`origins` text,
+	`rate_limit_requests` integer,
+	`rate_limit_period_seconds` integer,
+	`expires_at` integer,
+	`created_at` integer NOT NULL,
+	`revoked_at` integer,
+	`last_used_at` integer
+);
+--> statement-breakpoint
+CREATE TABLE `audit_events` (
+	`id` text PRIMARY KEY NOT NULL,
+	`action` text NOT NULL,
+	`import_id` text,
+	`outcome` text NOT NULL,
+	`key_id` text,
+	`actor` text NOT NULL,
+	`subject_key_id` text,
+	`reverts_event_id` text,
+	`origin` text,
+	`ip` text,
+	`user_agent` text,
+	`request_id` text NOT NULL,
+	`upstream_request_id` text,
+	`idempotency_key` text,
+	`request_body` text,
+	`before` text,
+	`after` text,
+	`changes` text,
+	`upstream_status` integer,
+	`error` text,
+	`reconciled` integer DEFAULT false NOT NULL,
+	`started_at` integer NOT NULL,
+	`finished_at` integer
+);
+--> statement-breakpoint
+CREATE INDEX `audit_events_import_id` ON `audit_events` (`import_id`,`id`);--> statement-breakpoint
+CREATE INDEX `audit_events_key_id` ON `audit_events` (`key_id`,`id`);--> statement-breakpoint
+CREATE INDEX `audit_events_actor` ON `audit_events` (`actor`,`id`);--> statement-breakpoint
+CREATE INDEX `audit_events_action` ON `audit_events` (`action`,`id`);--> statement-breakpoint
+CREATE INDEX `audit_events_outcome` ON `audit_events` (`outcome`,`id`);

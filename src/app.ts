@@ -1,0 +1,26 @@
+import { Hono } from 'hono'
+import type { AppEnv } from './env'
+import { loadContext } from './http/context'
+import { handleError, handleNotFound } from './http/errors'
+import { requestId } from './http/request-id'
+import { adminKeys } from './routes/admin-keys'
+import { audit } from './routes/audit'
+import { health } from './routes/health'
+import { imports } from './routes/imports'
+
+/**
+ * The request's way through the worker: request id, then per route authenticate, authorize,
+ * validate, handle. Anything not routed here is 404: the gateway is not an open proxy.
+ */
+export function createApp() {
+  const app = new Hono<AppEnv>()
+  app.use(requestId())
+  app.route('/', health)
+  app.use(loadContext())
+  app.route('/websets/v0/imports', imports)
+  app.route('/audit', audit)
+  app.route('/admin/keys', adminKeys)
+  app.onError(handleError)
+  app.notFound(handleNotFound)
+  return app
+}

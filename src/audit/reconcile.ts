@@ -1,0 +1,91 @@
+import type { Context } from 'hono'
+import { and, asc, eq, lt } from 'drizzle-orm'
+import type { Db } from '../db/client'
+import { auditEvents, type AuditEventRow } from '../db/schema'
+import type { AppEnv, Config } from '../env'
+import { callExa } from '../exa/client'
+import { ImportSnapshot, type Import, type UpdateImport } from '../exa/schemas'
+import { ulidFloor } from '../ids'
+import { diffImports } from './diff'
+
+/** A row still pending this long after it started is settled by the scheduled handler. */
+export const RECONCILE_AFTER_MS = 2 * 60_000
+const BATCH = 50
+
+type Settlement = { outcome: 'succeeded' | 'failed'; after: Import | null; error: string | null }
+
+function showsRequestedChange(current: Import, requested: UpdateImport): boolean {
+  if (requested.title !== undefined && current.title !== requested.title) return false
+  // A subset check holds whether Exa merges or replaces metadata on PATCH.
+  return Object.entries(requested.metadata ?? {}).every(([key, value]) => current.metadata[key] === value)
+}
+
+/** Decides a pending row from the import's current state at Exa; undefined when Exa can't tell us. */
+async function decide(config: Config, row: AuditEventRow): Promise<Settlement | undefined> {
+  if (!row.importId) {
+    return { outcome: 'failed', after: null, error: 'outcome unknown: Exa never confirmed the call; list imports to check' }
+  }
+  const response = await callExa(config, { method: 'GET', path: `/websets/v0/imports/${row.importId}` }).catch(() => undefined)
+  if (!response || (response.status >= 500 && response.status !== 501)) return undefined
+  if (row.action === 'import.delete') {
+    return response.status === 404
+      ? { outcome: 'succeeded', after: null, error: null }
+      : { outcome: 'failed', after: null, error: 'reconciled: the import still exists at Exa' }
+  }
+  if (response.status === 404) return { outcome: 'failed', after: null, error: 'reconciled: the import no longer exists at Exa' }
+  const current = ImportSnapshot.safeParse(response.json)
+  if (!current.success) return undefined
+  return showsRequestedChange(current.data, (row.requestBody ?? {}) as UpdateImport)
+    ? { outcome: 'succeeded', after: current.data, error: null }
+    : { outcome: 'failed', after: null, error: "reconciled: Exa's current state does not show the requested change" }
+}
+
+/** Settles one pending row if Exa's state decides it; returns whether it did. */
+export async function reconcileRow(db: Db, config: Config, row: AuditEventRow, note?: string): Promise<boolean> {
+  const settlement = await decide(config, row)
+  if (!settlement) return false
+  const before = (row.before ?? null) as Import | null
+  await db
+    .update(auditEvents)
+    .set({
+      outcome: settlement.outcome,
+      after: settlement.after,
+      changes: settlement.outcome === 'succeeded' ? diffImports(before, settlement.after) : [],
+      error: [note, settlement.error].filter(Boolean).join('; ') || null,
+      reconciled: true,
+      finishedAt: Date.now(),
+    })
+    .where(and(eq(auditEvents.id, row.id), eq(auditEvents.outcome, 'pending')))
+  return true
+}
+
+/**
+ * After a call whose outcome is unknown (timeout, dropped connection, malformed answer), tries
+ * once, off the request path, to settle the row from Exa's state; otherwise the cron will.
+ */
+export function settleInBackground(c: Context<AppEnv>, eventId: string, note: string) {
+  const { db, config } = c.var
+  c.executionCtx.waitUntil(
+    (async () => {
+      await db.update(auditEvents).set({ error: note }).where(eq(auditEvents.id, eventId))
+      const row = await db.select().from(auditEvents).where(eq(auditEvents.id, eventId)).get()
+      if (row?.outcome === 'pending') await reconcileRow(db, config, row, note)
+    })().catch(() => undefined)
+  )
+}
+
+/** The cron's work: settle rows pending for longer than RECONCILE_AFTER_MS, oldest first. */
+export async function reconcilePending(db: Db, config: Config, now = Date.now()) {
+  const rows = await db
+    .select()
+    .from(auditEvents)
+    .where(and(eq(auditEvents.outcome, 'pending'), lt(auditEvents.id, ulidFloor(now - RECONCILE_AFTER_MS))))
+    .orderBy(asc(auditEvents.id))
+    .limit(BATCH)
+  let settled = 0
+  for (const row of rows) {
+    const note = row.error ?? 'left pending (the worker stopped before settling it)'
+    if (await reconcileRow(db, config, row, note).catch(() => false)) settled++
+  }
+  return { examined: rows.length, settled }
+}

@@ -1,0 +1,133 @@
+import type { Context } from 'hono'
+import { and, eq } from 'drizzle-orm'
+import type { Db } from '../db/client'
+import { auditEvents, type NewAuditEvent } from '../db/schema'
+import type { AppEnv } from '../env'
+import type { Import } from '../exa/schemas'
+import { ApiError } from '../http/errors'
+import { ulid } from '../ids'
+import { diffImports } from './diff'
+
+export type AuditAction =
+  | 'import.update'
+  | 'import.create'
+  | 'import.delete'
+  | 'import.revert'
+  | 'key.create'
+  | 'key.update'
+  | 'key.revoke'
+  | 'key.rotate'
+
+/** Who made the call and from where: the part of a row that comes from the request. */
+export type AuditOrigin = Pick<
+  NewAuditEvent,
+  'keyId' | 'actor' | 'origin' | 'ip' | 'userAgent' | 'requestId' | 'idempotencyKey'
+>
+
+export function auditOrigin(c: Context<AppEnv>): AuditOrigin {
+  return {
+    keyId: c.var.principal.keyId,
+    actor: c.var.principal.actor,
+    origin: c.req.header('origin') ?? null,
+    ip: c.req.header('cf-connecting-ip') ?? null,
+    userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null,
+    requestId: c.var.requestId,
+    idempotencyKey: c.req.header('idempotency-key') ?? null,
+  }
+}
+
+export type AuditStart = AuditOrigin & {
+  action: AuditAction
+  importId?: string | null
+  subjectKeyId?: string | null
+  revertsEventId?: string | null
+  requestBody?: unknown
+  before?: Import | null
+}
+
+export type UpstreamOutcome = {
+  status: number
+  upstreamRequestId: string | null
+  after: Import | null
+  error?: string | null
+}
+
+function startRow(start: AuditStart, now: number): NewAuditEvent {
+  return {
+    id: ulid(now),
+    ...start,
+    before: start.before ?? null,
+    requestBody: start.requestBody ?? null,
+    outcome: 'pending',
+    startedAt: now,
+  }
+}
+
+/**
+ * Commits the write-ahead row (`pending`, with the before snapshot) and returns its id. Throws
+ * 503 AUDIT_UNAVAILABLE when D1 refuses: the caller must then forward nothing.
+ */
+export async function writeAhead(db: Db, start: AuditStart): Promise<string> {
+  const row = startRow(start, Date.now())
+  try {
+    await db.insert(auditEvents).values(row)
+  } catch {
+    throw new ApiError('AUDIT_UNAVAILABLE', 'the audit log could not be written, so nothing was sent to Exa; try again')
+  }
+  return row.id
+}
+
+/** The settled fields for an upstream answer: 2xx succeeded, anything else failed. */
+export function settledFields(before: Import | null, outcome: UpstreamOutcome, now = Date.now()) {
+  const succeeded = outcome.status >= 200 && outcome.status < 300
+  return {
+    outcome: succeeded ? ('succeeded' as const) : ('failed' as const),
+    after: outcome.after,
+    changes: succeeded ? diffImports(before, outcome.after) : [],
+    upstreamStatus: outcome.status,
+    upstreamRequestId: outcome.upstreamRequestId,
+    error: outcome.error ?? null,
+    finishedAt: now,
+  }
+}
+
+/** Finalizes a pending row. Only a pending row is touched, so a late retry cannot undo a settle. */
+export async function finalize(db: Db, id: string, fields: ReturnType<typeof settledFields>) {
+  await db
+    .update(auditEvents)
+    .set(fields)
+    .where(and(eq(auditEvents.id, id), eq(auditEvents.outcome, 'pending')))
+}
+
+/** Records an attempt that never reached the write-ahead stage (e.g. the before read failed). */
+export async function recordFailedAttempt(
+  db: Db,
+  start: AuditStart,
+  failure: { status: number | null; upstreamRequestId?: string | null; error: string }
+) {
+  const now = Date.now()
+  await db.insert(auditEvents).values({
+    ...startRow(start, now),
+    outcome: 'failed',
+    upstreamStatus: failure.status,
+    upstreamRequestId: failure.upstreamRequestId ?? null,
+    error: failure.error,
+    finishedAt: now,
+  })
+}
+
+/** The audit row of an admin action on a key, to run in the same batch as the change itself. */
+export function keyEventStatement(
+  db: Db,
+  origin: AuditOrigin,
+  event: { action: AuditAction; subjectKeyId: string; before: unknown; after: unknown; requestBody?: unknown }
+) {
+  const now = Date.now()
+  return db.insert(auditEvents).values({
+    ...startRow({ ...origin, action: event.action, subjectKeyId: event.subjectKeyId, requestBody: event.requestBody }, now),
+    before: event.before ?? null,
+    after: event.after ?? null,
+    outcome: 'succeeded',
+    finishedAt: now,
+  })
+}

@@ -1,0 +1,82 @@
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+
+/**
+ * Client keys issued by the gateway. The plaintext is shown once; only SHA-256 hashes are kept,
+ * in `api_key_secrets`, so that a rotated key can keep its old secret for a grace period.
+ */
+export const apiKeys = sqliteTable('api_keys', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** Display prefix of the current secret (`egw_AbCd`), never enough to use it. */
+  prefix: text('prefix').notNull(),
+  /** JSON array of scopes. */
+  scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+  /** JSON array of allowed browser origins; null for a server key. */
+  origins: text('origins', { mode: 'json' }).$type<string[] | null>(),
+  rateLimitRequests: integer('rate_limit_requests'),
+  rateLimitPeriodSeconds: integer('rate_limit_period_seconds'),
+  expiresAt: integer('expires_at'),
+  createdAt: integer('created_at').notNull(),
+  revokedAt: integer('revoked_at'),
+  lastUsedAt: integer('last_used_at'),
+})
+
+/**
+ * One row per secret of a key. A fresh secret has no expiry; rotation gives the old one an
+ * `expires_at` (now + grace period). Lookups go by hash, never by plaintext.
+ */
+export const apiKeySecrets = sqliteTable(
+  'api_key_secrets',
+  {
+    hash: text('hash').primaryKey(),
+    keyId: text('key_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at'),
+  },
+  (t) => [index('api_key_secrets_key_id').on(t.keyId)]
+)
+
+/**
+ * The audit log: one row per audited call. Rows are written ahead (`pending`, with the before
+ * snapshot) and finalized after upstream answers. No foreign keys: an event outlives the key that
+ * made it. Ids are ULIDs, so `ORDER BY id DESC` is newest first and cursors are stable.
+ */
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    id: text('id').primaryKey(),
+    action: text('action').notNull(),
+    importId: text('import_id'),
+    outcome: text('outcome', { enum: ['pending', 'succeeded', 'failed'] }).notNull(),
+    keyId: text('key_id'),
+    actor: text('actor').notNull(),
+    subjectKeyId: text('subject_key_id'),
+    revertsEventId: text('reverts_event_id'),
+    origin: text('origin'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    requestId: text('request_id').notNull(),
+    upstreamRequestId: text('upstream_request_id'),
+    idempotencyKey: text('idempotency_key'),
+    requestBody: text('request_body', { mode: 'json' }),
+    before: text('before', { mode: 'json' }),
+    after: text('after', { mode: 'json' }),
+    changes: text('changes', { mode: 'json' }),
+    upstreamStatus: integer('upstream_status'),
+    error: text('error'),
+    reconciled: integer('reconciled', { mode: 'boolean' }).notNull().default(false),
+    startedAt: integer('started_at').notNull(),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [
+    index('audit_events_import_id').on(t.importId, t.id),
+    index('audit_events_key_id').on(t.keyId, t.id),
+    index('audit_events_actor').on(t.actor, t.id),
+    index('audit_events_action').on(t.action, t.id),
+    index('audit_events_outcome').on(t.outcome, t.id),
+  ]
+)
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect
+export type AuditEventRow = typeof auditEvents.$inferSelect
+export type NewAuditEvent = typeof auditEvents.$inferInsert

@@ -1,0 +1,92 @@
+import * as z from 'zod/mini'
+import type { Db } from './db/client'
+import type { Principal } from './keys/principal'
+
+/** Secrets are not in wrangler.toml, so `wrangler types` cannot see them. */
+export type Bindings = Env & {
+  EXA_API_KEY?: string
+  ADMIN_TOKEN?: string
+}
+
+export type Config = {
+  exaApiKey: string | undefined
+  exaBaseUrl: string
+  adminToken: string | undefined
+  allowedOrigins: string[]
+  upstreamTimeoutMs: number
+  defaultRateLimit: { requests: number; periodSeconds: number }
+}
+
+export type AppEnv = {
+  Bindings: Bindings
+  Variables: {
+    requestId: string
+    config: Config
+    db: Db
+    principal: Principal
+  }
+}
+
+const optionalSecret = z.pipe(
+  z.optional(z.string()),
+  z.transform((value) => (value?.trim() ? value.trim() : undefined))
+)
+const positiveInt = (name: string, fallback: number) =>
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback
+      const n = Number(value)
+      if (Number.isInteger(n) && n > 0) return n
+      ctx.issues.push({ code: 'custom', input: value, message: `${name} must be a positive integer` })
+      return z.NEVER
+    })
+  )
+
+const ConfigSchema = z.object({
+  EXA_API_KEY: optionalSecret,
+  ADMIN_TOKEN: optionalSecret,
+  EXA_BASE_URL: z.pipe(
+    z.optional(z.string()),
+    z.transform((value, ctx) => {
+      const url = value?.trim() || 'https://api.exa.ai'
+      if (/^https?:\/\/[^/]+\/?$/.test(url)) return url.replace(/\/$/, '')
+      ctx.issues.push({ code: 'custom', input: value, message: 'EXA_BASE_URL must be an origin like https://api.exa.ai' })
+      return z.NEVER
+    })
+  ),
+  ALLOWED_ORIGINS: z.pipe(
+    z.optional(z.string()),
+    z.transform((value) => (value ?? '').split(',').map((o) => o.trim()).filter(Boolean))
+  ),
+  UPSTREAM_TIMEOUT_MS: positiveInt('UPSTREAM_TIMEOUT_MS', 10_000),
+  RATE_LIMIT_REQUESTS: positiveInt('RATE_LIMIT_REQUESTS', 600),
+  RATE_LIMIT_PERIOD_SECONDS: positiveInt('RATE_LIMIT_PERIOD_SECONDS', 60),
+})
+
+const parsed = new WeakMap<object, Config | string>()
+
+/**
+ * Parses vars and secrets once per env object. Returns the config, or a message naming what is
+ * wrong (never a value: a misplaced secret must not end up in an error).
+ */
+export function parseConfig(env: Bindings): Config | string {
+  const cached = parsed.get(env)
+  if (cached !== undefined) return cached
+  const result = ConfigSchema.safeParse(env)
+  const config: Config | string = result.success
+    ? {
+        exaApiKey: result.data.EXA_API_KEY,
+        exaBaseUrl: result.data.EXA_BASE_URL,
+        adminToken: result.data.ADMIN_TOKEN,
+        allowedOrigins: result.data.ALLOWED_ORIGINS,
+        upstreamTimeoutMs: result.data.UPSTREAM_TIMEOUT_MS,
+        defaultRateLimit: {
+          requests: result.data.RATE_LIMIT_REQUESTS,
+          periodSeconds: result.data.RATE_LIMIT_PERIOD_SECONDS,
+        },
+      }
+    : result.error.issues.map((issue) => issue.message).join('; ')
+  parsed.set(env, config)
+  return config
+}

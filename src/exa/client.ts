@@ -1,0 +1,91 @@
+import type { Context } from 'hono'
+import type { AppEnv, Config } from '../env'
+import { ApiError } from '../http/errors'
+
+const USER_AGENT = 'exa-imports-gateway/0.1'
+
+export type UpstreamResponse = {
+  status: number
+  /** Parsed JSON, or undefined when the body was empty or not JSON. */
+  json: unknown
+  text: string
+  requestId: string | null
+  retryAfter: string | null
+}
+
+export type UpstreamCall = {
+  method: 'GET' | 'PATCH' | 'POST' | 'DELETE'
+  /** A path under the Exa origin, built from validated parts only. */
+  path: string
+  body?: unknown
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * One call to Exa. Carries only the gateway's own headers: the Exa key, JSON content type and a
+ * user agent; nothing of the client's request. Network failures become 502, slowness 504.
+ */
+export async function callExa(config: Config, call: UpstreamCall): Promise<UpstreamResponse> {
+  const headers: Record<string, string> = {
+    'x-api-key': config.exaApiKey ?? '',
+    accept: 'application/json',
+    'user-agent': USER_AGENT,
+  }
+  if (call.body !== undefined) headers['content-type'] = 'application/json'
+  let response: Response
+  try {
+    response = await fetch(config.exaBaseUrl + call.path, {
+      method: call.method,
+      headers,
+      body: call.body === undefined ? undefined : JSON.stringify(call.body),
+      signal: AbortSignal.timeout(config.upstreamTimeoutMs),
+    })
+    const text = await response.text()
+    return {
+      status: response.status,
+      json: parseJson(text),
+      text,
+      requestId: response.headers.get('x-request-id'),
+      retryAfter: response.headers.get('retry-after'),
+    }
+  } catch (err) {
+    if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+      throw new ApiError('UPSTREAM_TIMEOUT', `Exa did not answer within ${config.upstreamTimeoutMs} ms`)
+    }
+    throw new ApiError('UPSTREAM_ERROR', 'could not reach Exa (network error)')
+  }
+}
+
+export const isRetryable = (err: unknown, response?: UpstreamResponse) =>
+  (err instanceof ApiError && err.tag === 'UPSTREAM_ERROR') ||
+  response?.status === 502 ||
+  response?.status === 503
+
+/** Calls Exa, retrying once (after a short jittered pause) on a network error, 502 or 503. */
+export async function callExaWithOneRetry(config: Config, call: UpstreamCall): Promise<UpstreamResponse> {
+  try {
+    const response = await callExa(config, call)
+    if (!isRetryable(undefined, response)) return response
+  } catch (err) {
+    if (!isRetryable(err)) throw err
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100))
+  return callExa(config, call)
+}
+
+/** The config for calling Exa; refuses clearly when no Exa key is configured. */
+export function upstreamConfig(c: Context<AppEnv>): Config {
+  const config = c.var.config
+  if (!config.exaApiKey) {
+    throw new ApiError('CONFIGURATION_ERROR', 'EXA_API_KEY is not set: run `wrangler secret put EXA_API_KEY` (npm start uses the simulator)')
+  }
+  return config
+}

@@ -1,0 +1,74 @@
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+
+/** Every error the gateway itself produces carries one of these tags (DESIGN §4). */
+const tagStatus = {
+  INVALID_REQUEST_BODY: 400,
+  INVALID_PARAMS: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+  CONFIGURATION_ERROR: 500,
+  UPSTREAM_ERROR: 502,
+  AUDIT_UNAVAILABLE: 503,
+  UPSTREAM_TIMEOUT: 504,
+} as const satisfies Record<string, ContentfulStatusCode>
+
+export type ErrorTag = keyof typeof tagStatus
+
+export type Issue = { path: string; message: string }
+
+export type ErrorBody = { error: string; tag: ErrorTag; requestId: string; issues?: Issue[] }
+
+/** An error the gateway answers with, in the shape of DESIGN §4. */
+export class ApiError extends Error {
+  readonly tag: ErrorTag
+  readonly status: ContentfulStatusCode
+  readonly issues?: Issue[]
+  readonly headers?: Record<string, string>
+
+  constructor(
+    tag: ErrorTag,
+    message: string,
+    options: { issues?: Issue[]; status?: ContentfulStatusCode; headers?: Record<string, string> } = {}
+  ) {
+    super(message)
+    this.tag = tag
+    this.status = options.status ?? tagStatus[tag]
+    this.issues = options.issues
+    this.headers = options.headers
+  }
+}
+
+export function errorResponse(c: Context, error: ApiError): Response {
+  const body: ErrorBody = { error: error.message, tag: error.tag, requestId: c.get('requestId') }
+  if (error.issues?.length) body.issues = error.issues
+  return c.json(body, error.status, error.headers)
+}
+
+function fromHttpException(err: HTTPException): ApiError {
+  if (err.status === 400) return new ApiError('INVALID_REQUEST_BODY', err.message || 'bad request')
+  if (err.status === 413) return new ApiError('PAYLOAD_TOO_LARGE', 'request body is too large')
+  return new ApiError('INTERNAL_ERROR', 'internal error')
+}
+
+/** Root error handler: our errors as they are, anything unexpected as a generic 500. */
+export const handleError: ErrorHandler = (err, c) => {
+  if (err instanceof ApiError) return errorResponse(c, err)
+  if (err instanceof HTTPException) return errorResponse(c, fromHttpException(err))
+  // Never echo err.message: it may carry upstream text or internals. Log the name only.
+  console.error(JSON.stringify({ level: 'error', requestId: c.get('requestId'), error: err.name }))
+  return errorResponse(c, new ApiError('INTERNAL_ERROR', 'internal error; quote the requestId when reporting it'))
+}
+
+export const handleNotFound: NotFoundHandler = (c) =>
+  errorResponse(
+    c,
+    new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)
+  )

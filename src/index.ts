@@ -1,0 +1,30 @@
+import { createApp } from './app'
+import { reconcilePending } from './audit/reconcile'
+import { createDb } from './db/client'
+import { parseConfig, type Bindings } from './env'
+
+const app = createApp()
+
+/** exa-js builds `baseURL + "/websets/…"`, so a base URL with a trailing slash sends `//websets/…`. */
+function collapseLeadingSlashes(request: Request): Request {
+  const url = new URL(request.url)
+  if (!url.pathname.startsWith('//')) return request
+  url.pathname = url.pathname.replace(/^\/+/, '/')
+  return new Request(url, request)
+}
+
+export default {
+  fetch: (request, env, ctx) => app.fetch(collapseLeadingSlashes(request), env, ctx),
+  async scheduled(_controller, env, ctx) {
+    const config = parseConfig(env)
+    if (typeof config === 'string' || !config.exaApiKey) {
+      console.error(JSON.stringify({ level: 'error', msg: 'reconciler skipped: configuration is incomplete' }))
+      return
+    }
+    ctx.waitUntil(
+      reconcilePending(createDb(env.DB), config).then((result) =>
+        console.log(JSON.stringify({ level: 'info', msg: 'reconciled pending audit rows', ...result }))
+      )
+    )
+  },
+} satisfies ExportedHandler<Bindings>

@@ -1,0 +1,41 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers'
+import { defineConfig } from 'vitest/config'
+import { createExaSimulator } from './simulator/app.ts'
+import { SIMULATOR_ORIGIN, TEST_ADMIN_TOKEN, TEST_EXA_API_KEY } from './test/secrets.ts'
+
+export default defineConfig(async () => {
+  // One simulator for the run: test files share it, so they run one at a time and each test
+  // seeds its own imports (see test/helpers.ts).
+  const simulator = createExaSimulator({ apiKey: TEST_EXA_API_KEY })
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+            EXA_API_KEY: TEST_EXA_API_KEY,
+            ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+            EXA_BASE_URL: SIMULATOR_ORIGIN,
+            UPSTREAM_TIMEOUT_MS: '1000',
+          },
+          // Every outbound fetch of the worker (and of the tests) lands here: the simulator for
+          // Exa's origin, a failure for anything else, so nothing can leave the machine.
+          outboundService: async (request: Request) => {
+            if (new URL(request.url).origin !== SIMULATOR_ORIGIN) {
+              return new Response(`unexpected outbound request to ${request.url}`, { status: 599 })
+            }
+            // A SimulatedDrop fault rejects here, which the worker sees as a failed connection.
+            return simulator.fetch(request)
+          },
+        },
+      }),
+    ],
+    test: {
+      setupFiles: ['./test/apply-migrations.ts'],
+      include: ['test/**/*.test.ts'],
+      exclude: ['test/e2e/**'],
+      fileParallelism: false,
+    },
+  }
+})
