@@ -20,6 +20,21 @@ CREATE TABLE `api_keys` (
 	`last_used_at` integer
 );
 --> statement-breakpoint
+CREATE TABLE `audit_chain` (
+	`seq` integer PRIMARY KEY NOT NULL,
+	`event_id` text NOT NULL,
+	`row_hash` text NOT NULL,
+	`chain_hash` text NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `audit_chain_event_id_unique` ON `audit_chain` (`event_id`);--> statement-breakpoint
+CREATE TABLE `audit_changed_fields` (
+	`field` text NOT NULL,
+	`event_id` text NOT NULL,
+	PRIMARY KEY(`field`, `event_id`)
+);
+--> statement-breakpoint
 CREATE TABLE `audit_events` (
 	`id` text PRIMARY KEY NOT NULL,
 	`action` text NOT NULL,
@@ -50,4 +65,17 @@ CREATE INDEX `audit_events_import_id` ON `audit_events` (`import_id`,`id`);--> s
 CREATE INDEX `audit_events_key_id` ON `audit_events` (`key_id`,`id`);--> statement-breakpoint
 CREATE INDEX `audit_events_actor` ON `audit_events` (`actor`,`id`);--> statement-breakpoint
 CREATE INDEX `audit_events_action` ON `audit_events` (`action`,`id`);--> statement-breakpoint
-CREATE INDEX `audit_events_outcome` ON `audit_events` (`outcome`,`id`);
+CREATE INDEX `audit_events_outcome` ON `audit_events` (`outcome`,`id`);--> statement-breakpoint
+CREATE TABLE `idempotency_records` (
+	`key_id` text NOT NULL,
+	`idempotency_key` text NOT NULL,
+	`request_hash` text NOT NULL,
+	`state` text NOT NULL,
+	`response_status` integer,
+	`response_body` text,
+	`created_at` integer NOT NULL,
+	`expires_at` integer NOT NULL,
+	PRIMARY KEY(`key_id`, `idempotency_key`)
+);
+--> statement-breakpoint
+CREATE INDEX `idempotency_records_expires_at` ON `idempotency_records` (`expires_at`);

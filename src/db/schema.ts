@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 
 /**
  * Client keys issued by the gateway. The plaintext is shown once; only SHA-256 hashes are kept,
@@ -75,6 +75,52 @@ export const auditEvents = sqliteTable(
     index('audit_events_action').on(t.action, t.id),
     index('audit_events_outcome').on(t.outcome, t.id),
   ]
+)
+
+/**
+ * The fields each finalized event changed (`title`, `metadata`, `metadata.<key>`), so that the
+ * `field` filter is an index lookup. Written in the same batch as the finalize it belongs to.
+ */
+export const auditChangedFields = sqliteTable(
+  'audit_changed_fields',
+  {
+    field: text('field').notNull(),
+    eventId: text('event_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.field, t.eventId] })]
+)
+
+/**
+ * Tamper evidence: one link per finalized event, in finalize order. `row_hash` is SHA-256 of the
+ * event's canonical form; `chain_hash` = SHA-256(previous chain_hash + row_hash). A link is
+ * appended in the same batch as the finalize; `seq` is the primary key, so two finalizes racing
+ * for the same position cannot both win (the loser re-reads the head and retries).
+ */
+export const auditChain = sqliteTable('audit_chain', {
+  seq: integer('seq').primaryKey(),
+  eventId: text('event_id').notNull().unique(),
+  rowHash: text('row_hash').notNull(),
+  chainHash: text('chain_hash').notNull(),
+  createdAt: integer('created_at').notNull(),
+})
+
+/**
+ * Idempotency-Key records, per client key, kept 24 h. `state` is `in_progress` while the first
+ * request runs (a concurrent duplicate gets 409), then `done` with the stored answer to replay.
+ */
+export const idempotencyRecords = sqliteTable(
+  'idempotency_records',
+  {
+    keyId: text('key_id').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    state: text('state', { enum: ['in_progress', 'done'] }).notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.idempotencyKey] }), index('idempotency_records_expires_at').on(t.expiresAt)]
 )
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect

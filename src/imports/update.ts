@@ -48,7 +48,7 @@ export async function auditedUpdate(
   const fields = settledFields(before, {
     status: response.status,
     upstreamRequestId: response.requestId,
-    after: after?.data ?? null,
+    after: after ? (response.json as Import) : null,
     error: isSuccess(response.status) ? null : `Exa answered ${response.status}`,
   })
   await finalizeOrRetryLater(c, eventId, fields)
@@ -78,7 +78,8 @@ async function readBefore(c: Context<AppEnv>, start: AuditStart): Promise<Import
     await fail(response.status, 'before read: Exa answered with something that is not an Import', response.requestId)
     throw malformed()
   }
-  return parsed.data
+  // Keep upstream's object as it came (key order included); the schema only vouched for it.
+  return response.json as Import
 }
 
 const FINALIZE_RETRY_DELAYS_MS = [100, 400, 1600]

@@ -1,0 +1,106 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { api, issueKey, jsonInit, sim } from './helpers'
+import { TEST_ADMIN_TOKEN, TEST_EXA_API_KEY } from './secrets'
+
+let importId: string
+
+beforeEach(async () => {
+  await sim.reset()
+  importId = (await sim.seed({ title: 'original' })).id
+})
+
+async function expectError(res: Response, status: number, tag: string, message?: RegExp) {
+  expect(res.status).toBe(status)
+  const body = (await res.json()) as { error: string; tag: string; requestId: string }
+  expect(body.tag).toBe(tag)
+  expect(body.requestId).toBe(res.headers.get('x-request-id'))
+  if (message) expect(body.error).toMatch(message)
+}
+
+describe('authentication', () => {
+  it('refuses a request without a key', async () => {
+    await expectError(
+      await api(`/websets/v0/imports/${importId}`, { method: 'PATCH', body: '{"title":"x"}', headers: { 'content-type': 'application/json' } }),
+      401,
+      'UNAUTHENTICATED',
+      /x-api-key/
+    )
+  })
+
+  it('refuses an unknown key and a malformed key', async () => {
+    const unknown = 'egw_' + 'A'.repeat(43)
+    await expectError(await api(`/websets/v0/imports/${importId}`, jsonInit('PATCH', unknown, { title: 'x' })), 401, 'UNAUTHENTICATED')
+    await expectError(await api(`/websets/v0/imports/${importId}`, jsonInit('PATCH', 'hunter2', { title: 'x' })), 401, 'UNAUTHENTICATED')
+  })
+
+  it('never accepts the Exa key itself as a client key', async () => {
+    await expectError(await api(`/websets/v0/imports/${importId}`, jsonInit('PATCH', TEST_EXA_API_KEY, { title: 'x' })), 401, 'UNAUTHENTICATED')
+    await expectError(
+      await api(`/websets/v0/imports/${importId}`, { headers: { authorization: `Bearer ${TEST_EXA_API_KEY}` } }),
+      401,
+      'UNAUTHENTICATED'
+    )
+  })
+
+  it('accepts the key as Authorization: Bearer too', async () => {
+    const { key } = await issueKey(['imports:read'])
+    const res = await api(`/websets/v0/imports/${importId}`, { headers: { authorization: `Bearer ${key}` } })
+    expect(res.status).toBe(200)
+  })
+
+  it('does not let the admin token open the imports or audit routes', async () => {
+    const bearer = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }
+    await expectError(await api(`/websets/v0/imports/${importId}`, { headers: bearer }), 401, 'UNAUTHENTICATED')
+    await expectError(await api('/audit/events', { headers: bearer }), 401, 'UNAUTHENTICATED')
+  })
+
+  it('refuses everything unauthenticated before upstream is called', async () => {
+    expect(await sim.requests()).toEqual([])
+  })
+})
+
+describe('scopes', () => {
+  it('refuses an update from a read-only key with 403 naming the scope, and forwards nothing', async () => {
+    const { key } = await issueKey(['imports:read'])
+    await expectError(await api(`/websets/v0/imports/${importId}`, jsonInit('PATCH', key, { title: 'x' })), 403, 'FORBIDDEN', /imports:write/)
+    expect(await sim.requests()).toEqual([])
+  })
+
+  it('refuses reads without imports:read and the audit log without audit:read', async () => {
+    const { key } = await issueKey(['imports:write'])
+    await expectError(await api(`/websets/v0/imports/${importId}`, { headers: { 'x-api-key': key } }), 403, 'FORBIDDEN', /imports:read/)
+    await expectError(await api('/audit/events', { headers: { 'x-api-key': key } }), 403, 'FORBIDDEN', /audit:read/)
+  })
+})
+
+describe('admin API', () => {
+  it('issues a key whose plaintext appears only in the creation answer', async () => {
+    const created = await issueKey(['imports:read'], { name: 'alice' })
+    expect(created.key).toMatch(/^egw_[A-Za-z0-9_-]{43}$/)
+    const list = await api('/admin/keys', { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })
+    expect(list.status).toBe(200)
+    const text = await list.text()
+    expect(text).toContain(created.id)
+    expect(text).toContain('alice')
+    expect(text).not.toContain(created.key)
+    expect(text).not.toContain(created.key.slice(4, 20))
+  })
+
+  it('refuses the admin API without the token, and with a non-admin key', async () => {
+    await expectError(await api('/admin/keys'), 401, 'UNAUTHENTICATED')
+    await expectError(await api('/admin/keys', { headers: { authorization: 'Bearer wrong-token' } }), 401, 'UNAUTHENTICATED')
+    const { key } = await issueKey(['imports:read', 'imports:write', 'audit:read'])
+    await expectError(await api('/admin/keys', { headers: { 'x-api-key': key } }), 403, 'FORBIDDEN', /admin/)
+  })
+
+  it('validates the new key: unknown scope, empty name', async () => {
+    const post = (body: unknown) =>
+      api('/admin/keys', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    await expectError(await post({ name: 'x', scopes: ['imports:delete'] }), 400, 'INVALID_REQUEST_BODY', /scopes/)
+    await expectError(await post({ name: '  ', scopes: ['imports:read'] }), 400, 'INVALID_REQUEST_BODY', /name/)
+  })
+})
