@@ -1,3 +1,4 @@
+import type { BatchItem } from 'drizzle-orm/batch'
 import type { Context } from 'hono'
 import { and, eq } from 'drizzle-orm'
 import type { Db } from '../db/client'
@@ -116,18 +117,23 @@ export async function recordFailedAttempt(
   })
 }
 
-/** The audit row of an admin action on a key, to run in the same batch as the change itself. */
-export function keyEventStatement(
+/**
+ * Applies an admin change to keys and records its audit row in one `db.batch`, so neither can
+ * exist without the other. `statements` are the change itself (drizzle queries, not yet run).
+ */
+export async function recordKeyEvent(
   db: Db,
   origin: AuditOrigin,
-  event: { action: AuditAction; subjectKeyId: string; before: unknown; after: unknown; requestBody?: unknown }
+  event: { action: AuditAction; subjectKeyId: string; before: unknown; after: unknown; requestBody?: unknown },
+  statements: readonly BatchItem<'sqlite'>[]
 ) {
   const now = Date.now()
-  return db.insert(auditEvents).values({
+  const row = db.insert(auditEvents).values({
     ...startRow({ ...origin, action: event.action, subjectKeyId: event.subjectKeyId, requestBody: event.requestBody }, now),
     before: event.before ?? null,
     after: event.after ?? null,
     outcome: 'succeeded',
     finishedAt: now,
   })
+  await db.batch([row, ...statements])
 }

@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { auditOrigin, keyEventStatement } from '../audit/recorder'
+import { auditOrigin, recordKeyEvent } from '../audit/recorder'
 import type { AppEnv } from '../env'
 import { requireAdmin } from '../http/auth'
 import { jsonBody } from '../http/json-body'
@@ -15,10 +15,7 @@ export const adminKeys = new Hono<AppEnv>()
     const { db } = c.var
     const { row, secret, statements } = await prepareKey(db, input)
     const view = toKeyView(row)
-    await db.batch([
-      ...statements,
-      keyEventStatement(db, auditOrigin(c), { action: 'key.create', subjectKeyId: row.id, before: null, after: view }),
-    ])
+    await recordKeyEvent(db, auditOrigin(c), { action: 'key.create', subjectKeyId: row.id, before: null, after: view }, statements)
     return c.json({ ...view, key: secret }, 201)
   })
   .get('/', async (c) => {
