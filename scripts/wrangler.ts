@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { openSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 const WRANGLER = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url))
@@ -16,13 +18,29 @@ export function runWrangler(args: string[], options: { quiet?: boolean } = {}): 
   })
 }
 
-/** Starts a long-running wrangler command (e.g. `dev`) with `--var NAME:value` for each var. */
-export function spawnWrangler(args: string[], vars: Record<string, string> = {}, options: { quiet?: boolean } = {}): ChildProcess {
+/**
+ * Starts a long-running wrangler command (e.g. `dev`) with `--var NAME:value` for each var. Its
+ * output goes to the terminal, or to `logFile` when one is given.
+ */
+export function spawnWrangler(args: string[], vars: Record<string, string> = {}, options: { logFile?: string } = {}): ChildProcess {
   const varArgs = Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])
+  const output = options.logFile ? openSync(options.logFile, 'a') : 'inherit'
   return spawn(process.execPath, [WRANGLER, ...args, ...varArgs], {
     cwd: ROOT,
-    stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', options.quiet ? 'ignore' : 'inherit'],
+    stdio: ['ignore', output, output],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  })
+}
+
+/** A TCP port that was free a moment ago (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
   })
 }
 

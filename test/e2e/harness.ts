@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freePort, runWrangler, spawnWrangler, waitForHealth } from '../../scripts/wrangler.ts'
+import { startSimulatorServer } from '../../simulator/server.ts'
+import type { SimImport } from '../../simulator/store.ts'
+
+export type Gateway = Awaited<ReturnType<typeof startGateway>>
+
+/**
+ * A real `wrangler dev` gateway on a free loopback port, with its own migrated D1 (in a temp
+ * dir) and its own Exa simulator, as a user gets from `npm start`. Call `stop()` when done.
+ */
+export async function startGateway(options: { vars?: Record<string, string>; seed?: Partial<SimImport>[] } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'egw-e2e-'))
+  await runWrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', dir], { quiet: true })
+  const simulatorKey = `sim_${randomBytes(16).toString('base64url')}`
+  const simulator = await startSimulatorServer({ apiKey: simulatorKey, seed: options.seed })
+  const adminToken = `admin_${randomBytes(16).toString('base64url')}`
+  const [port, inspectorPort] = [await freePort(), await freePort()]
+  const url = `http://127.0.0.1:${port}`
+  const logFile = join(dir, 'wrangler.log')
+  const child = spawnWrangler(
+    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', dir, '--show-interactive-dev-session=false'],
+    { EXA_API_KEY: simulatorKey, EXA_BASE_URL: simulator.url, ADMIN_TOKEN: adminToken, ...options.vars },
+    { logFile }
+  )
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  try {
+    await waitForHealth(url, 90_000)
+  } catch (err) {
+    child.kill('SIGKILL')
+    throw new Error(`${(err as Error).message}; see ${logFile}`)
+  }
+
+  /** Issues a client key through the admin API. */
+  async function issueKey(scopes: string[], extra: Record<string, unknown> = {}) {
+    const res = await fetch(`${url}/admin/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: `e2e-${randomBytes(4).toString('hex')}`, scopes, ...extra }),
+    })
+    if (res.status !== 201) throw new Error(`issueKey: ${res.status} ${await res.text()}`)
+    return (await res.json()) as { id: string; key: string; name: string }
+  }
+
+  return {
+    url,
+    adminToken,
+    simulator: simulator.simulator,
+    simulatorUrl: simulator.url,
+    logFile,
+    issueKey,
+    async stop() {
+      child.kill('SIGTERM')
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))])
+      child.kill('SIGKILL')
+      await simulator.close()
+    },
+  }
+}
