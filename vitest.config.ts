@@ -1,12 +1,14 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 import { createExaSimulator } from './simulator/app.ts'
-import { SIMULATOR_ORIGIN, TEST_ADMIN_TOKEN, TEST_EXA_API_KEY } from './test/secrets.ts'
+import { OBSERVER_ORIGIN, SIMULATOR_ORIGIN, TEST_ADMIN_TOKEN, TEST_EXA_API_KEY } from './test/secrets.ts'
+import { createLogObserver, LogLeaksLastSequencer } from './test/support/log-observer.ts'
 
 export default defineConfig(async () => {
   // One simulator for the run: test files share it, so they run one at a time and each test
   // seeds its own imports (see test/helpers.ts).
   const simulator = createExaSimulator({ apiKey: TEST_EXA_API_KEY })
+  const logObserver = createLogObserver()
   return {
     plugins: [
       cloudflareTest({
@@ -22,7 +24,9 @@ export default defineConfig(async () => {
           // Every outbound fetch of the worker (and of the tests) lands here: the simulator for
           // Exa's origin, a failure for anything else, so nothing can leave the machine.
           outboundService: async (request: Request) => {
-            if (new URL(request.url).origin !== SIMULATOR_ORIGIN) {
+            const { origin } = new URL(request.url)
+            if (origin === OBSERVER_ORIGIN) return logObserver.fetch(request)
+            if (origin !== SIMULATOR_ORIGIN) {
               return new Response(`unexpected outbound request to ${request.url}`, { status: 599 })
             }
             // A SimulatedDrop fault rejects here, which the worker sees as a failed connection.
@@ -36,6 +40,8 @@ export default defineConfig(async () => {
       include: ['test/**/*.test.ts'],
       exclude: ['test/e2e/**'],
       fileParallelism: false,
+      onConsoleLog: logObserver.onConsoleLog,
+      sequence: { sequencer: LogLeaksLastSequencer },
     },
   }
 })

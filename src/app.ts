@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import type { AppEnv } from './env'
+import { accessLog } from './http/access-log'
 import { loadContext } from './http/context'
 import { handleError, handleNotFound } from './http/errors'
 import { requestId } from './http/request-id'
@@ -15,6 +16,7 @@ import { imports } from './routes/imports'
 export function createApp() {
   const app = new Hono<AppEnv>()
   app.use(requestId())
+  app.use(accessLog())
   app.route('/', health)
   app.use(loadContext())
   app.route('/websets/v0/imports', imports)

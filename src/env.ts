@@ -24,6 +24,8 @@ export type AppEnv = {
     config: Config
     db: Db
     principal: Principal
+    /** The status of the last Exa call, for the access log. */
+    upstreamStatus: number
   }
 }
 

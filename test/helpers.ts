@@ -1,7 +1,7 @@
 import { exports } from 'cloudflare:workers'
 import type { Fault, RecordedRequest } from '../simulator/app'
 import type { SimImport } from '../simulator/store'
-import { SIMULATOR_ORIGIN, TEST_ADMIN_TOKEN } from './secrets'
+import { OBSERVER_ORIGIN, SIMULATOR_ORIGIN, TEST_ADMIN_TOKEN } from './secrets'
 
 export const GATEWAY = 'https://gateway.test'
 
@@ -38,6 +38,11 @@ export const sim = {
     control<RecordedRequest[]>(`/__sim/requests?${new URLSearchParams(filter)}`),
 }
 
+/** Tells the log observer about a secret, so the final log-leak check looks for it too. */
+export async function rememberSecret(secret: string) {
+  await fetch(`${OBSERVER_ORIGIN}/secrets`, { method: 'POST', body: secret })
+}
+
 export type IssuedKey = { id: string; key: string; name: string; scopes: string[] }
 
 /** Issues a client key through the real admin API. */
@@ -52,7 +57,9 @@ export async function issueKey(
     body: JSON.stringify({ name, scopes, ...extra }),
   })
   if (res.status !== 201) throw new Error(`issueKey: ${res.status} ${await res.text()}`)
-  return res.json()
+  const issued = (await res.json()) as IssuedKey
+  await rememberSecret(issued.key)
+  return issued
 }
 
 export type EventView = Record<string, any>

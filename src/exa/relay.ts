@@ -10,6 +10,7 @@ import type { UpstreamResponse } from './client'
  * a 2xx one is a 502, an error one keeps its status with our error shape.
  */
 export function relay(c: Context<AppEnv>, upstream: UpstreamResponse): Response {
+  c.set('upstreamStatus', upstream.status)
   const headers = new Headers({ 'content-type': 'application/json; charset=utf-8' })
   if (upstream.requestId) headers.set('x-upstream-request-id', upstream.requestId)
   if (upstream.retryAfter) headers.set('retry-after', upstream.retryAfter)
