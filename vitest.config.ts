@@ -29,7 +29,8 @@ export default defineConfig(async () => {
             if (origin !== SIMULATOR_ORIGIN) {
               return new Response(`unexpected outbound request to ${request.url}`, { status: 599 })
             }
-            // A SimulatedDrop fault rejects here, which the worker sees as a failed connection.
+            // A `drop` fault throws here, which miniflare turns into a 500 with a text body: the
+            // pool cannot reset a connection. test/e2e/faults.e2e.ts covers real resets.
             return simulator.fetch(request)
           },
         },

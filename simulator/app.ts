@@ -63,7 +63,7 @@ const isStringRecord = (v: unknown): v is Record<string, string> =>
 export function createExaSimulator(options: SimulatorOptions) {
   const store = new ImportStore()
   const requests: RecordedRequest[] = []
-  let faults: Fault[] = []
+  const faults: Fault[] = []
   let latencyMs = options.latencyMs ?? 0
 
   type SimEnv = { Variables: { requestId: string } }
@@ -76,7 +76,7 @@ export function createExaSimulator(options: SimulatorOptions) {
   app.post('/__sim/reset', (c) => {
     store.clear()
     requests.length = 0
-    faults = []
+    faults.length = 0
     latencyMs = options.latencyMs ?? 0
     return c.json({ ok: true })
   })
@@ -216,6 +216,8 @@ export function createExaSimulator(options: SimulatorOptions) {
     fetch: (request: Request) => app.fetch(request),
     store,
     requests,
+    /** Pending faults; push one to inject it (same as POST /__sim/faults). */
+    faults,
   }
 }
 

@@ -65,7 +65,37 @@ describe('upstream errors on the before read', () => {
   })
 })
 
+describe('answers that are not JSON', () => {
+  it('keeps the status of an error answer that is not JSON, in our error shape', async () => {
+    const item = await sim.seed()
+    await sim.fault({ kind: 'notJson', status: 404, method: 'GET', pathIncludes: item.id })
+    const res = await patch(item.id)
+    expect(res.status).toBe(404)
+    expect(await res.json()).toMatchObject({ tag: 'UPSTREAM_ERROR', error: expect.stringMatching(/not JSON/) })
+  })
+})
+
 describe('upstream errors on the PATCH', () => {
+  it('passes a 429 through with retry-after kept', async () => {
+    const item = await sim.seed()
+    await sim.fault({ kind: 'status', status: 429, method: 'PATCH', headers: { 'retry-after': '7' }, body: { error: 'slow down', tag: 'RATE_LIMITED' } })
+    const res = await patch(item.id)
+    expect(res.status).toBe(429)
+    expect(res.headers.get('retry-after')).toBe('7')
+    expect(await res.json()).toEqual({ error: 'slow down', tag: 'RATE_LIMITED' })
+    const [event] = await auditEventsFor(item.id, key.key)
+    expect(event).toMatchObject({ outcome: 'failed', upstreamStatus: 429 })
+  })
+
+  it('answers 502 for a 200 whose body is not an Import, leaving the row to be settled from Exa', async () => {
+    const item = await sim.seed()
+    await sim.fault({ kind: 'malformed', method: 'PATCH' })
+    const res = await patch(item.id)
+    expect(res.status).toBe(502)
+    const [event] = await auditEventsFor(item.id, key.key)
+    expect(event).toMatchObject({ outcome: 'pending', error: expect.stringMatching(/not an Import/) })
+  })
+
   it('passes a 400 through and settles the row as failed with the before kept', async () => {
     const item = await sim.seed({ title: 'old' })
     await sim.fault({ kind: 'status', status: 400, method: 'PATCH', body: { error: 'bad title', tag: 'INVALID_REQUEST_BODY' } })

@@ -40,10 +40,20 @@ async function decide(config: Config, row: AuditEventRow): Promise<Settlement | 
     : { outcome: 'failed', after: null, error: "reconciled: Exa's current state does not show the requested change" }
 }
 
-/** Settles one pending row if Exa's state decides it; returns whether it did. */
-export async function reconcileRow(db: Db, config: Config, row: AuditEventRow, note?: string): Promise<boolean> {
+/**
+ * Settles one pending row if Exa's state decides it; returns whether it did. With `onlyIfApplied`
+ * a row is settled only as succeeded: "not applied yet" may still change while a request is in
+ * flight, so only the cron (after RECONCILE_AFTER_MS) may conclude `failed`.
+ */
+export async function reconcileRow(
+  db: Db,
+  config: Config,
+  row: AuditEventRow,
+  note?: string,
+  options: { onlyIfApplied?: boolean } = {}
+): Promise<boolean> {
   const settlement = await decide(config, row)
-  if (!settlement) return false
+  if (!settlement || (options.onlyIfApplied && settlement.outcome !== 'succeeded')) return false
   const before = (row.before ?? null) as Import | null
   await db
     .update(auditEvents)
@@ -59,17 +69,27 @@ export async function reconcileRow(db: Db, config: Config, row: AuditEventRow, n
   return true
 }
 
+/** When the background settle looks at Exa again after an unknown outcome (ms after the failure). */
+const SETTLE_CHECKS_MS = [1_000, 4_000, 10_000]
+
 /**
- * After a call whose outcome is unknown (timeout, dropped connection, malformed answer), tries
- * once, off the request path, to settle the row from Exa's state; otherwise the cron will.
+ * After a call whose outcome is unknown (timeout, dropped connection, malformed answer): records
+ * why, then looks at Exa's state a few times off the request path and settles the row as soon as
+ * the change shows. If it never shows, the cron settles the row after RECONCILE_AFTER_MS.
  */
 export function settleInBackground(c: Context<AppEnv>, eventId: string, note: string) {
   const { db, config } = c.var
   c.executionCtx.waitUntil(
     (async () => {
       await db.update(auditEvents).set({ error: note }).where(eq(auditEvents.id, eventId))
-      const row = await db.select().from(auditEvents).where(eq(auditEvents.id, eventId)).get()
-      if (row?.outcome === 'pending') await reconcileRow(db, config, row, note)
+      let waited = 0
+      for (const at of SETTLE_CHECKS_MS) {
+        await new Promise((resolve) => setTimeout(resolve, at - waited))
+        waited = at
+        const row = await db.select().from(auditEvents).where(eq(auditEvents.id, eventId)).get()
+        if (row?.outcome !== 'pending') return
+        if (await reconcileRow(db, config, row, note, { onlyIfApplied: true })) return
+      }
     })().catch(() => undefined)
   )
 }
