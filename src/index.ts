@@ -2,6 +2,7 @@ import { createApp } from './app'
 import { reconcilePending } from './audit/reconcile'
 import { createDb } from './db/client'
 import { parseConfig, type Bindings } from './env'
+import { purgeExpiredIdempotencyRecords } from './http/idempotency'
 
 const app = createApp()
 
@@ -21,8 +22,9 @@ export default {
       console.error(JSON.stringify({ level: 'error', msg: 'reconciler skipped: configuration is incomplete' }))
       return
     }
+    const db = createDb(env.DB)
     ctx.waitUntil(
-      reconcilePending(createDb(env.DB), config).then((result) =>
+      Promise.all([reconcilePending(db, config), purgeExpiredIdempotencyRecords(db)]).then(([result]) =>
         console.log(JSON.stringify({ level: 'info', msg: 'reconciled pending audit rows', ...result }))
       )
     )

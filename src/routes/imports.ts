@@ -5,6 +5,7 @@ import { callExa, upstreamConfig } from '../exa/client'
 import { relay } from '../exa/relay'
 import { ImportIdParam, UpdateImportBody } from '../exa/schemas'
 import { requireKey } from '../http/auth'
+import { idempotency } from '../http/idempotency'
 import { jsonBody } from '../http/json-body'
 import { zv } from '../http/validator'
 import { auditedUpdate, importPath } from '../imports/update'
@@ -31,5 +32,6 @@ export const imports = new Hono<AppEnv>()
     zv('param', ImportIdParam),
     jsonBody(),
     zv('json', UpdateImportBody),
+    idempotency(),
     (c) => auditedUpdate(c, c.req.valid('param').id, c.req.valid('json'), { action: 'import.update' })
   )

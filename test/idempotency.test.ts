@@ -1,0 +1,93 @@
+import { env } from 'cloudflare:workers'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { api, auditEventsFor, issueKey, jsonInit, sim, type IssuedKey } from './helpers'
+
+let key: IssuedKey
+
+beforeEach(async () => {
+  await sim.reset()
+  key = await issueKey()
+})
+
+const patch = (id: string, body: unknown, idempotencyKey: string, clientKey = key.key) =>
+  api(`/websets/v0/imports/${id}`, jsonInit('PATCH', clientKey, body, { 'idempotency-key': idempotencyKey }))
+
+describe('Idempotency-Key on PATCH', () => {
+  it('replays the stored answer without reaching Exa, and records the key on the audit row', async () => {
+    const item = await sim.seed({ title: 'old' })
+    const first = await patch(item.id, { title: 'once' }, 'idem-1')
+    expect(first.status).toBe(200)
+    const firstBody = await first.text()
+    const again = await patch(item.id, { title: 'once' }, 'idem-1')
+    expect(again.status).toBe(200)
+    expect(again.headers.get('idempotent-replayed')).toBe('true')
+    expect(await again.text()).toBe(firstBody)
+    expect(await sim.requests({ method: 'PATCH' })).toHaveLength(1)
+    const events = await auditEventsFor(item.id, key.key)
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({ idempotencyKey: 'idem-1', outcome: 'succeeded' })
+  })
+
+  it('replays a stored upstream 4xx too', async () => {
+    const first = await patch('import_nowhere', { title: 'x' }, 'idem-404')
+    expect(first.status).toBe(404)
+    const again = await patch('import_nowhere', { title: 'x' }, 'idem-404')
+    expect(again.status).toBe(404)
+    expect(again.headers.get('idempotent-replayed')).toBe('true')
+    expect(await sim.requests({ method: 'GET' })).toHaveLength(1)
+  })
+
+  it('refuses the same key with a different body (422) and forwards nothing', async () => {
+    const item = await sim.seed()
+    await patch(item.id, { title: 'a' }, 'idem-2')
+    const res = await patch(item.id, { title: 'b' }, 'idem-2')
+    expect(res.status).toBe(422)
+    expect(await res.json()).toMatchObject({ tag: 'IDEMPOTENCY_KEY_REUSED' })
+    expect(await sim.requests({ method: 'PATCH' })).toHaveLength(1)
+  })
+
+  it('keeps keys per client key: another client may use the same Idempotency-Key', async () => {
+    const item = await sim.seed()
+    const other = await issueKey()
+    await patch(item.id, { title: 'a' }, 'shared')
+    const res = await patch(item.id, { title: 'a' }, 'shared', other.key)
+    expect(res.headers.get('idempotent-replayed')).toBeNull()
+    expect(await sim.requests({ method: 'PATCH' })).toHaveLength(2)
+  })
+
+  it('lets two concurrent requests with one key make exactly one upstream call; the other gets 409', async () => {
+    const item = await sim.seed()
+    await sim.fault({ kind: 'latency', latencyMs: 300, method: 'PATCH' })
+    const [a, b] = await Promise.all([patch(item.id, { title: 'c' }, 'idem-3'), patch(item.id, { title: 'c' }, 'idem-3')])
+    expect([a.status, b.status].sort()).toEqual([200, 409])
+    const conflict = a.status === 409 ? a : b
+    expect(await conflict.json()).toMatchObject({ tag: 'CONFLICT', error: expect.stringMatching(/in progress/) })
+    expect(await sim.requests({ method: 'PATCH' })).toHaveLength(1)
+  })
+
+  it('does not keep 5xx answers: a retry after an upstream failure runs again', async () => {
+    const item = await sim.seed()
+    await sim.fault({ kind: 'status', status: 500, method: 'PATCH' })
+    expect((await patch(item.id, { title: 'd' }, 'idem-4')).status).toBe(500)
+    const retry = await patch(item.id, { title: 'd' }, 'idem-4')
+    expect(retry.status).toBe(200)
+    expect(retry.headers.get('idempotent-replayed')).toBeNull()
+    expect(await sim.requests({ method: 'PATCH' })).toHaveLength(2)
+  })
+
+  it('forgets a key after 24 hours', async () => {
+    const item = await sim.seed()
+    await patch(item.id, { title: 'e' }, 'idem-5')
+    await env.DB.prepare("UPDATE idempotency_records SET expires_at = ? WHERE idempotency_key = 'idem-5'").bind(Date.now() - 1).run()
+    const res = await patch(item.id, { title: 'e' }, 'idem-5')
+    expect(res.headers.get('idempotent-replayed')).toBeNull()
+    expect(await sim.requests({ method: 'PATCH' })).toHaveLength(2)
+  })
+
+  it('refuses a malformed Idempotency-Key', async () => {
+    const item = await sim.seed()
+    const res = await patch(item.id, { title: 'f' }, 'x'.repeat(300))
+    expect(res.status).toBe(400)
+    expect(await sim.requests()).toEqual([])
+  })
+})
