@@ -1,4 +1,6 @@
-import { exports } from 'cloudflare:workers'
+import { createExecutionContext } from 'cloudflare:test'
+import { env, exports } from 'cloudflare:workers'
+import worker from '../src/index'
 import type { Fault, RecordedRequest } from '../simulator/app'
 import type { SimImport } from '../simulator/store'
 import { OBSERVER_ORIGIN, SIMULATOR_ORIGIN, TEST_ADMIN_TOKEN } from './secrets'
@@ -8,6 +10,18 @@ export const GATEWAY = 'https://gateway.test'
 /** A request to the real worker entry (request id, routing, D1, upstream through the simulator). */
 export function api(path: string, init: RequestInit = {}): Promise<Response> {
   return exports.default.fetch(new Request(GATEWAY + path, init))
+}
+
+/**
+ * The same request, handed to the worker's default export in this isolate. For loops of
+ * thousands of requests (property tests): in vitest-pool-workers 0.15.1 each
+ * `exports.default.fetch` gets slower the more were made before (measured: 5 ms a request for
+ * the first 200, 60 ms after 1,000), while this stays under 1 ms. Background work (waitUntil)
+ * goes on after the response, as in production.
+ */
+export function apiDirect(path: string, init: RequestInit = {}): Promise<Response> {
+  const request = new Request(GATEWAY + path, init) as Parameters<typeof worker.fetch>[0]
+  return Promise.resolve(worker.fetch(request, env, createExecutionContext()))
 }
 
 export function jsonInit(method: string, key: string, body?: unknown, headers: Record<string, string> = {}): RequestInit {

@@ -49,6 +49,15 @@ describe('PATCH body validation: refused before anything goes upstream', () => {
     })
   }
 
+  it('refuses deeply nested JSON with a 400, not a crash', async () => {
+    const depth = 15_000
+    const nestedArrays = `{"metadata":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}`
+    const nestedObjects = `{"title":${'{"a":'.repeat(depth / 2)}1${'}'.repeat(depth / 2)}}`
+    for (const body of [nestedArrays, nestedObjects]) {
+      await expectRefused(await patchRaw(`/websets/v0/imports/${importId}`, body), 400, 'INVALID_REQUEST_BODY')
+    }
+  })
+
   it('names the field in the message', async () => {
     const error = await expectRefused(await patchRaw(`/websets/v0/imports/${importId}`, '{"title":42}'), 400, 'INVALID_REQUEST_BODY')
     expect(error.error).toMatch(/^title: /)
