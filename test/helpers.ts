@@ -1,5 +1,5 @@
 import { exports } from 'cloudflare:workers'
-import type { Fault, RecordedRequest } from '../simulator/app'
+import type { Fault, RecordedRequest, RecordedUpload } from '../simulator/app'
 import type { SimImport } from '../simulator/store'
 import { SIMULATOR_ORIGIN, TEST_ADMIN_TOKEN } from './secrets'
 
@@ -36,6 +36,7 @@ export const sim = {
   fault: (fault: Fault | Fault[]) => control('/__sim/faults', 'POST', fault),
   requests: (filter: { method?: string; pathIncludes?: string } = {}) =>
     control<RecordedRequest[]>(`/__sim/requests?${new URLSearchParams(filter)}`),
+  uploads: () => control<RecordedUpload[]>('/__sim/uploads'),
 }
 
 export type IssuedKey = { id: string; key: string; name: string; scopes: string[] }
