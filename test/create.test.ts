@@ -189,6 +189,15 @@ describe('POST upstream errors', () => {
     expect(['pending', 'failed']).toContain(event!.outcome)
   })
 
+  it("keeps Exa's status for an error page that is not JSON, in our error shape, and fails the row", async () => {
+    await sim.fault({ kind: 'notJson', status: 502, method: 'POST' })
+    const res = await create(validBody)
+    expect(res.status).toBe(502)
+    expect(await res.json()).toMatchObject({ tag: 'UPSTREAM_ERROR', error: 'Exa answered 502 (with a body that is not JSON)' })
+    expect(await sim.requests({ method: 'POST' })).toHaveLength(1)
+    expect(await eventFor(res)).toMatchObject({ outcome: 'failed', importId: null, upstreamStatus: 502, requestBody: validBody })
+  })
+
   it('answers 503 AUDIT_UNAVAILABLE and creates nothing when the pending row cannot be written', async () => {
     await env.DB.exec("CREATE TRIGGER refuse_audit_insert BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END")
     const res = await create(validBody)
