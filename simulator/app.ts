@@ -11,6 +11,14 @@ export type RecordedRequest = {
   at: number
 }
 
+/** A CSV a client PUT to an `uploadUrl` (the simulator's stand-in for Exa's storage). */
+export type RecordedUpload = {
+  importId: string
+  contentType: string | null
+  body: string
+  at: number
+}
+
 /**
  * A fault to inject into the next matching API request(s).
  * - status: answer `status` with `body` (Exa's error shape by default) and `headers`;
@@ -63,6 +71,9 @@ const isStringRecord = (v: unknown): v is Record<string, string> =>
 export function createExaSimulator(options: SimulatorOptions) {
   const store = new ImportStore()
   const requests: RecordedRequest[] = []
+  const uploads: RecordedUpload[] = []
+  /** Presigned-URL signatures by import id, as Exa's storage would check them. */
+  const uploadSignatures = new Map<string, string>()
   const faults: Fault[] = []
   let latencyMs = options.latencyMs ?? 0
 
@@ -76,6 +87,8 @@ export function createExaSimulator(options: SimulatorOptions) {
   app.post('/__sim/reset', (c) => {
     store.clear()
     requests.length = 0
+    uploads.length = 0
+    uploadSignatures.clear()
     faults.length = 0
     latencyMs = options.latencyMs ?? 0
     return c.json({ ok: true })
@@ -99,6 +112,16 @@ export function createExaSimulator(options: SimulatorOptions) {
     const body = (await c.req.json()) as Fault | Fault[]
     faults.push(...(Array.isArray(body) ? body : [body]))
     return c.json({ ok: true })
+  })
+  app.get('/__sim/uploads', (c) => c.json(uploads))
+
+  // ---- storage: where an uploadUrl points (like a presigned URL: no key, a signature) ----
+  app.put('/__storage/uploads/:id', async (c) => {
+    const id = c.req.param('id')
+    const expected = uploadSignatures.get(id)
+    if (!expected || c.req.query('signature') !== expected) return c.text('SignatureDoesNotMatch', 403)
+    uploads.push({ importId: id, contentType: c.req.header('content-type') ?? null, body: await c.req.text(), at: Date.now() })
+    return c.body(null, 200)
   })
   app.post('/__sim/latency', async (c) => {
     latencyMs = Number(((await c.req.json()) as { latencyMs: number }).latencyMs) || 0
@@ -174,7 +197,11 @@ export function createExaSimulator(options: SimulatorOptions) {
       metadata: (body.metadata as Record<string, string> | undefined) ?? {},
     })
     const uploadValidUntil = new Date(Date.now() + 3600_000).toISOString()
-    return c.json({ ...item, uploadUrl: `https://exa-uploads.example/${item.id}?signature=${randomToken(16)}`, uploadValidUntil }, 201)
+    // The upload URL points at the simulator's own storage route, on the origin it was called at.
+    const signature = randomToken(16)
+    uploadSignatures.set(item.id, signature)
+    const uploadUrl = `${new URL(c.req.url).origin}/__storage/uploads/${item.id}?signature=${signature}`
+    return c.json({ ...item, uploadUrl, uploadValidUntil }, 201)
   })
 
   app.get('/websets/v0/imports/:id', (c) => {
@@ -216,6 +243,7 @@ export function createExaSimulator(options: SimulatorOptions) {
     fetch: (request: Request) => app.fetch(request),
     store,
     requests,
+    uploads,
     /** Pending faults; push one to inject it (same as POST /__sim/faults). */
     faults,
   }

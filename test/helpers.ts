@@ -1,7 +1,7 @@
 import { createExecutionContext } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
 import worker from '../src/index'
-import type { Fault, RecordedRequest } from '../simulator/app'
+import type { Fault, RecordedRequest, RecordedUpload } from '../simulator/app'
 import type { SimImport } from '../simulator/store'
 import { OBSERVER_ORIGIN, SIMULATOR_ORIGIN, TEST_ADMIN_TOKEN } from './secrets'
 
@@ -50,6 +50,7 @@ export const sim = {
   fault: (fault: Fault | Fault[]) => control('/__sim/faults', 'POST', fault),
   requests: (filter: { method?: string; pathIncludes?: string } = {}) =>
     control<RecordedRequest[]>(`/__sim/requests?${new URLSearchParams(filter)}`),
+  uploads: () => control<RecordedUpload[]>('/__sim/uploads'),
 }
 
 /** Tells the log observer about a secret, so the final log-leak check looks for it too. */

@@ -17,6 +17,62 @@ export const UpdateImportBody = z.strictObject({
 })
 export type UpdateImport = z.infer<typeof UpdateImportBody>
 
+/** Exa's size limit for one CSV import, in bytes (exa-js checks 50 MiB client-side; Exa 50 MB). */
+export const MAX_IMPORT_BYTES = 50_000_000
+
+// Messages leave out the field: the error summary and each issue carry its path.
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.number().check(
+    z.refine(Number.isInteger, 'must be a whole number'),
+    z.minimum(min, `must be at least ${min}`),
+    z.maximum(max, `must be at most ${max.toLocaleString('en-US')}`)
+  )
+
+const ENTITY_TYPES = ['company', 'person', 'article', 'research_paper', 'custom'] as const
+
+/** Exa's Entity: four plain types, and `custom` with a description of 2..200 characters. */
+export const Entity = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.enum(['company', 'person', 'article', 'research_paper']) }),
+    z.strictObject({
+      type: z.literal('custom'),
+      description: z.string().check(
+        z.minLength(2, 'a custom entity needs a description of at least 2 characters'),
+        z.maxLength(200, 'a custom entity description is at most 200 characters')
+      ),
+    }),
+  ],
+  // Only the "no such type" case is reworded; a missing entity keeps zod's own message.
+  { error: (issue) => (issue.code === 'invalid_union' ? `must be one of ${ENTITY_TYPES.join(', ')}` : undefined) }
+)
+
+/**
+ * Exa's CreateImportParameters (the `csv` format is the only one create accepts). `size` and
+ * `count` describe the CSV the client will upload to the returned `uploadUrl`, so they are
+ * whole numbers: bytes (at most 50,000,000) and records (at least one).
+ */
+export const CreateImportBody = z.strictObject({
+  size: wholeNumber(1, MAX_IMPORT_BYTES),
+  count: wholeNumber(1),
+  format: z.literal('csv', 'must be "csv" (the only format create accepts)'),
+  entity: Entity,
+  title: z.optional(z.string()),
+  metadata: z.optional(Metadata),
+  csv: z.optional(z.strictObject({ identifier: z.optional(wholeNumber(0)) })),
+})
+export type CreateImport = z.infer<typeof CreateImportBody>
+
+const LIMIT_PATTERN = /^([1-9]|[1-9]\d|1\d\d|200)$/
+
+/** Exa's list query: `limit` 1..200 and an opaque, non-empty `cursor`, passed through as sent. */
+export const ListImportsQuery = z.strictObject({
+  limit: z.optional(z.string().check(z.regex(LIMIT_PATTERN, 'limit must be a whole number from 1 to 200'))),
+  cursor: z.optional(
+    z.string().check(z.minLength(1, 'cursor must not be empty'), z.maxLength(1024, 'cursor is at most 1024 characters'))
+  ),
+})
+
 /**
  * What the gateway needs of an Import it read (for before/after snapshots). Loose: the rest of
  * Exa's 13 keys are kept as they came, so the audit row shows upstream's object unchanged.

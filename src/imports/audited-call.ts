@@ -1,0 +1,155 @@
+import type { Context } from 'hono'
+import { and, eq } from 'drizzle-orm'
+import {
+  auditOrigin,
+  finalize,
+  recordFailedAttempt,
+  settledFields,
+  writeAhead,
+  type AuditAction,
+  type AuditStart,
+} from '../audit/recorder'
+import { settleInBackground } from '../audit/reconcile'
+import type { Db } from '../db/client'
+import { auditEvents } from '../db/schema'
+import type { AppEnv } from '../env'
+import { callExa, callExaWithOneRetry, upstreamConfig, type UpstreamCall, type UpstreamResponse } from '../exa/client'
+import { isSuccess, relay } from '../exa/relay'
+import { ImportSnapshot, type Import } from '../exa/schemas'
+import { ApiError } from '../http/errors'
+
+export const importPath = (id: string) => `/websets/v0/imports/${id}`
+
+/** One audited change of an import: what to send Exa and how to read its answer into the row. */
+export type AuditedCall = {
+  action: Extract<AuditAction, `import.${string}`>
+  /** The import the call is about; null for a create (Exa names it in its answer). */
+  importId: string | null
+  requestBody?: unknown
+  revertsEventId?: string | null
+  /** Read the import first, for the row's `before` (update, delete). */
+  readsBefore: boolean
+  upstream: UpstreamCall
+  /** The row's `after`, from upstream's successful answer (already checked to be an Import). */
+  afterOf: (answer: Import) => Import | null
+}
+
+const malformed = () => new ApiError('UPSTREAM_ERROR', 'Exa answered with something that is not an Import')
+
+/**
+ * The audited-call machinery shared by create, update and delete: read the before snapshot,
+ * commit the write-ahead row, forward (never retried), settle the row, answer with upstream's
+ * response unchanged. Every authenticated, valid attempt leaves exactly one row.
+ */
+export async function runAuditedCall(c: Context<AppEnv>, call: AuditedCall): Promise<Response> {
+  const config = upstreamConfig(c)
+  const start: AuditStart = {
+    ...auditOrigin(c),
+    action: call.action,
+    importId: call.importId,
+    requestBody: call.requestBody ?? null,
+    revertsEventId: call.revertsEventId ?? null,
+  }
+
+  let before: Import | null = null
+  if (call.readsBefore) {
+    const read = await readBefore(c, start)
+    if (read instanceof Response) return read
+    before = read
+  }
+
+  const eventId = await writeAhead(c.var.db, { ...start, before })
+
+  let response: UpstreamResponse
+  try {
+    response = await callExa(config, call.upstream)
+  } catch (err) {
+    // Exa may or may not have applied it: the row stays pending until its state is read back.
+    settleInBackground(c, eventId, err instanceof ApiError ? err.message : 'upstream call failed')
+    throw err
+  }
+  const succeeded = isSuccess(response.status)
+  const answer = succeeded ? ImportSnapshot.safeParse(response.json) : undefined
+  if (answer && !answer.success) {
+    settleInBackground(c, eventId, `Exa answered the ${call.upstream.method} with something that is not an Import`)
+    throw malformed()
+  }
+  const fields = settledFields(before, {
+    status: response.status,
+    upstreamRequestId: response.requestId,
+    after: answer?.success ? call.afterOf(answer.data) : null,
+    error: succeeded ? null : `Exa answered ${response.status}`,
+  })
+  // A create learns its import id only now; it goes on the row before the row is finalized.
+  const learnedImportId = call.importId === null && answer?.success ? answer.data.id : null
+  await finalizeOrRetryLater(c, eventId, fields, learnedImportId)
+  return relay(c, response)
+}
+
+/** Reads the import before changing it. A failed read is recorded as a failed attempt. */
+async function readBefore(c: Context<AppEnv>, start: AuditStart): Promise<Import | Response> {
+  const config = upstreamConfig(c)
+  const fail = (status: number | null, error: string, upstreamRequestId?: string | null) =>
+    recordFailedAttempt(c.var.db, start, { status, error, upstreamRequestId }).catch(() =>
+      console.error(JSON.stringify({ level: 'error', requestId: start.requestId, msg: 'failed attempt not recorded' }))
+    )
+  let response: UpstreamResponse
+  try {
+    response = await callExaWithOneRetry(config, { method: 'GET', path: importPath(start.importId!) })
+  } catch (err) {
+    await fail(null, `before read: ${err instanceof ApiError ? err.message : 'failed'}`)
+    throw err
+  }
+  if (!isSuccess(response.status)) {
+    await fail(response.status, `before read: Exa answered ${response.status}`, response.requestId)
+    return relay(c, response)
+  }
+  const parsed = ImportSnapshot.safeParse(response.json)
+  if (!parsed.success) {
+    await fail(response.status, 'before read: Exa answered with something that is not an Import', response.requestId)
+    throw malformed()
+  }
+  // Keep upstream's object as it came (key order included); the schema only vouched for it.
+  return response.json as Import
+}
+
+type SettledFields = ReturnType<typeof settledFields>
+
+/** Names the import on a still-pending row (a create's id is known only from Exa's answer). */
+async function attachImportId(db: Db, eventId: string, importId: string) {
+  await db
+    .update(auditEvents)
+    .set({ importId })
+    .where(and(eq(auditEvents.id, eventId), eq(auditEvents.outcome, 'pending')))
+}
+
+async function settle(db: Db, eventId: string, fields: SettledFields, importId: string | null) {
+  if (importId !== null) await attachImportId(db, eventId, importId)
+  await finalize(db, eventId, fields)
+}
+
+const FINALIZE_RETRY_DELAYS_MS = [100, 400, 1600]
+
+/**
+ * Finalizes the row; if D1 fails now, the client still gets upstream's answer and the finalize
+ * is retried off the request path. If every retry fails the reconciler settles the row later.
+ */
+async function finalizeOrRetryLater(c: Context<AppEnv>, eventId: string, fields: SettledFields, importId: string | null) {
+  try {
+    await settle(c.var.db, eventId, fields, importId)
+  } catch {
+    c.executionCtx.waitUntil(
+      (async () => {
+        for (const delay of FINALIZE_RETRY_DELAYS_MS) {
+          await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())))
+          try {
+            return await settle(c.var.db, eventId, fields, importId)
+          } catch {
+            // next attempt
+          }
+        }
+        console.error(JSON.stringify({ level: 'error', eventId, msg: 'finalize failed; left pending for the reconciler' }))
+      })()
+    )
+  }
+}
