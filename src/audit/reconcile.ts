@@ -6,6 +6,7 @@ import type { AppEnv, Config } from '../env'
 import { callExa } from '../exa/client'
 import { ImportSnapshot, type Import, type UpdateImport } from '../exa/schemas'
 import { ulidFloor } from '../ids'
+import { settlePending } from './chain'
 import { diffImports } from './diff'
 
 /** A row still pending this long after it started is settled by the scheduled handler. */
@@ -40,23 +41,20 @@ async function decide(config: Config, row: AuditEventRow): Promise<Settlement | 
     : { outcome: 'failed', after: null, error: "reconciled: Exa's current state does not show the requested change" }
 }
 
-/** Settles one pending row if Exa's state decides it; returns whether it did. */
+/** Settles (and seals) one pending row if Exa's state decides it; returns whether it did. */
 export async function reconcileRow(db: Db, config: Config, row: AuditEventRow, note?: string): Promise<boolean> {
   const settlement = await decide(config, row)
   if (!settlement) return false
   const before = (row.before ?? null) as Import | null
-  await db
-    .update(auditEvents)
-    .set({
-      outcome: settlement.outcome,
-      after: settlement.after,
-      changes: settlement.outcome === 'succeeded' ? diffImports(before, settlement.after) : [],
-      error: [note, settlement.error].filter(Boolean).join('; ') || null,
-      reconciled: true,
-      finishedAt: Date.now(),
-    })
-    .where(and(eq(auditEvents.id, row.id), eq(auditEvents.outcome, 'pending')))
-  return true
+  const result = await settlePending(db, row.id, {
+    outcome: settlement.outcome,
+    after: settlement.after,
+    changes: settlement.outcome === 'succeeded' ? diffImports(before, settlement.after) : [],
+    error: [note, settlement.error].filter(Boolean).join('; ') || null,
+    reconciled: true,
+    finishedAt: Date.now(),
+  })
+  return result.settled
 }
 
 /**
@@ -67,7 +65,8 @@ export function settleInBackground(c: Context<AppEnv>, eventId: string, note: st
   const { db, config } = c.var
   c.executionCtx.waitUntil(
     (async () => {
-      await db.update(auditEvents).set({ error: note }).where(eq(auditEvents.id, eventId))
+      // Only while pending: a settled row is sealed, and changing it would break the chain.
+      await db.update(auditEvents).set({ error: note }).where(and(eq(auditEvents.id, eventId), eq(auditEvents.outcome, 'pending')))
       const row = await db.select().from(auditEvents).where(eq(auditEvents.id, eventId)).get()
       if (row?.outcome === 'pending') await reconcileRow(db, config, row, note)
     })().catch(() => undefined)
