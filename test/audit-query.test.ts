@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { eventsSelect, type EventQuery } from '../src/audit/query'
+import { seedAuditStatements } from '../bench/seed-audit'
+import { eventSelects, type EventQuery } from '../src/audit/query'
 import { db, expect400, getJson, listAll, patchImport, wipeAudit } from './audit-helpers'
 import { api, issueKey, sim, type EventView, type IssuedKey } from './helpers'
 
@@ -158,12 +159,46 @@ describe('query plans', () => {
   ]
   for (const filters of queries) {
     it(`uses indexes, never scans, for ${JSON.stringify(filters)}`, async () => {
-      for (const beforeId of [undefined, '01ARZ3NDEKTSV4RRFFQ69G5FAV']) {
-        const { sql, params } = eventsSelect(db(), { filters, limit: 25, beforeId }).toSQL()
+      const selects = [undefined, '01ARZ3NDEKTSV4RRFFQ69G5FAV'].flatMap((beforeId) => eventSelects(db(), { filters, limit: 25, beforeId }))
+      for (const select of selects) {
+        const { sql, params } = select.toSQL()
         const plan = (await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>()).results.map((r) => r.detail)
-        expect(plan.filter((step) => /^SCAN /.test(step)), plan.join('\n')).toEqual([])
+        expect(plan.filter((step) => /^SCAN |TEMP B-TREE/.test(step)), plan.join('\n')).toEqual([])
         expect(plan.some((step) => /^SEARCH (audit_events|audit_changed_fields) USING .*INDEX/.test(step)), plan.join('\n')).toBe(true)
       }
     })
   }
+})
+
+describe('query cost', () => {
+  it('reads about one page of rows per page, however deep the page', async () => {
+    const seed = { from: 0, to: 3000, startMs: Date.UTC(2025, 0, 1), stepMs: 1000, imports: 3, importPrefix: 'import_cost_' }
+    for (const statement of seedAuditStatements(seed)) await env.DB.prepare(statement).run()
+    const cases: EventQuery['filters'][] = [
+      {}, { importId: 'import_cost_1' }, { actor: 'actor-3' }, { outcome: 'succeeded' }, { field: 'title' }, { action: 'key.*' },
+      { since: '2025-01-01T00:00:00Z', until: '2025-01-01T00:40:00Z' }, { importId: 'import_cost_0', field: 'metadata.owner' },
+    ]
+    const limit = 100
+    for (const filters of cases) {
+      let beforeId: string | undefined
+      let pages = 0
+      do {
+        const selects = eventSelects(db(), { filters, limit, beforeId }, limit + 1)
+        let read = 0
+        const ids: string[] = []
+        for (const select of selects) {
+          const { sql, params } = select.toSQL()
+          const result = await env.DB.prepare(sql).bind(...params).all<{ id: string }>()
+          read += result.meta.rows_read
+          ids.push(...result.results.map((r) => r.id))
+        }
+        // A range that restarted from the top (or a scan) would read every row above the page.
+        expect(read, `${JSON.stringify(filters)} page ${pages}`).toBeLessThanOrEqual(3 * (limit + 1) * selects.length)
+        ids.sort().reverse()
+        beforeId = ids.length > limit ? ids[limit - 1] : undefined
+        pages++
+      } while (beforeId)
+      expect(pages, JSON.stringify(filters)).toBeGreaterThan(filters.action ? 0 : 1)
+    }
+  })
 })

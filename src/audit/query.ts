@@ -1,4 +1,5 @@
-import { and, desc, eq, exists, getTableColumns, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
+import { and, desc, eq, exists, getTableColumns, gte, lt, lte, sql, type SQL } from 'drizzle-orm'
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
 import type { Db } from '../db/client'
 import { auditChangedFields, auditEvents, type AuditEventRow } from '../db/schema'
@@ -13,29 +14,32 @@ const MAX_ULID = '7' + 'Z'.repeat(25)
 /**
  * The id range of a query, on `column` (the events' id, or the changed-field table's event id).
  * There is always an upper bound, so even an unfiltered query is an index range (SEARCH), and
- * time bounds become id bounds because ids are ULIDs.
+ * time bounds become id bounds because ids are ULIDs. Exactly one upper bound: given both
+ * `id <= until` and `id < cursor`, SQLite starts the range at one and filters by the other, so
+ * a deep page would read every row above it.
  */
 function idRange(column: SQLiteColumn, filters: EventFilters, beforeId?: string): SQL[] {
-  const range = [lte(column, filters.until !== undefined ? ulidCeil(Date.parse(filters.until)) : MAX_ULID)]
+  const until = filters.until !== undefined ? ulidCeil(Date.parse(filters.until)) : MAX_ULID
+  const range = [beforeId !== undefined && beforeId <= until ? lt(column, beforeId) : lte(column, until)]
   if (filters.since !== undefined) range.push(gte(column, ulidFloor(Date.parse(filters.since))))
-  if (beforeId !== undefined) range.push(lt(column, beforeId))
   return range
 }
 
-function columnConditions(filters: EventFilters): SQL[] {
+function columnConditions(filters: OneAction): SQL[] {
   const conditions: (SQL | undefined)[] = [
     filters.importId !== undefined ? eq(auditEvents.importId, filters.importId) : undefined,
     filters.keyId !== undefined ? eq(auditEvents.keyId, filters.keyId) : undefined,
     filters.actor !== undefined ? eq(auditEvents.actor, filters.actor) : undefined,
-    filters.action === 'key.*' ? inArray(auditEvents.action, KEY_ACTIONS) : undefined,
-    filters.action !== undefined && filters.action !== 'key.*' ? eq(auditEvents.action, filters.action) : undefined,
+    filters.action !== undefined ? eq(auditEvents.action, filters.action) : undefined,
     filters.outcome !== undefined ? eq(auditEvents.outcome, filters.outcome) : undefined,
   ]
   return conditions.filter((c): c is SQL => c !== undefined)
 }
 
-/** A page's SELECT: awaitable, and inspectable (`toSQL`) for EXPLAIN QUERY PLAN in tests and bench. */
-export type EventsSelect = PromiseLike<AuditEventRow[]> & { toSQL(): { sql: string; params: unknown[] } }
+/** A page's SELECT: awaitable, batchable, and inspectable (`toSQL`) for EXPLAIN QUERY PLAN. */
+export type EventsSelect = BatchItem<'sqlite'> & PromiseLike<AuditEventRow[]> & { toSQL(): { sql: string; params: unknown[] } }
+
+type OneAction = Omit<EventFilters, 'action'> & { action?: Exclude<EventFilters['action'], 'key.*'> }
 
 /**
  * The SELECT for one page (newest first, `limit` rows). Every filter is answered by an index:
@@ -44,8 +48,7 @@ export type EventsSelect = PromiseLike<AuditEventRow[]> & { toSQL(): { sql: stri
  * next to a selective filter (importId, keyId, actor) that filter's index drives and the field
  * is one primary-key probe per row. `CROSS JOIN` pins the join order in SQLite.
  */
-export function eventsSelect(db: Db, query: EventQuery, limit = query.limit): EventsSelect {
-  const { filters, beforeId } = query
+function eventsSelect(db: Db, filters: OneAction, beforeId: string | undefined, limit: number): EventsSelect {
   const selective = filters.importId !== undefined || filters.keyId !== undefined || filters.actor !== undefined
   if (filters.field !== undefined && !selective) {
     return db
@@ -80,6 +83,27 @@ export function eventsSelect(db: Db, query: EventQuery, limit = query.limit): Ev
     .limit(limit)
 }
 
+/**
+ * The SELECTs answering a query: one, or for `action=key.*` one per key action, each an ordered
+ * index range with its own LIMIT, merged by id. (`action IN (…)` would have to sort every key
+ * event of the range before applying the LIMIT, growing with the log.)
+ */
+export function eventSelects(db: Db, query: EventQuery, limit = query.limit): EventsSelect[] {
+  const { filters, beforeId } = query
+  if (filters.action !== 'key.*') return [eventsSelect(db, filters as OneAction, beforeId, limit)]
+  return KEY_ACTIONS.map((action) => eventsSelect(db, { ...filters, action }, beforeId, limit))
+}
+
+async function newestRows(db: Db, query: EventQuery, limit: number): Promise<AuditEventRow[]> {
+  const [first, ...rest] = eventSelects(db, query, limit)
+  if (rest.length === 0) return first!
+  const pages = (await db.batch([first!, ...rest])) as AuditEventRow[][]
+  return pages
+    .flat()
+    .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    .slice(0, limit)
+}
+
 export type AuditPage = { rows: AuditEventRow[]; hasMore: boolean; nextCursor: string | null }
 
 /**
@@ -87,7 +111,7 @@ export type AuditPage = { rows: AuditEventRow[]; hasMore: boolean; nextCursor: s
  * ids) never shift a later page: no row is skipped or repeated.
  */
 export async function queryEvents(db: Db, query: EventQuery): Promise<AuditPage> {
-  const rows = await eventsSelect(db, query, query.limit + 1)
+  const rows = await newestRows(db, query, query.limit + 1)
   const hasMore = rows.length > query.limit
   const page = hasMore ? rows.slice(0, query.limit) : rows
   return { rows: page, hasMore, nextCursor: hasMore ? encodeCursor(page[page.length - 1]!.id, query.filters) : null }
