@@ -25,15 +25,26 @@ function idRange(column: SQLiteColumn, filters: EventFilters, beforeId?: string)
   return range
 }
 
-function columnConditions(filters: OneAction): SQL[] {
-  const conditions: (SQL | undefined)[] = [
-    filters.importId !== undefined ? eq(auditEvents.importId, filters.importId) : undefined,
-    filters.keyId !== undefined ? eq(auditEvents.keyId, filters.keyId) : undefined,
-    filters.actor !== undefined ? eq(auditEvents.actor, filters.actor) : undefined,
-    filters.action !== undefined ? eq(auditEvents.action, filters.action) : undefined,
-    filters.outcome !== undefined ? eq(auditEvents.outcome, filters.outcome) : undefined,
-  ]
-  return conditions.filter((c): c is SQL => c !== undefined)
+/** Column filters from most to least selective in a typical log; the first one present drives. */
+const RANKED = [
+  ['importId', auditEvents.importId],
+  ['keyId', auditEvents.keyId],
+  ['actor', auditEvents.actor],
+  ['action', auditEvents.action],
+  ['outcome', auditEvents.outcome],
+] as const
+
+/**
+ * Equality conditions for the column filters. Only the driving one may use its index; the others
+ * are written `+column = ?` (SQLite's way to rule an index out), so that without table statistics
+ * the planner cannot pick a common value's index (say, action) over a rare one's (say, actor) and
+ * read many rows per page. With `field` driving, no column filter uses an index.
+ */
+function columnConditions(filters: OneAction, fieldDrives: boolean): SQL[] {
+  const present = RANKED.filter(([name]) => filters[name] !== undefined)
+  return present.map(([name, column], i) =>
+    i === 0 && !fieldDrives ? eq(column, filters[name]!) : sql`+${column} = ${filters[name]!}`
+  )
 }
 
 /** A page's SELECT: awaitable, batchable, and inspectable (`toSQL`) for EXPLAIN QUERY PLAN. */
@@ -46,7 +57,8 @@ type OneAction = Omit<EventFilters, 'action'> & { action?: Exclude<EventFilters[
  * `(column, id)` indexes on the events, and `audit_changed_fields (field, event_id)` for `field`.
  * With `field` alone (or with action/outcome) the changed-field index drives, in id order;
  * next to a selective filter (importId, keyId, actor) that filter's index drives and the field
- * is one primary-key probe per row. `CROSS JOIN` pins the join order in SQLite.
+ * is one primary-key probe per row. `CROSS JOIN` pins the join order in SQLite. The cost of a
+ * page then depends on how many rows the driving index holds per match, never on the log's size.
  */
 function eventsSelect(db: Db, filters: OneAction, beforeId: string | undefined, limit: number): EventsSelect {
   const selective = filters.importId !== undefined || filters.keyId !== undefined || filters.actor !== undefined
@@ -60,7 +72,7 @@ function eventsSelect(db: Db, filters: OneAction, beforeId: string | undefined, 
           eq(auditChangedFields.field, filters.field),
           ...idRange(auditChangedFields.eventId, filters, beforeId),
           eq(auditEvents.id, auditChangedFields.eventId),
-          ...columnConditions(filters)
+          ...columnConditions(filters, true)
         )
       )
       .orderBy(desc(auditChangedFields.eventId))
@@ -78,7 +90,7 @@ function eventsSelect(db: Db, filters: OneAction, beforeId: string | undefined, 
   return db
     .select()
     .from(auditEvents)
-    .where(and(...columnConditions(filters), ...idRange(auditEvents.id, filters, beforeId), fieldProbe))
+    .where(and(...columnConditions(filters, false), ...idRange(auditEvents.id, filters, beforeId), fieldProbe))
     .orderBy(desc(auditEvents.id))
     .limit(limit)
 }
