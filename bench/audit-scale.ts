@@ -121,6 +121,8 @@ async function applyMigrations(d1: D1Database) {
   }
 }
 
+let stopping = false
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'audit-bench-'))
   const mf = new Miniflare({
@@ -132,6 +134,16 @@ async function main() {
     d1Databases: { DB: 'audit-bench' },
     d1Persist: dir,
   })
+  // Interrupted (Ctrl-C, a closed pipe): still stop workerd and remove the temp database.
+  const stop = () => {
+    stopping = true
+    void mf.dispose().finally(() => {
+      rmSync(dir, { recursive: true, force: true })
+      process.exit(1)
+    })
+  }
+  process.once('SIGINT', stop).once('SIGTERM', stop)
+  process.stdout.once('error', stop)
   try {
     const d1 = (await mf.getD1Database('DB')) as unknown as D1Database
     const db = createDb(d1)
@@ -176,4 +188,6 @@ function report(table: Record<number, Record<string, Measure>>) {
   }
 }
 
-await main()
+await main().catch((err) => {
+  if (!stopping) throw err // after an interruption, the failing in-flight query is expected
+})
