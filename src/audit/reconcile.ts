@@ -6,6 +6,7 @@ import type { AppEnv, Config } from '../env'
 import { callExa } from '../exa/client'
 import { ImportSnapshot, type Import, type UpdateImport } from '../exa/schemas'
 import { ulidFloor } from '../ids'
+import { settlePending } from './chain'
 import { diffImports } from './diff'
 
 /** A row still pending this long after it started is settled by the scheduled handler. */
@@ -41,7 +42,7 @@ async function decide(config: Config, row: AuditEventRow): Promise<Settlement | 
 }
 
 /**
- * Settles one pending row if Exa's state decides it; returns whether it did. With `onlyIfApplied`
+ * Settles (and seals) one pending row if Exa's state decides it; returns whether it did. With `onlyIfApplied`
  * a row is settled only as succeeded: "not applied yet" may still change while a request is in
  * flight, so only the cron (after RECONCILE_AFTER_MS) may conclude `failed`.
  */
@@ -55,18 +56,15 @@ export async function reconcileRow(
   const settlement = await decide(config, row)
   if (!settlement || (options.onlyIfApplied && settlement.outcome !== 'succeeded')) return false
   const before = (row.before ?? null) as Import | null
-  await db
-    .update(auditEvents)
-    .set({
-      outcome: settlement.outcome,
-      after: settlement.after,
-      changes: settlement.outcome === 'succeeded' ? diffImports(before, settlement.after) : [],
-      error: [note, settlement.error].filter(Boolean).join('; ') || null,
-      reconciled: true,
-      finishedAt: Date.now(),
-    })
-    .where(and(eq(auditEvents.id, row.id), eq(auditEvents.outcome, 'pending')))
-  return true
+  const result = await settlePending(db, row.id, {
+    outcome: settlement.outcome,
+    after: settlement.after,
+    changes: settlement.outcome === 'succeeded' ? diffImports(before, settlement.after) : [],
+    error: [note, settlement.error].filter(Boolean).join('; ') || null,
+    reconciled: true,
+    finishedAt: Date.now(),
+  })
+  return result.settled
 }
 
 /** When the background settle looks at Exa again after an unknown outcome (ms after the failure). */
@@ -81,7 +79,8 @@ export function settleInBackground(c: Context<AppEnv>, eventId: string, note: st
   const { db, config } = c.var
   c.executionCtx.waitUntil(
     (async () => {
-      await db.update(auditEvents).set({ error: note }).where(eq(auditEvents.id, eventId))
+      // Only while pending: a settled row is sealed, and changing it would break the chain.
+      await db.update(auditEvents).set({ error: note }).where(and(eq(auditEvents.id, eventId), eq(auditEvents.outcome, 'pending')))
       let waited = 0
       for (const at of SETTLE_CHECKS_MS) {
         await new Promise((resolve) => setTimeout(resolve, at - waited))

@@ -1,12 +1,12 @@
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Context } from 'hono'
-import { and, eq } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { auditEvents, type NewAuditEvent } from '../db/schema'
 import type { AppEnv } from '../env'
 import type { Import } from '../exa/schemas'
 import { ApiError } from '../http/errors'
 import { ulid } from '../ids'
+import { insertSealed, settlePending } from './chain'
 import { diffImports } from './diff'
 
 export type AuditAction =
@@ -92,12 +92,14 @@ export function settledFields(before: Import | null, outcome: UpstreamOutcome, n
   }
 }
 
-/** Finalizes a pending row. Only a pending row is touched, so a late retry cannot undo a settle. */
-export async function finalize(db: Db, id: string, fields: ReturnType<typeof settledFields>) {
-  await db
-    .update(auditEvents)
-    .set(fields)
-    .where(and(eq(auditEvents.id, id), eq(auditEvents.outcome, 'pending')))
+/**
+ * Finalizes a pending row and seals it (tamper-evidence link and `field` index rows in the same
+ * batch). Only a pending row is touched, so a late retry cannot undo a settle nor seal a row
+ * twice. Needs nothing from the request: it may run after the response. Resolves to whether this
+ * call settled the row.
+ */
+export async function finalize(db: Db, id: string, fields: ReturnType<typeof settledFields>): Promise<boolean> {
+  return (await settlePending(db, id, fields)).settled
 }
 
 /** Records an attempt that never reached the write-ahead stage (e.g. the before read failed). */
@@ -107,7 +109,7 @@ export async function recordFailedAttempt(
   failure: { status: number | null; upstreamRequestId?: string | null; error: string }
 ) {
   const now = Date.now()
-  await db.insert(auditEvents).values({
+  await insertSealed(db, {
     ...startRow(start, now),
     outcome: 'failed',
     upstreamStatus: failure.status,
@@ -118,8 +120,10 @@ export async function recordFailedAttempt(
 }
 
 /**
- * Applies an admin change to keys and records its audit row in one `db.batch`, so neither can
- * exist without the other. `statements` are the change itself (drizzle queries, not yet run).
+ * Applies an admin change to keys and records its sealed audit row in one `db.batch`, so neither
+ * can exist without the other. `statements` are the change itself (drizzle queries, not yet run);
+ * they may run more than once if another writer takes the chain position first (the batch is
+ * rolled back whole each time), so they must not depend on having run before.
  */
 export async function recordKeyEvent(
   db: Db,
@@ -128,12 +132,12 @@ export async function recordKeyEvent(
   statements: readonly BatchItem<'sqlite'>[]
 ) {
   const now = Date.now()
-  const row = db.insert(auditEvents).values({
+  const row: NewAuditEvent = {
     ...startRow({ ...origin, action: event.action, subjectKeyId: event.subjectKeyId, requestBody: event.requestBody }, now),
     before: event.before ?? null,
     after: event.after ?? null,
     outcome: 'succeeded',
     finishedAt: now,
-  })
-  await db.batch([row, ...statements])
+  }
+  await insertSealed(db, row, statements)
 }

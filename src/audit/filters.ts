@@ -1,0 +1,126 @@
+import * as z from 'zod/mini'
+import { ULID_PATTERN } from '../ids'
+import { canonicalJson } from './seal'
+
+export const AUDIT_ACTIONS = [
+  'import.update',
+  'import.create',
+  'import.delete',
+  'import.revert',
+  'key.create',
+  'key.update',
+  'key.revoke',
+  'key.rotate',
+] as const
+export const KEY_ACTIONS = AUDIT_ACTIONS.filter((action) => action.startsWith('key.'))
+
+const isoDate = z.string().check(
+  z.refine(
+    (value) => /^\d{4}-\d{2}-\d{2}/.test(value) && Date.parse(value) >= 0,
+    'must be an ISO 8601 date-time, e.g. 2026-11-29T12:00:00Z'
+  )
+)
+const name = (max: number) => z.string().check(z.minLength(1), z.maxLength(max))
+
+/** The filters shared by the event list and the export. */
+const filterShape = {
+  importId: z.optional(name(128)),
+  keyId: z.optional(name(128)),
+  actor: z.optional(name(200)),
+  /** One action, or `key.*` for every key action. */
+  action: z.optional(z.enum([...AUDIT_ACTIONS, 'key.*'])),
+  outcome: z.optional(z.enum(['pending', 'succeeded', 'failed'])),
+  /** A changed field: `title`, `metadata` (any key) or one metadata key as `metadata.<key>`. */
+  field: z.optional(
+    z.string().check(z.regex(/^(title|metadata|metadata\..{1,256})$/s, 'field must be title, metadata or metadata.<key>'))
+  ),
+  since: z.optional(isoDate),
+  until: z.optional(isoDate),
+}
+
+export type EventFilters = {
+  importId?: string
+  keyId?: string
+  actor?: string
+  action?: (typeof AUDIT_ACTIONS)[number] | 'key.*'
+  outcome?: 'pending' | 'succeeded' | 'failed'
+  field?: string
+  since?: string
+  until?: string
+}
+
+/** A validated list query: filters, page size and (from a cursor) the id to continue below. */
+export type EventQuery = { filters: EventFilters; limit: number; beforeId?: string }
+
+type Ctx = z.core.ParsePayload<unknown>
+
+function checkRange(filters: EventFilters, ctx: Ctx) {
+  if (filters.since && filters.until && Date.parse(filters.since) > Date.parse(filters.until)) {
+    ctx.issues.push({ code: 'custom', input: filters.until, path: ['until'], message: 'until must not be before since' })
+  }
+}
+
+/** A short, stable fingerprint of a filter set (FNV-1a), so a cursor only continues its own query. */
+function fingerprint(filters: EventFilters): string {
+  let hash = 0x811c9dc5
+  for (const ch of canonicalJson(filters)) hash = Math.imul(hash ^ ch.charCodeAt(0), 0x01000193) >>> 0
+  return hash.toString(36)
+}
+
+const toBase64url = (text: string) => btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+
+/** Opaque cursor: the last row's id and the fingerprint of the filters it was issued for. */
+export function encodeCursor(lastId: string, filters: EventFilters): string {
+  return toBase64url(JSON.stringify({ v: 1, before: lastId, q: fingerprint(filters) }))
+}
+
+function decodeCursor(cursor: string, filters: EventFilters): string | 'other-query' | undefined {
+  try {
+    const json = JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/')))
+    if (json?.v !== 1 || typeof json.before !== 'string' || !ULID_PATTERN.test(json.before)) return undefined
+    return json.q === fingerprint(filters) ? json.before : 'other-query'
+  } catch {
+    return undefined
+  }
+}
+
+const limit = z.pipe(
+  z.string().check(z.regex(/^\d+$/, 'limit must be a whole number from 1 to 200')),
+  z.pipe(z.transform(Number), z.number().check(z.minimum(1, 'limit must be at least 1'), z.maximum(200, 'limit must be at most 200')))
+)
+
+const pickFilters = ({ importId, keyId, actor, action, outcome, field, since, until }: EventFilters): EventFilters =>
+  Object.fromEntries(
+    Object.entries({ importId, keyId, actor, action, outcome, field, since, until }).filter(([, v]) => v !== undefined)
+  )
+
+/** GET /audit/events: filters, `limit` 1..200 (default 25), `cursor` from the previous page. */
+export const EventListQuery = z.pipe(
+  z.strictObject({ ...filterShape, limit: z.optional(limit), cursor: z.optional(z.string().check(z.maxLength(512))) }),
+  z.transform((query, ctx): EventQuery => {
+    const filters = pickFilters(query)
+    checkRange(filters, ctx)
+    let beforeId: string | undefined
+    if (query.cursor !== undefined) {
+      const decoded = decodeCursor(query.cursor, filters)
+      if (decoded === undefined || decoded === 'other-query') {
+        const message =
+          decoded === undefined
+            ? 'cursor is not one this API issued; use nextCursor from the last page'
+            : 'cursor belongs to a query with other filters; repeat the same filters to continue'
+        ctx.issues.push({ code: 'custom', input: query.cursor, path: ['cursor'], message })
+      } else beforeId = decoded
+    }
+    return { filters, limit: query.limit ?? 25, beforeId }
+  })
+)
+
+/** GET /audit/export: the same filters and a `format`. */
+export const ExportQuery = z.pipe(
+  z.strictObject({ ...filterShape, format: z.optional(z.enum(['ndjson', 'csv'])) }),
+  z.transform((query, ctx) => {
+    const filters = pickFilters(query)
+    checkRange(filters, ctx)
+    return { filters, format: query.format ?? ('ndjson' as const) }
+  })
+)

@@ -1,0 +1,112 @@
+import { env } from 'cloudflare:workers'
+import { eq, getTableColumns } from 'drizzle-orm'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { settlePending } from '../src/audit/chain'
+import { reconcileRow } from '../src/audit/reconcile'
+import { finalize, settledFields, writeAhead } from '../src/audit/recorder'
+import { chainHash, GENESIS, rowHash, SEALED_COLUMNS } from '../src/audit/seal'
+import { auditEvents, type AuditEventRow } from '../src/db/schema'
+import { parseConfig, type Config } from '../src/env'
+import { db, getJson, links, patchImport, startFor, wipeAudit } from './audit-helpers'
+import { issueKey, sim, type IssuedKey } from './helpers'
+
+let key: IssuedKey
+
+beforeEach(async () => {
+  await sim.reset()
+  await wipeAudit()
+  key = await issueKey()
+})
+
+const verify = async () => (await getJson('/audit/verify', key.key)).body
+const row = async (id: string) => (await db().select().from(auditEvents).where(eq(auditEvents.id, id)))[0]!
+const outcome = (status: number, title: string) =>
+  settledFields({ id: 'i', title: 'old', metadata: {} }, { status, upstreamRequestId: 'req_up', after: { id: 'i', title, metadata: { owner: 'bo' } } })
+
+describe('every path that settles a row seals it', () => {
+  it('links finalized updates, failed attempts, key events and reconciled rows, and verify re-derives them', async () => {
+    const item = await sim.seed({ title: 'one' })
+    expect((await patchImport(key.key, item.id, { title: 'two' })).status).toBe(200)
+    expect((await patchImport(key.key, 'import_missing', { title: 'x' })).status).toBe(404)
+    const pendingId = await writeAhead(db(), startFor(item.id, { id: item.id, title: 'two', metadata: {} }))
+    expect(await reconcileRow(db(), parseConfig(env) as Config, (await row(pendingId))!)).toBe(true)
+
+    const settled = await env.DB.prepare("SELECT id, action, outcome FROM audit_events WHERE outcome != 'pending' ORDER BY id").all()
+    const chain = await links()
+    expect(chain.map((l) => l.seq)).toEqual(settled.results.map((_, i) => i + 1))
+    expect(new Set(chain.map((l) => l.event_id))).toEqual(new Set(settled.results.map((r: any) => r.id)))
+    expect(settled.results.map((r: any) => r.action).sort()).toEqual(['import.update', 'import.update', 'import.update', 'key.create'])
+
+    // The chain is exactly SHA-256 links over each row's canonical form.
+    let previous = GENESIS
+    for (const link of chain) {
+      const event: AuditEventRow = await row(link.event_id)
+      expect(link.row_hash).toBe(await rowHash(event))
+      expect(link.chain_hash).toBe(await chainHash(previous, link.row_hash))
+      previous = link.chain_hash
+    }
+    expect(await verify()).toEqual({ ok: true, checked: 4, head: { seq: 4, chainHash: previous } })
+  })
+
+  it('writes the changed fields of a finalized row in the same batch as its link', async () => {
+    const id = await writeAhead(db(), startFor('import_f'))
+    expect(await finalize(db(), id, outcome(200, 'new'))).toBe(true)
+    const fields = await env.DB.prepare('SELECT field FROM audit_changed_fields WHERE event_id = ? ORDER BY field').bind(id).all()
+    expect(fields.results.map((r: any) => r.field)).toEqual(['metadata', 'metadata.owner', 'title'])
+  })
+
+  it('seals nothing when the row was already settled elsewhere, and leaves that row as it was', async () => {
+    const id = await writeAhead(db(), startFor('import_twice'))
+    expect(await finalize(db(), id, outcome(200, 'first'))).toBe(true)
+    const sealed = await row(id)
+    expect(await finalize(db(), id, outcome(500, 'late retry'))).toBe(false)
+    expect(await row(id)).toEqual(sealed)
+    expect((await links()).filter((l) => l.event_id === id)).toHaveLength(1)
+  })
+})
+
+describe('concurrency', () => {
+  it('gives racing finalizes distinct, gapless positions: losers re-read the head and retry', async () => {
+    const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => writeAhead(db(), startFor(`import_race_${i}`))))
+    const results = await Promise.all(ids.map((id) => settlePending(db(), id, outcome(200, 'raced'))))
+    expect(results.every((r) => r.settled)).toBe(true)
+    expect(Math.max(...results.map((r) => r.attempts))).toBeGreaterThan(1)
+    const chain = await links()
+    expect(chain.map((l) => l.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
+    expect(new Set(chain.map((l) => l.event_id)).size).toBe(9)
+    expect(await verify()).toMatchObject({ ok: true, checked: 9 })
+  })
+
+  it('lets exactly one of two settles of the same row win', async () => {
+    const id = await writeAhead(db(), startFor('import_same'))
+    const results = await Promise.all([settlePending(db(), id, outcome(200, 'a')), settlePending(db(), id, outcome(200, 'b'))])
+    expect(results.filter((r) => r.settled)).toHaveLength(1)
+    expect((await links()).filter((l) => l.event_id === id)).toHaveLength(1)
+    expect(await verify()).toMatchObject({ ok: true })
+  })
+})
+
+describe('atomicity', () => {
+  afterEach(async () => {
+    await env.DB.exec('DROP TRIGGER IF EXISTS refuse_changed_fields')
+  })
+
+  it('leaves the row pending and unlinked when any part of the settle batch fails', async () => {
+    const id = await writeAhead(db(), startFor('import_atomic'))
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_changed_fields BEFORE INSERT ON audit_changed_fields BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    await expect(finalize(db(), id, outcome(200, 'new'))).rejects.toThrow()
+    expect((await row(id)).outcome).toBe('pending')
+    expect((await links()).filter((l) => l.event_id === id)).toEqual([])
+    await env.DB.exec('DROP TRIGGER refuse_changed_fields')
+    expect(await finalize(db(), id, outcome(200, 'new'))).toBe(true)
+    expect(await verify()).toMatchObject({ ok: true })
+  })
+})
+
+describe('the sealed form', () => {
+  it('covers every column of audit_events (a new column must be sealed on purpose)', () => {
+    expect([...SEALED_COLUMNS].sort()).toEqual(Object.keys(getTableColumns(auditEvents)).sort())
+  })
+})

@@ -1,0 +1,64 @@
+import { env } from 'cloudflare:workers'
+import { expect } from 'vitest'
+import type { AuditStart } from '../src/audit/recorder'
+import { createDb } from '../src/db/client'
+import { ulid } from '../src/ids'
+import { api, jsonInit, type EventView } from './helpers'
+
+export const db = () => createDb(env.DB)
+
+export async function getJson<T = any>(path: string, key: string): Promise<{ status: number; body: T; res: Response }> {
+  const res = await api(path, { headers: { 'x-api-key': key } })
+  return { status: res.status, body: (await res.json()) as T, res }
+}
+
+export const patchImport = (key: string, id: string, body: unknown) => api(`/websets/v0/imports/${id}`, jsonInit('PATCH', key, body))
+
+/** Every event matching `query`, following nextCursor page by page (as a client would). */
+export async function listAll(key: string, query: Record<string, string> = {}, limit = 200): Promise<EventView[]> {
+  const events: EventView[] = []
+  let cursor: string | null = null
+  do {
+    const params: URLSearchParams = new URLSearchParams({ ...query, limit: String(limit), ...(cursor ? { cursor } : {}) })
+    const { status, body }: { status: number; body: any } = await getJson(`/audit/events?${params}`, key)
+    expect(status, JSON.stringify(body)).toBe(200)
+    events.push(...body.data)
+    cursor = body.nextCursor
+  } while (cursor)
+  return events
+}
+
+/** Asserts a 400 that names `field` among its issues. */
+export async function expect400(res: Response, field: string) {
+  const body = (await res.json()) as { tag: string; error: string; issues?: { path: string }[] }
+  expect(res.status, JSON.stringify(body)).toBe(400)
+  expect(body.tag).toBe('INVALID_PARAMS')
+  expect(body.issues?.map((issue) => issue.path)).toContain(field)
+  expect(body.error).toContain(field)
+}
+
+/** Empties the audit tables (this file's own D1; test files have separate storage). */
+export async function wipeAudit() {
+  await env.DB.batch(['audit_events', 'audit_chain', 'audit_changed_fields'].map((t) => env.DB.prepare(`DELETE FROM ${t}`)))
+}
+
+/** A write-ahead start as the update route would build it, for tests of the recorder itself. */
+export const startFor = (importId: string, before: Record<string, unknown> | null = null): AuditStart => ({
+  keyId: 'key_test',
+  actor: 'tester',
+  origin: null,
+  ip: null,
+  userAgent: 'vitest',
+  requestId: `req_${ulid()}`,
+  idempotencyKey: null,
+  action: 'import.update',
+  importId,
+  requestBody: { title: 'x' },
+  before: before as AuditStart['before'],
+})
+
+export type Link = { seq: number; event_id: string; row_hash: string; chain_hash: string }
+
+export async function links(): Promise<Link[]> {
+  return (await env.DB.prepare('SELECT seq, event_id, row_hash, chain_hash FROM audit_chain ORDER BY seq').all<Link>()).results
+}
