@@ -29,12 +29,17 @@ async function applyAudited(
   requestBody?: unknown
 ) {
   const after = toKeyView(change.row)
-  await recordKeyEvent(
-    c.var.db,
-    auditOrigin(c),
-    { action, subjectKeyId: change.row.id, before: before && toKeyView(before), after, requestBody },
-    change.statements
-  )
+  try {
+    await recordKeyEvent(
+      c.var.db,
+      auditOrigin(c),
+      { action, subjectKeyId: change.row.id, before: before && toKeyView(before), after, requestBody },
+      change.statements
+    )
+  } catch {
+    // One batch: the change and its audit row failed together, so nothing changed.
+    throw new ApiError('AUDIT_UNAVAILABLE', 'the key change could not be written with its audit row, so nothing changed; try again')
+  }
   return after
 }
 
