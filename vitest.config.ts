@@ -20,6 +20,8 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: TEST_ADMIN_TOKEN,
             EXA_BASE_URL: SIMULATOR_ORIGIN,
             UPSTREAM_TIMEOUT_MS: '1000',
+            // An origin CORS allows without any key listing it (test/cors.test.ts).
+            ALLOWED_ORIGINS: 'https://console.example.com',
           },
           // Every outbound fetch of the worker (and of the tests) lands here: the simulator for
           // Exa's origin, a failure for anything else, so nothing can leave the machine.

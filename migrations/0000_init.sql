@@ -1,3 +1,10 @@
+CREATE TABLE `api_key_origins` (
+	`origin` text NOT NULL,
+	`key_id` text NOT NULL,
+	PRIMARY KEY(`origin`, `key_id`)
+);
+--> statement-breakpoint
+CREATE INDEX `api_key_origins_key_id` ON `api_key_origins` (`key_id`);--> statement-breakpoint
 CREATE TABLE `api_key_secrets` (
 	`hash` text PRIMARY KEY NOT NULL,
 	`key_id` text NOT NULL,

@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import type { AppEnv } from './env'
 import { accessLog } from './http/access-log'
 import { loadContext } from './http/context'
+import { cors } from './http/cors'
 import { handleError, handleNotFound } from './http/errors'
 import { requestId } from './http/request-id'
 import { adminKeys } from './routes/admin-keys'
@@ -10,8 +11,10 @@ import { health } from './routes/health'
 import { imports } from './routes/imports'
 
 /**
- * The request's way through the worker: request id, then per route authenticate, authorize,
- * validate, handle. Anything not routed here is 404: the gateway is not an open proxy.
+ * The request's way through the worker: request id, configuration, CORS (preflights answered
+ * here), then per route `requireKey`/`requireAdmin` (authenticate, check the browser origin,
+ * authorize the scope, count against the key's rate limit), validate, handle. Anything not
+ * routed here is 404: the gateway is not an open proxy.
  */
 export function createApp() {
   const app = new Hono<AppEnv>()
@@ -19,6 +22,7 @@ export function createApp() {
   app.use(accessLog())
   app.route('/', health)
   app.use(loadContext())
+  app.use(cors())
   app.route('/websets/v0/imports', imports)
   app.route('/audit', audit)
   app.route('/admin/keys', adminKeys)

@@ -30,3 +30,6 @@ export default {
     )
   },
 } satisfies ExportedHandler<Bindings>
+
+/** Durable Object classes must be exported from the entry module (wrangler.toml binds them). */
+export { RateLimiter } from './keys/rate-limiter'

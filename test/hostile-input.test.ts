@@ -12,7 +12,8 @@ let importId: string
 
 beforeAll(async () => {
   await sim.reset()
-  key = await issueKey()
+  // Thousands of requests: a per-key limit far above the default 600 a minute.
+  key = await issueKey(undefined, { rateLimit: { requests: 1_000_000, periodSeconds: 60 } })
   importId = (await sim.seed({ title: 'target' })).id
 })
 

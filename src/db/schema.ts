@@ -37,6 +37,20 @@ export const apiKeySecrets = sqliteTable(
 )
 
 /**
+ * Which key allows which browser origin, kept in the same batch as the key's `origins` column.
+ * CORS preflights carry no key, so "does some active key allow this origin?" must be one indexed
+ * lookup by origin (the primary key), never a scan of `api_keys`.
+ */
+export const apiKeyOrigins = sqliteTable(
+  'api_key_origins',
+  {
+    origin: text('origin').notNull(),
+    keyId: text('key_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.origin, t.keyId] }), index('api_key_origins_key_id').on(t.keyId)]
+)
+
+/**
  * The audit log: one row per audited call. Rows are written ahead (`pending`, with the before
  * snapshot) and finalized after upstream answers. No foreign keys: an event outlives the key that
  * made it. Ids are ULIDs, so `ORDER BY id DESC` is newest first and cursors are stable.

@@ -2,9 +2,10 @@ import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { ADMIN_TOKEN_ACTOR, type Principal, type Scope } from '../keys/principal'
-import { findUsableKeyBySecret } from '../keys/store'
+import { findUsableKeyBySecret, lastUsedIsStale, touchLastUsed } from '../keys/store'
 import { looksLikeKey, secretsEqual } from '../keys/tokens'
 import { ApiError } from './errors'
+import { enforceRateLimit } from './rate-limit'
 
 /** The credential a client sent: `x-api-key` (what exa-js and exa-py send) or a bearer token. */
 export function presentedCredential(c: Context): string | undefined {
@@ -14,9 +15,17 @@ export function presentedCredential(c: Context): string | undefined {
   return match?.[1]
 }
 
+/** A browser key used from an origin it does not list. The CORS step never allows such an answer. */
+export class OriginRefused extends ApiError {
+  constructor(message: string) {
+    super('FORBIDDEN', message)
+  }
+}
+
 const unauthenticated = (message: string) => new ApiError('UNAUTHENTICATED', message)
 
-async function principalForKey(c: Context<AppEnv>, secret: string): Promise<Principal> {
+/** Authenticates a gateway key: one indexed D1 lookup per request, no cache (revocation is instant). */
+async function authenticateKey(c: Context<AppEnv>, secret: string): Promise<Principal> {
   const { exaApiKey } = c.var.config
   // The upstream key must never work as a client key, even if someone registers a look-alike.
   if (exaApiKey && (await secretsEqual(secret, exaApiKey))) {
@@ -25,6 +34,14 @@ async function principalForKey(c: Context<AppEnv>, secret: string): Promise<Prin
   if (!looksLikeKey(secret)) throw unauthenticated('malformed API key: gateway keys look like egw_ followed by 43 characters')
   const key = await findUsableKeyBySecret(c.var.db, secret)
   if (!key) throw unauthenticated('unknown, revoked or expired API key')
+  if (lastUsedIsStale(key.lastUsedAt)) {
+    // Off the request's path, and at most about once a minute per key (see touchLastUsed).
+    c.executionCtx.waitUntil(
+      touchLastUsed(c.var.db, key.id).catch(() =>
+        console.error(JSON.stringify({ level: 'error', requestId: c.var.requestId, msg: 'last_used_at not updated' }))
+      )
+    )
+  }
   return {
     keyId: key.id,
     actor: key.name,
@@ -37,14 +54,51 @@ async function principalForKey(c: Context<AppEnv>, secret: string): Promise<Prin
   }
 }
 
-/** Requires a gateway key with every one of `scopes`. Revocation and expiry apply at once. */
+/**
+ * A browser key (one with origins) works only when the request's Origin is one of them. Outside
+ * a browser the Origin header can be forged: this check keeps other web pages from using a key
+ * found in a page's source, while scopes and rate limits bound what the key can do anywhere.
+ */
+function assertOrigin(c: Context<AppEnv>, principal: Principal) {
+  if (!principal.origins) return
+  const origin = c.req.header('origin')
+  if (!origin) throw new OriginRefused('this is a browser key: it works only from the web origins it lists, and this request has no Origin header')
+  // The allowed origins are not named: they would tell a key thief which Origin to forge.
+  if (!principal.origins.includes(origin)) throw new OriginRefused(`this key is not allowed from origin ${origin}`)
+}
+
+function assertScopes(principal: Principal, scopes: readonly Scope[]) {
+  const missing = scopes.filter((scope) => !principal.scopes.includes(scope))
+  if (missing.length) {
+    throw new ApiError('FORBIDDEN', `this key lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`)
+  }
+}
+
+/** Authenticate, check the origin, then authorize and count against the rate limit. */
+async function admitKey(c: Context<AppEnv>, secret: string, scopes: readonly Scope[]) {
+  const principal = await authenticateKey(c, secret)
+  assertOrigin(c, principal)
+  // Set before the scope check so that a browser page can read its own 403 (CORS uses it).
+  c.set('principal', principal)
+  assertScopes(principal, scopes)
+  await enforceRateLimit(c, principal)
+}
+
+/**
+ * Requires a gateway key with every one of `scopes`. A second requireKey on the same request
+ * (a sub-app's `use` plus a route's own) only checks its extra scopes: the key is looked up and
+ * counted against its rate limit once.
+ */
 export const requireKey = (...scopes: Scope[]) =>
   createMiddleware<AppEnv>(async function requireKey(c, next) {
+    const admitted = c.get('principal') as Principal | undefined
+    if (admitted?.keyId) {
+      assertScopes(admitted, scopes)
+      return next()
+    }
     const secret = presentedCredential(c)
     if (!secret) throw unauthenticated('missing API key: send a gateway key in x-api-key or Authorization: Bearer')
-    const principal = await principalForKey(c, secret)
-    assertScopes(principal, scopes)
-    c.set('principal', principal)
+    await admitKey(c, secret, scopes)
     await next()
   })
 
@@ -66,16 +120,7 @@ export const requireAdmin = () =>
     if (adminToken && (await secretsEqual(secret, adminToken))) {
       c.set('principal', { keyId: null, actor: ADMIN_TOKEN_ACTOR, scopes: ['admin'], origins: null, rateLimit: null })
     } else {
-      const principal = await principalForKey(c, secret)
-      assertScopes(principal, ['admin'])
-      c.set('principal', principal)
+      await admitKey(c, secret, ['admin'])
     }
     await next()
   })
-
-function assertScopes(principal: Principal, scopes: readonly Scope[]) {
-  const missing = scopes.filter((scope) => !principal.scopes.includes(scope))
-  if (missing.length) {
-    throw new ApiError('FORBIDDEN', `this key lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`)
-  }
-}

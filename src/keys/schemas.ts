@@ -1,24 +1,44 @@
 import * as z from 'zod/mini'
 import { SCOPES } from './principal'
 
-/** A browser origin: scheme, host and optional port; nothing else (no path, no trailing slash). */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/**
+ * A browser origin exactly as browsers send it: `https://host[:port]`, lower case, no path, no
+ * trailing slash, no default port. Plain `http:` only for loopback (local development): over the
+ * network an http page can be rewritten by anyone on the path, key included.
+ */
+export function isBrowserOrigin(value: string): boolean {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return false
+  }
+  if (url.origin !== value) return false
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))
+}
+
 const Origin = z.string().check(
-  z.refine((value) => {
-    try {
-      const url = new URL(value)
-      return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value
-    } catch {
-      return false
-    }
-  }, 'each origin must look like https://app.example.com or http://localhost:5173 (no path, no trailing slash)')
+  z.refine(
+    isBrowserOrigin,
+    'each origin must look like https://app.example.com or https://app.example.com:8443 (lower case, no path, no trailing slash; http only for localhost and 127.0.0.1)'
+  )
 )
+
+const noRepeats = (what: string) =>
+  z.refine<string[]>((values) => new Set(values).size === values.length, `${what} must not repeat`)
+
+const Origins = z
+  .array(Origin)
+  .check(z.minLength(1, 'origins must list at least one origin, or be left out'), z.maxLength(20), noRepeats('origins'))
 
 const FutureDate = z.pipe(
   z.string(),
   z.transform((value, ctx) => {
     const ms = Date.parse(value)
-    if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) {
-      ctx.issues.push({ code: 'custom', input: value, message: 'expiresAt must be an ISO 8601 date-time' })
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(ms)) {
+      ctx.issues.push({ code: 'custom', input: value, message: 'expiresAt must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z' })
       return z.NEVER
     }
     if (ms <= Date.now()) {
@@ -35,25 +55,33 @@ const RateLimit = z.strictObject({
 })
 
 const Name = z.string().check(z.trim(), z.minLength(1, 'name must not be empty'), z.maxLength(100))
-const Scopes = z.array(z.enum(SCOPES)).check(z.minLength(1, 'give at least one scope'))
+const Scopes = z.array(z.enum(SCOPES)).check(z.minLength(1, 'give at least one scope'), noRepeats('scopes'))
 
 export const CreateKeyBody = z.strictObject({
   name: Name,
   scopes: Scopes,
-  origins: z.optional(z.array(Origin).check(z.minLength(1, 'origins must list at least one origin, or be left out'))),
+  origins: z.optional(Origins),
   expiresAt: z.optional(FutureDate),
   rateLimit: z.optional(RateLimit),
 })
 
-export const UpdateKeyBody = z.strictObject({
-  name: z.optional(Name),
-  scopes: z.optional(Scopes),
-  origins: z.optional(z.nullable(z.array(Origin).check(z.minLength(1)))),
-  expiresAt: z.optional(z.nullable(FutureDate)),
-  rateLimit: z.optional(z.nullable(RateLimit)),
-})
+/** `null` clears a setting: no origins (server key), no expiry, the default rate limit. */
+export const UpdateKeyBody = z
+  .strictObject({
+    name: z.optional(Name),
+    scopes: z.optional(Scopes),
+    origins: z.optional(z.nullable(Origins)),
+    expiresAt: z.optional(z.nullable(FutureDate)),
+    rateLimit: z.optional(z.nullable(RateLimit)),
+  })
+  .check(
+    z.refine((body) => Object.keys(body).length > 0, 'nothing to change: give at least one of name, scopes, origins, expiresAt, rateLimit')
+  )
+
+export type KeyUpdate = z.infer<typeof UpdateKeyBody>
 
 export const RotateKeyBody = z.strictObject({
+  /** How long the old secret keeps working; 0 (the default) ends it at once. */
   gracePeriodSeconds: z.optional(z.int().check(z.minimum(0), z.maximum(30 * 86_400))),
 })
 

@@ -1,77 +1,12 @@
-import { and, desc, eq, gt, isNull, or } from 'drizzle-orm'
+import { and, desc, eq, gt, isNull, lt, or } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { apiKeys, apiKeySecrets, type ApiKeyRow } from '../db/schema'
-import { randomId } from '../ids'
-import type { Scope } from './principal'
-import { displayPrefix, generateKey, sha256Hex } from './tokens'
+import { apiKeyOrigins, apiKeys, apiKeySecrets, type ApiKeyRow } from '../db/schema'
+import { sha256Hex } from './tokens'
 
-export type NewKey = {
-  name: string
-  scopes: Scope[]
-  origins?: string[] | null
-  expiresAt?: number | null
-  rateLimit?: { requests: number; periodSeconds: number } | null
-}
+export { toKeyView, type KeyView } from './view'
 
-/** A key as the admin API shows it: never a secret or a hash. */
-export type KeyView = {
-  id: string
-  name: string
-  prefix: string
-  scopes: string[]
-  origins: string[] | null
-  rateLimit: { requests: number; periodSeconds: number } | null
-  expiresAt: string | null
-  createdAt: string
-  revokedAt: string | null
-  lastUsedAt: string | null
-}
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
-
-export function toKeyView(row: ApiKeyRow): KeyView {
-  return {
-    id: row.id,
-    name: row.name,
-    prefix: row.prefix,
-    scopes: row.scopes,
-    origins: row.origins ?? null,
-    rateLimit:
-      row.rateLimitRequests !== null && row.rateLimitPeriodSeconds !== null
-        ? { requests: row.rateLimitRequests, periodSeconds: row.rateLimitPeriodSeconds }
-        : null,
-    expiresAt: iso(row.expiresAt),
-    createdAt: iso(row.createdAt)!,
-    revokedAt: iso(row.revokedAt),
-    lastUsedAt: iso(row.lastUsedAt),
-  }
-}
-
-/**
- * Prepares a new key and its first secret. The caller runs `statements` in one `db.batch` (with
- * its audit row); the plaintext `secret` exists only in this return value.
- */
-export async function prepareKey(db: Db, input: NewKey, now = Date.now()) {
-  const secret = generateKey()
-  const row: ApiKeyRow = {
-    id: randomId('key_'),
-    name: input.name,
-    prefix: displayPrefix(secret),
-    scopes: input.scopes,
-    origins: input.origins ?? null,
-    rateLimitRequests: input.rateLimit?.requests ?? null,
-    rateLimitPeriodSeconds: input.rateLimit?.periodSeconds ?? null,
-    expiresAt: input.expiresAt ?? null,
-    createdAt: now,
-    revokedAt: null,
-    lastUsedAt: null,
-  }
-  const statements = [
-    db.insert(apiKeys).values(row),
-    db.insert(apiKeySecrets).values({ hash: await sha256Hex(secret), keyId: row.id, createdAt: now }),
-  ] as const
-  return { row, secret, statements }
-}
+/** `last_used_at` is refreshed at most this often per key: a write per request would double D1 load. */
+export const LAST_USED_RESOLUTION_MS = 60_000
 
 export async function listKeys(db: Db): Promise<ApiKeyRow[]> {
   return db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt))
@@ -83,7 +18,8 @@ export async function findKey(db: Db, id: string): Promise<ApiKeyRow | undefined
 
 /**
  * The key a presented secret belongs to, if that secret is still valid: one indexed lookup by
- * hash, checked against revocation and both expiries at `now`.
+ * hash, checked against revocation and both expiries at `now`. Nothing is cached, so a revoked
+ * or expired key is refused on the very next request.
  */
 export async function findUsableKeyBySecret(db: Db, secret: string, now = Date.now()) {
   const hash = await sha256Hex(secret)
@@ -101,4 +37,38 @@ export async function findUsableKeyBySecret(db: Db, secret: string, now = Date.n
     )
     .get()
   return result?.key
+}
+
+/** The query behind someActiveKeyAllowsOrigin (exported so a test can check its query plan). */
+export function activeKeyForOrigin(db: Db, origin: string, now: number) {
+  return db
+    .select({ keyId: apiKeyOrigins.keyId })
+    .from(apiKeyOrigins)
+    .innerJoin(apiKeys, eq(apiKeys.id, apiKeyOrigins.keyId))
+    .where(and(eq(apiKeyOrigins.origin, origin), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))))
+    .limit(1)
+}
+
+/**
+ * Whether some active key lists `origin` (for CORS preflights, which carry no key): one lookup
+ * on the primary key of `api_key_origins`, joined to the key by its primary key.
+ */
+export async function someActiveKeyAllowsOrigin(db: Db, origin: string, now = Date.now()): Promise<boolean> {
+  return (await activeKeyForOrigin(db, origin, now).get()) !== undefined
+}
+
+/** Whether the key's `last_used_at` (as read at authentication) is old enough to be refreshed. */
+export function lastUsedIsStale(lastUsedAt: number | null, now = Date.now()): boolean {
+  return lastUsedAt === null || lastUsedAt < now - LAST_USED_RESOLUTION_MS
+}
+
+/**
+ * Records that a key was used. Conditional, so concurrent requests that all saw a stale value
+ * write once per minute between them, not once each.
+ */
+export async function touchLastUsed(db: Db, keyId: string, now = Date.now()) {
+  await db
+    .update(apiKeys)
+    .set({ lastUsedAt: now })
+    .where(and(eq(apiKeys.id, keyId), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, now - LAST_USED_RESOLUTION_MS))))
 }

@@ -1,24 +1,83 @@
-import { Hono } from 'hono'
-import { auditOrigin, recordKeyEvent } from '../audit/recorder'
+import { Hono, type Context } from 'hono'
+import { auditOrigin, recordKeyEvent, type AuditAction } from '../audit/recorder'
+import type { ApiKeyRow } from '../db/schema'
 import type { AppEnv } from '../env'
 import { requireAdmin } from '../http/auth'
+import { ApiError } from '../http/errors'
 import { jsonBody } from '../http/json-body'
 import { zv } from '../http/validator'
-import { CreateKeyBody } from '../keys/schemas'
-import { listKeys, prepareKey, toKeyView } from '../keys/store'
+import { prepareKey, prepareRevoke, prepareRotation, prepareUpdate, type PreparedChange } from '../keys/changes'
+import { CreateKeyBody, KeyIdParam, RotateKeyBody, UpdateKeyBody } from '../keys/schemas'
+import { findKey, listKeys, toKeyView } from '../keys/store'
+
+async function existingKey(c: Context<AppEnv>, id: string): Promise<ApiKeyRow> {
+  const row = await findKey(c.var.db, id)
+  if (!row) throw new ApiError('NOT_FOUND', `no key ${id}; GET /admin/keys lists them`)
+  return row
+}
+
+function refuseIfRevoked(row: ApiKeyRow, what: string) {
+  if (row.revokedAt !== null) throw new ApiError('CONFLICT', `key ${row.id} is revoked and cannot be ${what}; issue a new key instead`)
+}
+
+/** Runs a prepared change and its audit row in one batch; returns the key as it is now. */
+async function applyAudited(
+  c: Context<AppEnv>,
+  action: AuditAction,
+  before: ApiKeyRow | null,
+  change: PreparedChange,
+  requestBody?: unknown
+) {
+  const after = toKeyView(change.row)
+  try {
+    await recordKeyEvent(
+      c.var.db,
+      auditOrigin(c),
+      { action, subjectKeyId: change.row.id, before: before && toKeyView(before), after, requestBody },
+      change.statements
+    )
+  } catch {
+    // One batch: the change and its audit row failed together, so nothing changed.
+    throw new ApiError('AUDIT_UNAVAILABLE', 'the key change could not be written with its audit row, so nothing changed; try again')
+  }
+  return after
+}
 
 /** Key management: ADMIN_TOKEN or a key with scope admin. Every change is audited. */
 export const adminKeys = new Hono<AppEnv>()
   .use(requireAdmin())
   .post('/', jsonBody(), zv('json', CreateKeyBody), async (c) => {
     const input = c.req.valid('json')
-    const { db } = c.var
-    const { row, secret, statements } = await prepareKey(db, input)
-    const view = toKeyView(row)
-    await recordKeyEvent(db, auditOrigin(c), { action: 'key.create', subjectKeyId: row.id, before: null, after: view }, statements)
-    return c.json({ ...view, key: secret }, 201)
+    const prepared = await prepareKey(c.var.db, input)
+    const view = await applyAudited(c, 'key.create', null, prepared, input)
+    // The only time the plaintext is shown: the gateway keeps nothing but its hash.
+    return c.json({ ...view, key: prepared.secret }, 201)
   })
   .get('/', async (c) => {
     const rows = await listKeys(c.var.db)
-    return c.json({ data: rows.map(toKeyView) })
+    return c.json({ data: rows.map((row) => toKeyView(row)) })
+  })
+  .get('/:id', zv('param', KeyIdParam), async (c) => {
+    return c.json(toKeyView(await existingKey(c, c.req.valid('param').id)))
+  })
+  .patch('/:id', zv('param', KeyIdParam), jsonBody(), zv('json', UpdateKeyBody), async (c) => {
+    const current = await existingKey(c, c.req.valid('param').id)
+    refuseIfRevoked(current, 'changed')
+    const update = c.req.valid('json')
+    return c.json(await applyAudited(c, 'key.update', current, prepareUpdate(c.var.db, current, update), update))
+  })
+  .delete('/:id', zv('param', KeyIdParam), async (c) => {
+    const current = await existingKey(c, c.req.valid('param').id)
+    // Revoking twice changes nothing, so it answers the same and writes no second audit row.
+    if (current.revokedAt !== null) return c.json(toKeyView(current))
+    return c.json(await applyAudited(c, 'key.revoke', current, prepareRevoke(c.var.db, current)))
+  })
+  .post('/:id/rotate', zv('param', KeyIdParam), jsonBody(), zv('json', RotateKeyBody), async (c) => {
+    const current = await existingKey(c, c.req.valid('param').id)
+    refuseIfRevoked(current, 'rotated')
+    const body = c.req.valid('json')
+    const gracePeriodSeconds = body.gracePeriodSeconds ?? 0
+    const rotation = await prepareRotation(c.var.db, current, gracePeriodSeconds)
+    const view = await applyAudited(c, 'key.rotate', current, rotation, { gracePeriodSeconds })
+    return c.json({ ...view, key: rotation.secret, previousSecretExpiresAt: new Date(rotation.previousSecretsExpireAt).toISOString() })
   })

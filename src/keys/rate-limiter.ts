@@ -1,0 +1,41 @@
+import { DurableObject } from 'cloudflare:workers'
+
+export type RateLimit = { requests: number; periodSeconds: number }
+
+export type RateDecision = { allowed: true; remaining: number } | { allowed: false; retryAfterSeconds: number }
+
+const STATE_KEY = 'state'
+
+/** The TAT, kept with the limit it was computed under. */
+type State = { tat: number; requests: number; periodSeconds: number }
+
+/**
+ * The counter of one client key (one instance per key id, addressed by name). It runs GCRA, the
+ * generic cell rate algorithm: `requests` per `periodSeconds` means up to `requests` at once, then
+ * one more every `periodSeconds / requests`. Unlike a fixed window it never lets a client send
+ * twice the limit across a window boundary, and its state is a single timestamp: the theoretical
+ * arrival time (TAT) of the next request.
+ *
+ * The limit comes with every call rather than being configured here, so a changed limit (admin
+ * API) applies on the next request with no cache to invalidate; the count restarts with it.
+ */
+export class RateLimiter extends DurableObject {
+  /** Counts one request against `limit`, or refuses it and says when to come back. */
+  hit(limit: RateLimit): RateDecision {
+    const now = Date.now()
+    const periodMs = limit.periodSeconds * 1000
+    const intervalMs = periodMs / limit.requests
+    // Synchronous KV of a SQLite-backed object: persisted (an evicted instance keeps its state)
+    // and, behind the output gate, confirmed before the answer leaves.
+    const state = this.ctx.storage.kv.get<State>(STATE_KEY)
+    const sameLimit = state?.requests === limit.requests && state.periodSeconds === limit.periodSeconds
+    const tat = Math.max(sameLimit ? state.tat : now, now)
+    const allowedFrom = tat - (periodMs - intervalMs)
+    if (now < allowedFrom) {
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((allowedFrom - now) / 1000)) }
+    }
+    const nextTat = tat + intervalMs
+    this.ctx.storage.kv.put(STATE_KEY, { tat: nextTat, requests: limit.requests, periodSeconds: limit.periodSeconds } satisfies State)
+    return { allowed: true, remaining: Math.floor((periodMs - (nextTat - now)) / intervalMs) }
+  }
+}

@@ -1,0 +1,44 @@
+import type { ApiKeyRow } from '../db/schema'
+
+/** A key as the admin API and the audit log show it: never a secret or a hash. */
+export type KeyView = {
+  id: string
+  name: string
+  /** The first characters of the current secret: enough to tell keys apart, useless to call with. */
+  prefix: string
+  status: 'active' | 'revoked' | 'expired'
+  scopes: string[]
+  origins: string[] | null
+  rateLimit: { requests: number; periodSeconds: number } | null
+  expiresAt: string | null
+  createdAt: string
+  revokedAt: string | null
+  lastUsedAt: string | null
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+
+function status(row: ApiKeyRow, now: number): KeyView['status'] {
+  if (row.revokedAt !== null) return 'revoked'
+  if (row.expiresAt !== null && row.expiresAt <= now) return 'expired'
+  return 'active'
+}
+
+export function toKeyView(row: ApiKeyRow, now = Date.now()): KeyView {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    status: status(row, now),
+    scopes: row.scopes,
+    origins: row.origins ?? null,
+    rateLimit:
+      row.rateLimitRequests !== null && row.rateLimitPeriodSeconds !== null
+        ? { requests: row.rateLimitRequests, periodSeconds: row.rateLimitPeriodSeconds }
+        : null,
+    expiresAt: iso(row.expiresAt),
+    createdAt: iso(row.createdAt)!,
+    revokedAt: iso(row.revokedAt),
+    lastUsedAt: iso(row.lastUsedAt),
+  }
+}

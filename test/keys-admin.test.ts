@@ -1,0 +1,137 @@
+import { env } from 'cloudflare:workers'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { api, issueKey, sim } from './helpers'
+import { admin, countRows, expectError, getKey, sha256Hex, withKey } from './key-helpers'
+import { TEST_ADMIN_TOKEN } from './secrets'
+
+beforeEach(async () => {
+  await sim.reset()
+})
+
+const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString()
+
+describe('POST /admin/keys', () => {
+  it('answers 201 with every setting and the plaintext key, which GET never shows again', async () => {
+    const expiresAt = inAnHour()
+    const res = await admin('POST', '/admin/keys', {
+      name: 'web',
+      scopes: ['imports:read'],
+      origins: ['https://app.example.com', 'http://localhost:5173'],
+      expiresAt,
+      rateLimit: { requests: 50, periodSeconds: 60 },
+    })
+    expect(res.status).toBe(201)
+    const created = (await res.json()) as Record<string, any>
+    expect(created).toMatchObject({
+      name: 'web',
+      status: 'active',
+      scopes: ['imports:read'],
+      origins: ['https://app.example.com', 'http://localhost:5173'],
+      rateLimit: { requests: 50, periodSeconds: 60 },
+      expiresAt,
+      revokedAt: null,
+      lastUsedAt: null,
+    })
+    expect(created.key).toMatch(/^egw_[A-Za-z0-9_-]{43}$/)
+    expect(created.prefix).toBe(created.key.slice(0, 10))
+
+    const shown = await admin('GET', `/admin/keys/${created.id}`)
+    const text = await shown.text()
+    const { key, ...view } = created
+    expect(JSON.parse(text)).toEqual(view)
+    const listed = await (await admin('GET', '/admin/keys')).text()
+    for (const output of [text, listed]) {
+      expect(output).not.toContain(key)
+      expect(output).not.toContain(await sha256Hex(key))
+    }
+  })
+
+  const refused: [string, unknown, RegExp][] = [
+    ['an unknown scope', { name: 'x', scopes: ['imports:delete'] }, /scopes/],
+    ['no scope', { name: 'x', scopes: [] }, /scope/],
+    ['a repeated scope', { name: 'x', scopes: ['imports:read', 'imports:read'] }, /repeat/],
+    ['an empty name', { name: '   ', scopes: ['imports:read'] }, /name/],
+    ['expiresAt in the past', { name: 'x', scopes: ['imports:read'], expiresAt: '2020-01-01T00:00:00Z' }, /future/],
+    ['expiresAt that is not a date', { name: 'x', scopes: ['imports:read'], expiresAt: 'tomorrow' }, /ISO 8601/],
+    ['an origin with a path', { name: 'x', scopes: ['imports:read'], origins: ['https://app.example.com/page'] }, /origin/],
+    ['an origin with a trailing slash', { name: 'x', scopes: ['imports:read'], origins: ['https://app.example.com/'] }, /origin/],
+    ['a wildcard origin', { name: 'x', scopes: ['imports:read'], origins: ['*'] }, /origin/],
+    ['an upper-case origin', { name: 'x', scopes: ['imports:read'], origins: ['https://App.example.com'] }, /origin/],
+    ['plain http off loopback', { name: 'x', scopes: ['imports:read'], origins: ['http://app.example.com'] }, /origin/],
+    ['an empty origins list', { name: 'x', scopes: ['imports:read'], origins: [] }, /origins/],
+    ['a rate limit of 0', { name: 'x', scopes: ['imports:read'], rateLimit: { requests: 0, periodSeconds: 60 } }, /rateLimit/],
+    ['an unknown field', { name: 'x', scopes: ['imports:read'], admin: true }, /admin/],
+  ]
+  for (const [what, body, message] of refused) {
+    it(`refuses ${what} with 400 and creates nothing`, async () => {
+      const before = await countRows('api_keys')
+      await expectError(await admin('POST', '/admin/keys', body), 400, 'INVALID_REQUEST_BODY', message)
+      expect(await countRows('api_keys')).toBe(before)
+    })
+  }
+})
+
+describe('GET /admin/keys/{id}', () => {
+  it('answers 404 for an unknown key and 400 for a malformed id', async () => {
+    await expectError(await admin('GET', '/admin/keys/key_00000000000000000000000000'), 404, 'NOT_FOUND', /key_0/)
+    await expectError(await admin('GET', '/admin/keys/alice'), 400, 'INVALID_PARAMS', /key id/)
+  })
+})
+
+describe('PATCH /admin/keys/{id}', () => {
+  it('changes the given settings, keeps the others, and null clears', async () => {
+    const { id } = await issueKey(['imports:read'], { origins: ['https://a.example.com'], rateLimit: { requests: 5, periodSeconds: 10 } })
+    const expiresAt = inAnHour()
+    const res = await admin('PATCH', `/admin/keys/${id}`, { name: 'renamed', scopes: ['imports:read', 'audit:read'], expiresAt, rateLimit: null })
+    expect(res.status).toBe(200)
+    const expected = { name: 'renamed', scopes: ['imports:read', 'audit:read'], origins: ['https://a.example.com'], expiresAt, rateLimit: null }
+    expect(await res.json()).toMatchObject(expected)
+    expect(await getKey(id)).toMatchObject(expected)
+    await admin('PATCH', `/admin/keys/${id}`, { origins: null, expiresAt: null })
+    expect(await getKey(id)).toMatchObject({ origins: null, expiresAt: null, name: 'renamed' })
+  })
+
+  it('validates as strictly as creation, and changes nothing on a refusal', async () => {
+    const { id } = await issueKey(['imports:read'])
+    const before = await getKey(id)
+    await expectError(await admin('PATCH', `/admin/keys/${id}`, {}), 400, 'INVALID_REQUEST_BODY', /nothing to change/)
+    await expectError(await admin('PATCH', `/admin/keys/${id}`, { scopes: ['root'] }), 400, 'INVALID_REQUEST_BODY', /scopes/)
+    await expectError(await admin('PATCH', `/admin/keys/${id}`, { expiresAt: '2001-01-01T00:00:00Z' }), 400, 'INVALID_REQUEST_BODY', /future/)
+    await expectError(await admin('PATCH', `/admin/keys/${id}`, { origins: ['ftp://x.example.com'] }), 400, 'INVALID_REQUEST_BODY', /origin/)
+    await expectError(await admin('PATCH', `/admin/keys/${id}`, { prefix: 'egw_mine' }), 400, 'INVALID_REQUEST_BODY', /prefix/)
+    const notJson = await api(`/admin/keys/${id}`, { method: 'PATCH', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'text/plain' }, body: 'name=x' })
+    await expectError(notJson, 415, 'UNSUPPORTED_MEDIA_TYPE')
+    expect(await getKey(id)).toEqual(before)
+  })
+
+  it('refuses to change a revoked key with 409', async () => {
+    const { id } = await issueKey(['imports:read'])
+    await admin('DELETE', `/admin/keys/${id}`)
+    await expectError(await admin('PATCH', `/admin/keys/${id}`, { name: 'again' }), 409, 'CONFLICT', /revoked/)
+    await expectError(await admin('POST', `/admin/keys/${id}/rotate`, {}), 409, 'CONFLICT', /revoked/)
+  })
+})
+
+describe('DELETE /admin/keys/{id}', () => {
+  it('revokes the key, and a second DELETE changes nothing', async () => {
+    const { id } = await issueKey(['imports:read'])
+    const res = await admin('DELETE', `/admin/keys/${id}`)
+    expect(res.status).toBe(200)
+    const revoked = (await res.json()) as Record<string, any>
+    expect(revoked).toMatchObject({ id, status: 'revoked', revokedAt: expect.any(String) })
+    const again = await admin('DELETE', `/admin/keys/${id}`)
+    expect(await again.json()).toEqual(revoked)
+    const { results } = await env.DB.prepare("SELECT id FROM audit_events WHERE action = 'key.revoke' AND subject_key_id = ?").bind(id).all()
+    expect(results).toHaveLength(1)
+  })
+})
+
+describe('admin keys', () => {
+  it('let a key with scope admin manage keys, but not use the imports or audit routes', async () => {
+    const boss = await issueKey(['admin'], { name: 'boss' })
+    const res = await admin('POST', '/admin/keys', { name: 'made-by-boss', scopes: ['imports:read'] }, boss.key)
+    expect(res.status).toBe(201)
+    await expectError(await api('/websets/v0/imports', withKey(boss.key)), 403, 'FORBIDDEN', /imports:read/)
+    await expectError(await api('/audit/events', withKey(boss.key)), 403, 'FORBIDDEN', /audit:read/)
+  })
+})
