@@ -1,4 +1,7 @@
+import { createExecutionContext } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
+import worker from '../src/index'
 import { api, issueKey, sim } from './helpers'
 
 describe('not an open proxy', () => {
@@ -28,5 +31,36 @@ describe('GET /healthz', () => {
     const res = await api('/healthz')
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ ok: true, d1: 'ok', config: 'ok', adminApi: 'on' })
+  })
+
+  // The same worker with other configuration: the env object is the only thing that differs.
+  const withEnv = (overrides: Record<string, string | undefined>, path: string) =>
+    worker.fetch(new Request(`https://gateway.test${path}`) as Parameters<typeof worker.fetch>[0], { ...env, ...overrides }, createExecutionContext())
+
+  it('answers 503 and says what is wrong when the configuration is bad, never with a value', async () => {
+    const res = await withEnv({ UPSTREAM_TIMEOUT_MS: 'soon', EXA_BASE_URL: 'ftp://exa' }, '/healthz')
+    expect(res.status).toBe(503)
+    const body = (await res.json()) as { ok: boolean; config: string }
+    expect(body.ok).toBe(false)
+    expect(body.config).toMatch(/UPSTREAM_TIMEOUT_MS must be a positive integer/)
+    expect(body.config).toMatch(/EXA_BASE_URL must be an origin/)
+    expect(JSON.stringify(body)).not.toContain('soon')
+  })
+
+  it('answers 503 when no Exa key is configured, and the import routes say how to fix it', async () => {
+    const health = await withEnv({ EXA_API_KEY: undefined }, '/healthz')
+    expect(health.status).toBe(503)
+    expect(await health.json()).toMatchObject({ ok: false, config: 'EXA_API_KEY is not set' })
+    const { key } = await issueKey(['imports:read'])
+    const request = new Request('https://gateway.test/websets/v0/imports/import_x', { headers: { 'x-api-key': key } })
+    const res = await worker.fetch(request as Parameters<typeof worker.fetch>[0], { ...env, EXA_API_KEY: undefined }, createExecutionContext())
+    expect(res.status).toBe(500)
+    expect(await res.json()).toMatchObject({ tag: 'CONFIGURATION_ERROR', error: expect.stringMatching(/wrangler secret put EXA_API_KEY/) })
+  })
+
+  it('reports bad configuration on other routes as a clear 500, not a crash', async () => {
+    const res = await withEnv({ UPSTREAM_TIMEOUT_MS: '-5' }, '/audit/events')
+    expect(res.status).toBe(500)
+    expect(await res.json()).toMatchObject({ tag: 'CONFIGURATION_ERROR', error: expect.stringMatching(/UPSTREAM_TIMEOUT_MS/) })
   })
 })
