@@ -34,8 +34,12 @@ describe('GET /healthz', () => {
   })
 
   // The same worker with other configuration: the env object is the only thing that differs.
-  const withEnv = (overrides: Record<string, string | undefined>, path: string) =>
-    worker.fetch(new Request(`https://gateway.test${path}`) as Parameters<typeof worker.fetch>[0], { ...env, ...overrides }, createExecutionContext())
+  const withEnv = (overrides: Record<string, string | undefined>, path: string, headers: Record<string, string> = {}) =>
+    worker.fetch(
+      new Request(`https://gateway.test${path}`, { headers }) as Parameters<typeof worker.fetch>[0],
+      { ...env, ...overrides } as typeof env,
+      createExecutionContext()
+    )
 
   it('answers 503 and says what is wrong when the configuration is bad, never with a value', async () => {
     const res = await withEnv({ UPSTREAM_TIMEOUT_MS: 'soon', EXA_BASE_URL: 'ftp://exa' }, '/healthz')
@@ -52,8 +56,7 @@ describe('GET /healthz', () => {
     expect(health.status).toBe(503)
     expect(await health.json()).toMatchObject({ ok: false, config: 'EXA_API_KEY is not set' })
     const { key } = await issueKey(['imports:read'])
-    const request = new Request('https://gateway.test/websets/v0/imports/import_x', { headers: { 'x-api-key': key } })
-    const res = await worker.fetch(request as Parameters<typeof worker.fetch>[0], { ...env, EXA_API_KEY: undefined }, createExecutionContext())
+    const res = await withEnv({ EXA_API_KEY: undefined }, '/websets/v0/imports/import_x', { 'x-api-key': key })
     expect(res.status).toBe(500)
     expect(await res.json()).toMatchObject({ tag: 'CONFIGURATION_ERROR', error: expect.stringMatching(/wrangler secret put EXA_API_KEY/) })
   })
