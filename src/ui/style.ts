@@ -15,7 +15,7 @@ main{max-width:1440px;margin:0 auto;padding:20px 24px}
 .row{display:flex;gap:8px;margin-top:6px}.row input{flex:1}
 .hint{color:#59636e;font-size:12.5px;margin:8px 0 0}
 label{display:block;font-size:12px;font-weight:600;color:#59636e;margin-bottom:4px}
-input,select{width:100%;font:inherit;padding:6px 8px;border:1px solid #d1d9e0;border-radius:6px;background:#fff;color:inherit}
+input,select{width:100%;height:32px;font:inherit;padding:6px 8px;border:1px solid #d1d9e0;border-radius:6px;background:#fff;color:inherit}
 .filters{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:12px 16px}
 .buttons{grid-column:1/-1;display:flex;gap:8px;align-items:center}
 .spacer{flex:1}
@@ -33,7 +33,7 @@ button.link:hover{text-decoration:underline}
 .count:empty{display:none}
 table{width:100%;border-collapse:collapse}
 th{text-align:left;font-size:11.5px;font-weight:600;text-transform:uppercase;letter-spacing:.03em;color:#59636e;padding:8px 12px;border-bottom:1px solid #d1d9e0}
-td{padding:8px 12px;border-bottom:1px solid #eef1f4;vertical-align:top;overflow-wrap:anywhere}
+td{padding:8px 12px;border-bottom:1px solid #eef1f4;vertical-align:middle;overflow-wrap:anywhere}
 #events tbody tr{cursor:pointer}#events tbody tr:hover{background:#f6f8fa}#events tbody tr.selected{background:#ddf4ff}
 .empty{padding:32px 16px;text-align:center;color:#59636e;margin:0}
 #more{margin:12px 16px 4px}
@@ -44,9 +44,10 @@ td{padding:8px 12px;border-bottom:1px solid #eef1f4;vertical-align:top;overflow-
 .detail-head{display:flex;align-items:center;gap:10px;margin-bottom:12px}.detail-head h2{flex:1;overflow-wrap:anywhere}
 .facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:4px 16px;margin:0 0 16px;font-size:13px}
 .facts dt{color:#59636e}.facts dd{margin:0;overflow-wrap:anywhere}
-.diff{border:1px solid #d1d9e0;border-radius:6px;border-collapse:separate;border-spacing:0;overflow:hidden}
+.diff{table-layout:fixed;border:1px solid #d1d9e0;border-radius:6px;border-collapse:separate;border-spacing:0;overflow:hidden}
 .diff caption{text-align:left;font-weight:600;padding:0 0 6px}
-.diff td{font-size:13px;white-space:pre-wrap}
+.diff td{font-size:13px;white-space:pre-wrap;vertical-align:top}
+.diff thead th:first-child{width:32%}
 .diff td.none{color:#8c959f;font-style:italic}
 .diff tr.changed td.old{background:#ffebe9}.diff tr.changed td.new{background:#dafbe1}
 .diff tr.changed th{color:#1f2328}
