@@ -9,7 +9,7 @@ export const GATEWAY_PART = String.raw`
 const KEY_STORAGE = 'egw-audit-viewer-key'
 const PAGE_SIZE = '25'
 const $ = (id) => document.getElementById(id)
-const state = { key: null, session: null, filters: {}, cursor: null, events: [], selected: null, reverting: null }
+const state = { key: null, session: null, filters: {}, cursor: null, events: [], selected: null, reverting: null, loads: 0, checks: 0 }
 
 /** An element holding text only. */
 function el(tag, text, className) {
@@ -95,7 +95,8 @@ async function signIn(key) {
 
 function signOut(message) {
   sessionStorage.removeItem(KEY_STORAGE)
-  Object.assign(state, { key: null, session: null, events: [], cursor: null, selected: null })
+  // Counting a load and a check drops any answer still on its way for the old key.
+  Object.assign(state, { key: null, session: null, events: [], cursor: null, selected: null, loads: state.loads + 1, checks: state.checks + 1 })
   $('events').tBodies[0].replaceChildren()
   $('detail').hidden = true
   $('viewer').hidden = true
@@ -105,15 +106,19 @@ function signOut(message) {
   $('key').focus()
 }
 
+/** Loads the first page (or the next one). Only the latest load paints: a slower, older one is dropped. */
 async function loadEvents(append) {
+  const load = ++state.loads
   say($('list-error'), '')
   $('more').disabled = true
   try {
     const page = await (await call('/audit/events' + query({ limit: PAGE_SIZE, cursor: append ? state.cursor : '' }))).json()
+    if (load !== state.loads) return
     state.events = append ? state.events.concat(page.data) : page.data
     state.cursor = page.nextCursor
     renderList(page.data, append)
   } catch (err) {
+    if (load !== state.loads) return
     if (!append) {
       Object.assign(state, { events: [], cursor: null })
       renderList([], false)
@@ -126,17 +131,20 @@ async function loadEvents(append) {
 }
 
 async function verifyChain() {
+  const check = ++state.checks
   const badge = $('chain')
   badge.className = 'badge'
   badge.textContent = 'Checking the audit chain…'
   try {
     const result = await (await call('/audit/verify')).json()
+    if (check !== state.checks) return
     badge.className = 'badge ' + (result.ok ? 'ok' : 'bad')
     badge.textContent = result.ok
       ? 'Audit chain intact · ' + result.checked + ' sealed rows'
       : 'Audit chain broken at #' + (result.firstBrokenSeq ?? '?') + ': ' + result.reason
     badge.title = result.head ? 'head #' + result.head.seq + ' ' + result.head.chainHash : ''
   } catch (err) {
+    if (check !== state.checks) return
     badge.className = 'badge bad'
     badge.textContent = 'Audit chain not verified: ' + err.message
   }

@@ -148,7 +148,7 @@ describe('the audit viewer at /ui in headless Chromium', () => {
     expect(await page.isVisible('#confirm-force')).toBe(true)
     expect(gateway.simulator.store.get('import_leads')?.title).toBe(XSS_TITLE)
     await page.keyboard.press('Escape')
-    expect(await page.locator('#confirm[open]').count()).toBe(0)
+    await expect.poll(() => page.locator('#confirm[open]').count()).toBe(0)
 
     // Reverting the newest event goes through and shows up as the newest row.
     await page.click('#events tbody tr:nth-child(1) button')
@@ -178,15 +178,16 @@ describe('the audit viewer at /ui in headless Chromium', () => {
     await page.fill('#key', readOnly.key)
     await page.press('#key', 'Enter')
     await expect.poll(() => page.textContent('#list-error')).toMatch(/^Not allowed: this key lacks the scope audit:read\./)
-    expect(await page.textContent('#chain')).toMatch(/^Audit chain not verified: Not allowed/)
+    await expect.poll(() => page.textContent('#chain')).toMatch(/^Audit chain not verified: Not allowed/)
 
     const auditor = await gateway.issueKey(['audit:read'])
     await page.click('#forget')
     await page.fill('#key', auditor.key)
     await page.press('#key', 'Enter')
+    await page.locator('#events tbody tr').first().waitFor()
     await page.selectOption('#f-action', 'import.update')
     await page.click('#filters button[type=submit]')
-    await expect.poll(() => rowTexts(page, 2)).toContain('import.update')
+    await expect.poll(() => rowTexts(page, 2)).toEqual(['import.update', 'import.update', 'import.update'])
     await page.click('#events tbody tr button >> nth=0')
     expect(await page.textContent('#detail .revert')).toBe('Reverting needs a key that also has imports:write.')
     expect(await page.locator('#detail .revert button').count()).toBe(0)
