@@ -9,6 +9,7 @@ import { adminKeys } from './routes/admin-keys'
 import { audit } from './routes/audit'
 import { health } from './routes/health'
 import { imports } from './routes/imports'
+import { ui } from './ui/routes'
 
 /**
  * The request's way through the worker: request id, configuration, CORS (preflights answered
@@ -21,6 +22,7 @@ export function createApp() {
   app.use(requestId())
   app.use(accessLog())
   app.route('/', health)
+  app.route('/ui', ui)
   app.use(loadContext())
   app.use(cors())
   app.route('/websets/v0/imports', imports)

@@ -1,0 +1,200 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startGateway, type Gateway } from './harness.ts'
+
+const CHROMIUM = '/usr/bin/chromium'
+const SCREENSHOT = fileURLToPath(new URL('../../docs/audit-viewer.png', import.meta.url))
+const XSS_TITLE = '<img src=x onerror=alert(1)>'
+
+let gateway: Gateway
+let browser: Browser
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: this suite drives /ui in it (apt-get install chromium)`)
+  gateway = await startGateway({
+    seed: [
+      { id: 'import_leads', title: 'Q2 leads', entity: { type: 'company' }, metadata: { owner: 'ana', team: 'sales' } },
+      { id: 'import_speakers', title: 'Conference speakers', entity: { type: 'person' }, metadata: {} },
+    ],
+  })
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  })
+})
+afterAll(async () => {
+  await browser?.close()
+  await gateway?.stop()
+})
+
+async function patch(key: string, id: string, body: unknown) {
+  const res = await fetch(`${gateway.url}/websets/v0/imports/${id}`, {
+    method: 'PATCH',
+    headers: { 'x-api-key': key, 'content-type': 'application/json', 'user-agent': 'ops-script/1.0' },
+    body: JSON.stringify(body),
+  })
+  expect(res.status).toBe(200)
+}
+
+/** The finalize runs after the answer (waitUntil): wait until no row of the import is pending. */
+async function settled(key: string, importId: string) {
+  for (let i = 0; i < 100; i++) {
+    const res = await fetch(`${gateway.url}/audit/events?importId=${importId}`, { headers: { 'x-api-key': key } })
+    const { data } = (await res.json()) as { data: { outcome: string }[] }
+    if (data.every((event) => event.outcome !== 'pending')) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`audit rows of ${importId} stayed pending`)
+}
+
+/** A tab of the viewer that records dialogs (an XSS would open one) and script errors. */
+async function openViewer() {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true })
+  const page = await context.newPage()
+  const dialogs: string[] = []
+  const problems: string[] = []
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message())
+    void dialog.dismiss()
+  })
+  page.on('pageerror', (err) => problems.push(err.message))
+  page.on('console', (message) => {
+    if (/Content Security Policy|Trusted Type/i.test(message.text())) problems.push(message.text())
+  })
+  await page.goto(`${gateway.url}/ui`)
+  return { page, dialogs, problems }
+}
+
+/** Presses Tab until `selector` has the focus: proves the control is reachable by keyboard. */
+async function tabTo(page: Page, selector: string, max = 40) {
+  for (let i = 0; i < max; i++) {
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return
+    await page.keyboard.press('Tab')
+  }
+  throw new Error(`${selector} was not reached with Tab`)
+}
+
+const rowTexts = (page: Page, column: number) => page.locator(`#events tbody tr td:nth-child(${column})`).allTextContents()
+
+describe('the audit viewer at /ui in headless Chromium', () => {
+  it('signs in, filters by import, shows the change highlighted, renders a hostile title as text, exports, reverts', async () => {
+    const { key } = await gateway.issueKey(['audit:read', 'imports:read', 'imports:write'], { name: 'ana' })
+    await patch(key, 'import_leads', { title: 'Q3 leads', metadata: { owner: 'bo', team: 'sales' } })
+    await patch(key, 'import_speakers', { title: 'Keynote speakers' })
+    await patch(key, 'import_leads', { title: XSS_TITLE, metadata: { owner: 'bo', team: 'sales' } })
+    await settled(key, 'import_leads')
+    await settled(key, 'import_speakers')
+
+    const { page, dialogs, problems } = await openViewer()
+    // The page loads without a key and asks for one; the script puts the focus in the key field.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('key')
+    await page.keyboard.type(key)
+    await page.keyboard.press('Enter')
+    await page.locator('#viewer').waitFor()
+    expect(await page.textContent('#who')).toContain('ana')
+    await expect.poll(() => page.textContent('#chain')).toMatch(/^Audit chain intact · \d+ sealed rows$/)
+    // Every row: three updates and the key's own creation, newest first.
+    await expect.poll(() => rowTexts(page, 2)).toEqual(['import.update', 'import.update', 'import.update', 'key.create'])
+    // The key is in this tab's sessionStorage only: not in the URL, not in a cookie.
+    expect(await page.evaluate(() => sessionStorage.getItem('egw-audit-viewer-key'))).toBe(key)
+    expect(page.url()).toBe(`${gateway.url}/ui`)
+    expect(await page.evaluate(() => document.cookie)).toBe('')
+
+    // Filter by import with the keyboard: the field has the focus after signing in; Enter applies.
+    await tabTo(page, '#f-importId')
+    await page.keyboard.type('import_leads')
+    await page.keyboard.press('Enter')
+    await expect.poll(() => rowTexts(page, 3)).toEqual(['import_leads', 'import_leads'])
+    expect(await page.textContent('#count')).toBe('2 events match, newest first')
+
+    // Export the filtered view as CSV: the file holds exactly those two events.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')])
+    expect(download.suggestedFilename()).toMatch(/^audit-\d{8}T\d{6}Z\.csv$/)
+    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\r\n')
+    expect(csv[0]).toMatch(/^id,action,importId,/)
+    expect(csv.slice(1).map((line) => line.split(',')[2])).toEqual(['import_leads', 'import_leads'])
+
+    // Open the newest event with Tab + Enter: the hostile title is shown as text, nothing runs.
+    await tabTo(page, '#events tbody tr:nth-child(1) button')
+    await page.keyboard.press('Enter')
+    await page.locator('#detail').waitFor()
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('detail')
+    const changed = page.locator('#detail table.diff tr.changed')
+    expect(await changed.count()).toBe(1)
+    expect(await changed.locator('th').textContent()).toBe('titlechanged')
+    expect(await changed.locator('td.old').textContent()).toBe('Q3 leads')
+    expect(await changed.locator('td.new').textContent()).toBe(XSS_TITLE)
+    expect(await page.locator('img').count()).toBe(0)
+    expect(await page.textContent('#detail dl')).toContain('ops-script/1.0')
+
+    // The older event changed the title and one metadata key; the other key stays unhighlighted.
+    await page.click('#events tbody tr:nth-child(2) button')
+    await expect.poll(() => changed.locator('th').allTextContents()).toEqual(['titlechanged', 'metadata.ownerchanged'])
+    expect(await changed.locator('td.old').allTextContents()).toEqual(['Q2 leads', 'ana'])
+    expect(await changed.locator('td.new').allTextContents()).toEqual(['Q3 leads', 'bo'])
+    expect(await page.locator('#detail tr:not(.changed) th', { hasText: 'metadata.team' }).count()).toBe(1)
+
+    // Reverting it would undo the later change: the confirmation names the fields, the API says 409.
+    await tabTo(page, '#detail .revert button')
+    await page.keyboard.press('Enter')
+    await page.locator('#confirm[open]').waitFor()
+    expect(await page.locator('#confirm-changes th').allTextContents()).toEqual(['title', 'metadata.owner'])
+    expect(await page.locator('#confirm-changes td.new').allTextContents()).toEqual(['Q2 leads', 'ana'])
+    await page.click('#confirm-ok')
+    await expect.poll(() => page.textContent('#confirm-error')).toMatch(/^Not reverted\. import import_leads has changed since event/)
+    expect(await page.isVisible('#confirm-force')).toBe(true)
+    expect(gateway.simulator.store.get('import_leads')?.title).toBe(XSS_TITLE)
+    await page.keyboard.press('Escape')
+    await expect.poll(() => page.locator('#confirm[open]').count()).toBe(0)
+
+    // Reverting the newest event goes through and shows up as the newest row.
+    await page.click('#events tbody tr:nth-child(1) button')
+    await page.click('#detail .revert button')
+    await page.click('#confirm-ok')
+    await expect.poll(() => page.textContent('#notice')).toBe('Reverted import_leads: its title is “Q3 leads” again. The revert is the newest event.')
+    expect(gateway.simulator.store.get('import_leads')?.title).toBe('Q3 leads')
+    await expect.poll(() => rowTexts(page, 2)).toEqual(['import.revert', 'import.update', 'import.update'])
+
+    await page.click('#events tbody tr:nth-child(2) button')
+    await page.locator('#detail tr.changed').first().waitFor()
+    await page.screenshot({ path: SCREENSHOT, fullPage: true })
+
+    expect(dialogs).toEqual([])
+    expect(problems).toEqual([])
+    await page.context().close()
+  })
+
+  it('shows clear errors: a bad key, a key without audit:read, no revert without imports:write, an unreachable gateway', async () => {
+    const { page } = await openViewer()
+    await page.fill('#key', `egw_${randomBytes(32).toString('base64url')}`)
+    await page.press('#key', 'Enter')
+    await expect.poll(() => page.textContent('#key-error')).toBe('The gateway did not accept this key: unknown, revoked or expired API key.')
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0)
+
+    const readOnly = await gateway.issueKey(['imports:read'])
+    await page.fill('#key', readOnly.key)
+    await page.press('#key', 'Enter')
+    await expect.poll(() => page.textContent('#list-error')).toMatch(/^Not allowed: this key lacks the scope audit:read\./)
+    await expect.poll(() => page.textContent('#chain')).toMatch(/^Audit chain not verified: Not allowed/)
+
+    const auditor = await gateway.issueKey(['audit:read'])
+    await page.click('#forget')
+    await page.fill('#key', auditor.key)
+    await page.press('#key', 'Enter')
+    await page.locator('#events tbody tr').first().waitFor()
+    await page.selectOption('#f-action', 'import.update')
+    await page.click('#filters button[type=submit]')
+    await expect.poll(() => rowTexts(page, 2)).toEqual(['import.update', 'import.update', 'import.update'])
+    await page.click('#events tbody tr button >> nth=0')
+    expect(await page.textContent('#detail .revert')).toBe('Reverting needs a key that also has imports:write.')
+    expect(await page.locator('#detail .revert button').count()).toBe(0)
+
+    await page.route('**/audit/events?*', (route) => route.abort('connectionrefused'))
+    await page.click('#filters button[type=submit]')
+    await expect.poll(() => page.textContent('#list-error')).toMatch(/^The gateway could not be reached\./)
+    await page.context().close()
+  })
+})
