@@ -24,4 +24,7 @@ it('logs one structured line per request with the agreed fields and no bodies', 
     expect(Object.keys(entry).sort()).toEqual(['durationMs', 'keyId', 'level', 'method', 'msg', 'requestId', 'route', 'status', 'upstreamStatus'])
   }
   expect(entries.some((e) => e.route === '/websets/v0/imports/:id' && e.upstreamStatus === 200)).toBe(true)
+  expect(entries.some((e) => e.route === '/healthz' && e.status === 200)).toBe(true)
+  expect(entries.some((e) => e.route === 'unmatched' && e.status === 404)).toBe(true)
+  expect(entries.every((e) => e.route !== '/*' && e.route !== '*')).toBe(true)
 })

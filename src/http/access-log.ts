@@ -1,5 +1,6 @@
 import { createMiddleware } from 'hono/factory'
-import { routePath } from 'hono/route'
+import type { Context } from 'hono'
+import { matchedRoutes } from 'hono/route'
 import type { AppEnv } from '../env'
 
 /**
@@ -7,6 +8,12 @@ import type { AppEnv } from '../env'
  * key), which route (the pattern, not the raw path), the outcome and the time taken. No bodies,
  * no headers, no query strings: those are where secrets and personal data would be.
  */
+/** The pattern of the handler that answered: the last matched route that is not a middleware. */
+function handlerRoute(c: Context<AppEnv>): string {
+  const handlers = matchedRoutes(c).filter((route) => route.method !== 'ALL')
+  return handlers[handlers.length - 1]?.path ?? 'unmatched'
+}
+
 export const accessLog = () =>
   createMiddleware<AppEnv>(async function accessLog(c, next) {
     const started = Date.now()
@@ -18,7 +25,7 @@ export const accessLog = () =>
         requestId: c.var.requestId,
         keyId: c.var.principal?.keyId ?? null,
         method: c.req.method,
-        route: c.res.status === 404 && !c.var.principal ? 'unmatched' : routePath(c, -1),
+        route: handlerRoute(c),
         status: c.res.status,
         upstreamStatus: c.var.upstreamStatus ?? null,
         durationMs: Date.now() - started,

@@ -6,7 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type Gateway } from './harness.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
-const SCREENSHOT = fileURLToPath(new URL('../../docs/audit-viewer.png', import.meta.url))
+// The README's picture is refreshed on purpose (UPDATE_SCREENSHOT=1 npm run test:e2e); an ordinary
+// run writes to the git-ignored test/artifacts/, so tests leave the work tree clean.
+const SCREENSHOT = fileURLToPath(
+  new URL(process.env.UPDATE_SCREENSHOT ? '../../docs/audit-viewer.png' : '../artifacts/audit-viewer.png', import.meta.url)
+)
 const XSS_TITLE = '<img src=x onerror=alert(1)>'
 
 let gateway: Gateway
