@@ -13,8 +13,19 @@ const IMPORTS = 20
 const IN_FLIGHT = 20
 const SETTLE_TIMEOUT_MS = 30_000
 
-type Row = { import_id: string; outcome: string; request_body: string; before: string; after: string | null; changes: string | null }
 type Json = { id: string; title: string; metadata: Record<string, string> }
+type Row = { importId: string; outcome: string; requestBody: { title: string }; before: Json; after: Json | null; changes: { path: string }[] | null }
+
+/** Every update row of the check's imports, through the gateway's own audit API. */
+async function auditRows(rig: BenchRig, ids: string[]): Promise<Row[]> {
+  const pages = await Promise.all(
+    ids.map(async (id) => {
+      const res = await fetch(`${rig.gateway.url}/audit/events?importId=${id}&limit=200`, { headers: { 'x-api-key': rig.key } })
+      return ((await res.json()) as { data: Row[] }).data
+    })
+  )
+  return pages.flat()
+}
 
 export type LoadCheck = {
   ok: boolean
@@ -63,10 +74,9 @@ export async function runLoadCheck(rig: BenchRig): Promise<LoadCheck> {
   })
 
   const started = Date.now()
-  const select = `SELECT import_id, outcome, request_body, before, after, changes FROM audit_events WHERE import_id LIKE ?`
   let rows: Row[] = []
   for (;;) {
-    rows = (await rig.gateway.d1.prepare(select).bind(`${prefix}%`).all<Row>()).results
+    rows = await auditRows(rig, [...initial.keys()])
     if (!rows.some((r) => r.outcome === 'pending') || Date.now() - started > SETTLE_TIMEOUT_MS) break
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
@@ -74,15 +84,12 @@ export async function runLoadCheck(rig: BenchRig): Promise<LoadCheck> {
 
   let consistent = 0
   for (const row of rows) {
-    const asked = JSON.parse(row.request_body) as { title: string }
-    const before = JSON.parse(row.before) as Json
-    const after = row.after ? (JSON.parse(row.after) as Json) : null
-    const changes = row.changes ? (JSON.parse(row.changes) as { path: string }[]) : []
+    const [asked, before, after, changes] = [row.requestBody, row.before, row.after, row.changes ?? []]
     // A before is real if it is the initial state or what some update of this import asked for.
-    const realBefore = before.title === initial.get(row.import_id) || requested.get(row.import_id)?.has(before.title)
+    const realBefore = before.title === initial.get(row.importId) || requested.get(row.importId)?.has(before.title)
     const titleChangeRecorded = changes.some((c) => c.path === 'title') === (before.title !== after?.title)
-    if (after?.title === asked.title && before.id === row.import_id && realBefore && titleChangeRecorded) consistent++
-    else problems.push(`row for ${row.import_id} (${asked.title}): before/after/changes inconsistent`)
+    if (after?.title === asked.title && before.id === row.importId && realBefore && titleChangeRecorded) consistent++
+    else problems.push(`row for ${row.importId} (${asked.title}): before/after/changes inconsistent`)
   }
   const upstreamPatches = rig.sim.simulator.requests.filter((r) => r.method === 'PATCH' && r.path.includes(prefix)).length
   const verify = await fetch(`${rig.gateway.url}/audit/verify`, { headers: { 'x-api-key': rig.key } })
