@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import type { AppEnv } from './env'
 import { accessLog } from './http/access-log'
 import { loadContext } from './http/context'

@@ -12,6 +12,16 @@ export async function getJson<T = any>(path: string, key: string): Promise<{ sta
   return { status: res.status, body: (await res.json()) as T, res }
 }
 
+/** Waits until no audit row is pending: the finalize of an update runs after its response. */
+export async function allSettled(timeoutMs = 5_000) {
+  const started = Date.now()
+  for (;;) {
+    const row = await env.DB.prepare("SELECT count(*) AS n FROM audit_events WHERE outcome = 'pending'").first<{ n: number }>()
+    if (!row?.n || Date.now() - started > timeoutMs) return
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
 export const patchImport = (key: string, id: string, body: unknown) => api(`/websets/v0/imports/${id}`, jsonInit('PATCH', key, body))
 
 /** Every event matching `query`, following nextCursor page by page (as a client would). */

@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm'
 import { chainHash, rowHash } from '../src/audit/seal'
 import { auditEvents } from '../src/db/schema'
 import { ulid } from '../src/ids'
-import { db, expect400, getJson, links, patchImport, wipeAudit, type Link } from './audit-helpers'
+import { allSettled, db, expect400, getJson, links, patchImport, wipeAudit, type Link } from './audit-helpers'
 import { api, issueKey, sim, type IssuedKey } from './helpers'
 
 let key: IssuedKey
@@ -17,6 +17,7 @@ beforeEach(async () => {
   key = await issueKey()
   const item = await sim.seed({ title: 't0' })
   for (const title of ['t1', 't2', 't3', 't4']) expect((await patchImport(key.key, item.id, { title })).status).toBe(200)
+  await allSettled()
   chain = await links()
   expect(chain).toHaveLength(5)
 })

@@ -7,9 +7,27 @@ import { OBSERVER_ORIGIN, SIMULATOR_ORIGIN, TEST_ADMIN_TOKEN } from './secrets'
 
 export const GATEWAY = 'https://gateway.test'
 
-/** A request to the real worker entry (request id, routing, D1, upstream through the simulator). */
-export function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return exports.default.fetch(new Request(GATEWAY + path, init))
+/**
+ * A request to the real worker entry (request id, routing, D1, upstream through the simulator).
+ * An audited call's row is finalized after the response (waitUntil), so by default this also
+ * waits until the row of this request (by `x-request-id`) has settled, as a client reading the
+ * log a moment later would see it. `{ settle: false }` returns at once, for tests about the
+ * `pending` state itself.
+ */
+export async function api(path: string, init: RequestInit = {}, options: { settle?: boolean } = {}): Promise<Response> {
+  const res = await exports.default.fetch(new Request(GATEWAY + path, init))
+  if (options.settle !== false && init.method && init.method !== 'GET') await rowSettled(res.headers.get('x-request-id'))
+  return res
+}
+
+/** Waits (at most 3 s) until no audit row of this request is still pending. */
+export async function rowSettled(requestId: string | null, timeoutMs = 3000) {
+  if (!requestId) return
+  const deadline = Date.now() + timeoutMs
+  const pending = env.DB.prepare("SELECT count(*) AS n FROM audit_events WHERE request_id = ? AND outcome = 'pending'").bind(requestId)
+  while ((await pending.first<{ n: number }>())?.n && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
 }
 
 /**

@@ -96,7 +96,7 @@ describe('finalize failures', () => {
   it("still gives the client Exa's answer, and retries the finalize off the request path", async () => {
     const item = await sim.seed({ title: 'old' })
     await refuseUpdates()
-    const res = await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'new' }))
+    const res = await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'new' }), { settle: false })
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ title: 'new' })
     expect((await rowsFor(item.id))[0]?.outcome).toBe('pending')
@@ -109,7 +109,7 @@ describe('finalize failures', () => {
   it('leaves the row pending for the reconciler when every retry fails', async () => {
     const item = await sim.seed({ title: 'old' })
     await refuseUpdates()
-    expect((await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'new' }))).status).toBe(200)
+    expect((await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'new' }), { settle: false })).status).toBe(200)
     await new Promise((resolve) => setTimeout(resolve, 4500))
     expect((await rowsFor(item.id))[0]?.outcome).toBe('pending')
     await env.DB.exec('DROP TRIGGER refuse_audit_update')
@@ -123,7 +123,7 @@ describe('unknown outcomes of the PATCH', () => {
   it('a PATCH that timed out but was applied is settled as succeeded in the background', async () => {
     const item = await sim.seed({ title: 'old' })
     await sim.fault({ kind: 'latency', latencyMs: 1500, method: 'PATCH' })
-    const res = await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'slow but applied' }))
+    const res = await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'slow but applied' }), { settle: false })
     expect(res.status).toBe(504)
     const [row] = await eventually(() => rowsFor(item.id), (rows) => rows[0]?.outcome !== 'pending')
     expect(row).toMatchObject({ outcome: 'succeeded', reconciled: 1, error: expect.stringMatching(/did not answer/) })
@@ -132,7 +132,7 @@ describe('unknown outcomes of the PATCH', () => {
   it('a PATCH answered with garbage and never applied stays pending, then the reconciler settles it as failed', async () => {
     const item = await sim.seed({ title: 'old' })
     await sim.fault({ kind: 'malformed', method: 'PATCH' })
-    const res = await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'lost' }))
+    const res = await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'lost' }), { settle: false })
     expect(res.status).toBe(502)
     expect(await res.json()).toMatchObject({ tag: 'UPSTREAM_ERROR' })
     await new Promise((resolve) => setTimeout(resolve, 1500))

@@ -9,7 +9,8 @@ beforeEach(async () => {
   key = await issueKey()
 })
 
-const patch = (id: string, body: unknown = { title: 'new' }) => api(`/websets/v0/imports/${id}`, jsonInit('PATCH', key.key, body))
+const patch = (id: string, body: unknown = { title: 'new' }, settle = true) =>
+  api(`/websets/v0/imports/${id}`, jsonInit('PATCH', key.key, body), { settle })
 
 describe('upstream errors on the before read', () => {
   it('passes a 404 through with its body and records a failed attempt with no before', async () => {
@@ -90,7 +91,7 @@ describe('upstream errors on the PATCH', () => {
   it('answers 502 for a 200 whose body is not an Import, leaving the row to be settled from Exa', async () => {
     const item = await sim.seed()
     await sim.fault({ kind: 'malformed', method: 'PATCH' })
-    const res = await patch(item.id)
+    const res = await patch(item.id, undefined, false)
     expect(res.status).toBe(502)
     const [event] = await auditEventsFor(item.id, key.key)
     expect(event).toMatchObject({ outcome: 'pending', error: expect.stringMatching(/not an Import/) })
@@ -136,7 +137,7 @@ describe('write-ahead', () => {
     const item = await sim.seed({ title: 'before' })
     // A slow PATCH leaves time to look at the log while Exa holds the request.
     await sim.fault({ kind: 'latency', latencyMs: 300, method: 'PATCH' })
-    const pending = patch(item.id)
+    const pending = patch(item.id, undefined, false)
     await new Promise((resolve) => setTimeout(resolve, 150))
     expect(await sim.requests({ method: 'PATCH' })).toHaveLength(1)
     const row = await env.DB.prepare('SELECT outcome, before FROM audit_events WHERE import_id = ?').bind(item.id).first<{ outcome: string; before: string }>()

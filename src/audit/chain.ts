@@ -22,6 +22,31 @@ export type SettleFields = Partial<Omit<AuditEventRow, 'id' | 'changes'>> & { ch
 
 const MAX_ATTEMPTS = 12
 
+/**
+ * Seals from one isolate take turns, so the requests an isolate serves concurrently do not race
+ * each other for the same chain position (under 20 in flight they did: most attempts lost and
+ * some rows ran out of retries). Waiting polls a flag rather than awaiting another request's
+ * promise (the runtime does not let one request's promise resume another); a turn held longer
+ * than TURN_STALE_MS (its request was cancelled mid-seal) is taken over. Isolates still race
+ * each other, which the optimistic seq claim below resolves.
+ */
+const TURN_STALE_MS = 5_000
+/** Turns are per handle: an isolate has one (createDb keeps it); a separate handle races like another isolate. */
+const turns = new WeakMap<Db, { since: number }>()
+
+async function inTurn<T>(db: Db, seal: () => Promise<T>): Promise<T> {
+  for (let held = turns.get(db); held && Date.now() - held.since < TURN_STALE_MS; held = turns.get(db)) {
+    await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * 2))
+  }
+  const mine = { since: Date.now() }
+  turns.set(db, mine)
+  try {
+    return await seal()
+  } finally {
+    if (turns.get(db) === mine) turns.delete(db)
+  }
+}
+
 const headQuery = (db: Db) =>
   db.select({ seq: auditChain.seq, chainHash: auditChain.chainHash }).from(auditChain).orderBy(desc(auditChain.seq)).limit(1)
 
@@ -82,8 +107,11 @@ export type SettleResult = { settled: boolean; attempts: number }
  * no link) when the row is no longer pending: whoever settled it first sealed it. Self-contained
  * (reads the row itself), so it can run after the response, e.g. in `waitUntil`.
  */
-export async function settlePending(db: Db, id: string, fields: SettleFields): Promise<SettleResult> {
-  const set = definedOnly(fields)
+export function settlePending(db: Db, id: string, fields: SettleFields): Promise<SettleResult> {
+  return inTurn(db, () => settleNow(db, id, definedOnly(fields)))
+}
+
+async function settleNow(db: Db, id: string, set: SettleFields): Promise<SettleResult> {
   for (let attempt = 1; ; attempt++) {
     const [[row], [head]] = await db.batch([db.select().from(auditEvents).where(eq(auditEvents.id, id)).limit(1), headQuery(db)])
     if (!row || row.outcome !== 'pending') return { settled: false, attempts: attempt }
@@ -116,8 +144,11 @@ function completeRow(event: NewAuditEvent): AuditEventRow {
  * Inserts an already settled row (a failed attempt, a key change) sealed, in one batch with
  * `statements` (the change it records), so none of them exists without the others.
  */
-export async function insertSealed(db: Db, event: NewAuditEvent, statements: readonly BatchItem<'sqlite'>[] = []) {
-  const row = completeRow(event)
+export function insertSealed(db: Db, event: NewAuditEvent, statements: readonly BatchItem<'sqlite'>[] = []) {
+  return inTurn(db, () => insertNow(db, completeRow(event), statements))
+}
+
+async function insertNow(db: Db, row: AuditEventRow, statements: readonly BatchItem<'sqlite'>[]) {
   for (let attempt = 1; ; attempt++) {
     const link = await nextLink(await readHead(db), row)
     try {

@@ -1,4 +1,5 @@
 import type { AuditEventRow } from '../db/schema'
+import { sha256Hex } from '../sha256'
 
 /**
  * The columns a seal covers, in a fixed order. Fixed (not read from the table) so that adding a
@@ -45,10 +46,6 @@ export function canonicalJson(value: unknown): string {
   )
 }
 
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
-}
 
 /** SHA-256 of a settled row's canonical form: every sealed column, absent ones as null. */
 export function rowHash(row: AuditEventRow): Promise<string> {

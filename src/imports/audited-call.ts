@@ -82,7 +82,7 @@ export async function runAuditedCall(c: Context<AppEnv>, call: AuditedCall): Pro
   })
   // A create learns its import id only now; it goes on the row before the row is finalized.
   const learnedImportId = call.importId === null && answer?.success ? answer.data.id : null
-  await finalizeOrRetryLater(c, eventId, fields, learnedImportId)
+  finalizeAfterResponse(c, eventId, fields, learnedImportId)
   return relay(c, response)
 }
 
@@ -131,25 +131,24 @@ async function settle(db: Db, eventId: string, fields: SettledFields, importId: 
 const FINALIZE_RETRY_DELAYS_MS = [100, 400, 1600]
 
 /**
- * Finalizes the row; if D1 fails now, the client still gets upstream's answer and the finalize
- * is retried off the request path. If every retry fails the reconciler settles the row later.
+ * Finalizes the row after the response (DESIGN §5): the write-ahead row with its before
+ * snapshot is already committed, so the client need not wait for the settle's D1 round trips;
+ * the API shows the row `pending` until it lands. A failed settle is retried a few times; if
+ * every retry fails the reconciler settles the row later.
  */
-async function finalizeOrRetryLater(c: Context<AppEnv>, eventId: string, fields: SettledFields, importId: string | null) {
-  try {
-    await settle(c.var.db, eventId, fields, importId)
-  } catch {
-    c.executionCtx.waitUntil(
-      (async () => {
-        for (const delay of FINALIZE_RETRY_DELAYS_MS) {
-          await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())))
-          try {
-            return await settle(c.var.db, eventId, fields, importId)
-          } catch {
-            // next attempt
-          }
+function finalizeAfterResponse(c: Context<AppEnv>, eventId: string, fields: SettledFields, importId: string | null) {
+  const db = c.var.db
+  c.executionCtx.waitUntil(
+    (async () => {
+      for (const delay of [0, ...FINALIZE_RETRY_DELAYS_MS]) {
+        if (delay) await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())))
+        try {
+          return await settle(db, eventId, fields, importId)
+        } catch {
+          // next attempt
         }
-        console.error(JSON.stringify({ level: 'error', eventId, msg: 'finalize failed; left pending for the reconciler' }))
-      })()
-    )
-  }
+      }
+      console.error(JSON.stringify({ level: 'error', eventId, msg: 'finalize failed; left pending for the reconciler' }))
+    })()
+  )
 }

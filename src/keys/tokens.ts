@@ -1,3 +1,7 @@
+import { sha256Hex } from '../sha256'
+
+export { sha256Hex }
+
 /** Client keys: `egw_` + 32 random bytes in base64url (43 characters). */
 export const KEY_PREFIX = 'egw_'
 const KEY_PATTERN = /^egw_[A-Za-z0-9_-]{43}$/
@@ -21,10 +25,6 @@ export function displayPrefix(key: string): string {
   return key.slice(0, KEY_PREFIX.length + 6)
 }
 
-export async function sha256Hex(value: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(value))
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
-}
 
 /**
  * Compares two secrets in constant time: both are hashed first, so neither the length nor the

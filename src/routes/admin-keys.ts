@@ -1,4 +1,5 @@
-import { Hono, type Context } from 'hono'
+import type { Context } from 'hono'
+import { Hono } from 'hono/tiny'
 import { auditOrigin, recordKeyEvent, type AuditAction } from '../audit/recorder'
 import type { ApiKeyRow } from '../db/schema'
 import type { AppEnv } from '../env'

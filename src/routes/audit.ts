@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import { eq } from 'drizzle-orm'
 import * as z from 'zod/mini'
 import { exportContentType, exportFileName, exportStream } from '../audit/export'

@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import { parseConfig, type AppEnv } from '../env'
 
 /** Liveness for operators and load balancers: D1 reachable and configuration usable; no secrets. */

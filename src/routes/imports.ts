@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { callExa, upstreamConfig } from '../exa/client'
 import { relay } from '../exa/relay'

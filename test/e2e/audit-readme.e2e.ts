@@ -37,6 +37,7 @@ describe('the README section "Querying the audit log" against wrangler dev', () 
       const res = await fetch(`${gateway.url}/websets/v0/imports/import_demo_leads`, { method: 'PATCH', headers, body: JSON.stringify(body) })
       expect(res.status).toBe(200)
     }
+    await gateway.settled(key, 'import_demo_leads')
     const get = async (path: string) => (await fetch(gateway.url + path, { headers })).json() as Promise<any>
     const page = await get('/audit/events?importId=import_demo_leads&limit=2')
     const { head } = await get('/audit/verify')

@@ -23,6 +23,7 @@ afterAll(async () => {
 
 /** The audit rows of one import, through the gateway's own API. */
 async function auditOf(importId: string): Promise<Record<string, any>[]> {
+  await gateway.settled(key, importId)
   const res = await fetch(`${gateway.url}/audit/events?importId=${importId}`, { headers: { 'x-api-key': key } })
   return ((await res.json()) as { data: Record<string, any>[] }).data
 }

@@ -45,9 +45,21 @@ export async function startGateway(options: { vars?: Record<string, string>; see
     return (await res.json()) as { id: string; key: string; name: string }
   }
 
+  /** An audited call's row settles after its answer (waitUntil): wait until none of the import's is pending. */
+  async function settled(key: string, importId: string) {
+    for (let i = 0; i < 100; i++) {
+      const res = await fetch(`${url}/audit/events?importId=${importId}`, { headers: { 'x-api-key': key } })
+      const { data } = (await res.json()) as { data: { outcome: string }[] }
+      if (data.every((event) => event.outcome !== 'pending')) return
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    throw new Error(`audit rows of ${importId} stayed pending`)
+  }
+
   return {
     url,
     adminToken,
+    settled,
     simulator: simulator.simulator,
     simulatorUrl: simulator.url,
     logFile,

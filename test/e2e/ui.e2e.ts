@@ -43,17 +43,6 @@ async function patch(key: string, id: string, body: unknown) {
   expect(res.status).toBe(200)
 }
 
-/** The finalize runs after the answer (waitUntil): wait until no row of the import is pending. */
-async function settled(key: string, importId: string) {
-  for (let i = 0; i < 100; i++) {
-    const res = await fetch(`${gateway.url}/audit/events?importId=${importId}`, { headers: { 'x-api-key': key } })
-    const { data } = (await res.json()) as { data: { outcome: string }[] }
-    if (data.every((event) => event.outcome !== 'pending')) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`audit rows of ${importId} stayed pending`)
-}
-
 /** A tab of the viewer that records dialogs (an XSS would open one) and script errors. */
 async function openViewer() {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true })
@@ -89,8 +78,8 @@ describe('the audit viewer at /ui in headless Chromium', () => {
     await patch(key, 'import_leads', { title: 'Q3 leads', metadata: { owner: 'bo', team: 'sales' } })
     await patch(key, 'import_speakers', { title: 'Keynote speakers' })
     await patch(key, 'import_leads', { title: XSS_TITLE, metadata: { owner: 'bo', team: 'sales' } })
-    await settled(key, 'import_leads')
-    await settled(key, 'import_speakers')
+    await gateway.settled(key, 'import_leads')
+    await gateway.settled(key, 'import_speakers')
 
     const { page, dialogs, problems } = await openViewer()
     // The page loads without a key and asks for one; the script puts the focus in the key field.

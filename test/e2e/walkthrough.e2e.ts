@@ -21,6 +21,7 @@ describe('the README walk-through against wrangler dev', () => {
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ id: 'import_walk', title: 'Q3 leads', metadata: { owner: 'ana' } })
 
+    await gateway.settled(key, 'import_walk')
     const audit = await fetch(`${gateway.url}/audit/events?importId=import_walk`, { headers: { 'x-api-key': key } })
     const { data } = (await audit.json()) as { data: Record<string, any>[] }
     expect(data).toHaveLength(1)
