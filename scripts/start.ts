@@ -102,6 +102,8 @@ async function main() {
     `    -H 'x-api-key: ${key ?? 'egw_…'}' -H 'content-type: application/json' -d '{"title":"Q3 leads"}'`,
     `  curl '${GATEWAY}/audit/events?importId=${simulator ? demoId : '<import id>'}' -H 'x-api-key: ${key ?? 'egw_…'}'`,
     '',
+    `Audit viewer: ${GATEWAY}/ui (paste the dev key)`,
+    '',
     'Press Ctrl+C to stop.',
   ]
   console.log(lines.join('\n'))

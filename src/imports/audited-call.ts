@@ -77,7 +77,8 @@ export async function runAuditedCall(c: Context<AppEnv>, call: AuditedCall): Pro
   const fields = settledFields(before, {
     status: response.status,
     upstreamRequestId: response.requestId,
-    after: answer?.success ? call.afterOf(answer.data) : null,
+    // Upstream's object as it came (key order included); the schema only vouched for it.
+    after: answer?.success ? call.afterOf(response.json as Import) : null,
     error: succeeded ? null : `Exa answered ${response.status}`,
   })
   // A create learns its import id only now; it goes on the row before the row is finalized.
