@@ -100,7 +100,7 @@ type Settle = { id: string; set: SettleFields }
 type Insert = { row: AuditEventRow; statements: readonly BatchItem<'sqlite'>[] }
 type Seal = { settle: Settle } | { insert: Insert }
 
-/** Settles group; an insert (it may carry a key change that can fail on its own) runs alone. */
+/** Queued settles share a round; an insert (it may carry a key change that can fail on its own) runs alone. */
 const sealer: Sealer<Seal, SettleResult | { attempts: number }> = {
   groupable: (seal) => 'settle' in seal,
   run: async (db, seals) =>
@@ -115,9 +115,9 @@ const sealer: Sealer<Seal, SettleResult | { attempts: number }> = {
  */
 async function settleGroup(db: Db, settles: Settle[]): Promise<SettleResult[]> {
   const results = settles.map(() => ({ settled: false, attempts: 0 }))
+  const ids = settles.map((settle) => settle.id)
   let lost: { err: unknown; seq: number; ids: string[] } | undefined
   for (let attempt = 1; ; attempt++) {
-    const ids = settles.map((settle) => settle.id)
     const [rows, [head]] = await db.batch([db.select().from(auditEvents).where(inArray(auditEvents.id, ids)), headQuery(db)])
     const pending = new Map(rows.filter((row) => row.outcome === 'pending').map((row) => [row.id, row]))
     if (lost && (head?.seq ?? 0) < lost.seq && lost.ids.every((id) => pending.has(id))) throw lost.err
@@ -130,8 +130,9 @@ async function settleGroup(db: Db, settles: Settle[]): Promise<SettleResult[]> {
       const row = pending.get(id)
       if (!row) continue
       pending.delete(id)
-      previous = await nextLink(previous, { ...row, ...set }, createdAt)
-      linked.push({ index, link: previous as Link, set })
+      const link = await nextLink(previous, { ...row, ...set }, createdAt)
+      linked.push({ index, link, set })
+      previous = link
     }
     if (linked.length === 0) return results
     try {
