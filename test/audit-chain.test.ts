@@ -8,8 +8,8 @@ import { finalize, settledFields, writeAhead } from '../src/audit/recorder'
 import { chainHash, GENESIS, rowHash, SEALED_COLUMNS } from '../src/audit/seal'
 import { auditEvents, type AuditEventRow } from '../src/db/schema'
 import { parseConfig, type Config } from '../src/env'
-import { db, getJson, links, patchImport, startFor, wipeAudit } from './audit-helpers'
-import { issueKey, sim, type IssuedKey } from './helpers'
+import { allSettled, db, getJson, links, patchImport, startFor, wipeAudit } from './audit-helpers'
+import { apiDirect, issueKey, jsonInit, sim, type IssuedKey } from './helpers'
 
 let key: IssuedKey
 
@@ -77,6 +77,38 @@ describe('concurrency', () => {
     expect(chain.map((l) => l.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
     expect(new Set(chain.map((l) => l.event_id)).size).toBe(9)
     expect(await verify()).toMatchObject({ ok: true, checked: 9 })
+  })
+
+  it('groups the finalizes one isolate makes concurrently: one batch for many rows, each settled and linked once', async () => {
+    const items = await Promise.all(Array.from({ length: 24 }, (_, i) => sim.seed({ title: `group ${i}` })))
+    const responses = await Promise.all(
+      items.map((item) => apiDirect(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: `${item.title} ✓` })))
+    )
+    expect(responses.map((res) => res.status)).toEqual(items.map(() => 200))
+    await allSettled()
+
+    const updates = await env.DB.prepare("SELECT id, outcome FROM audit_events WHERE action = 'import.update'").all<{ id: string; outcome: string }>()
+    expect(updates.results.map((r) => r.outcome)).toEqual(items.map(() => 'succeeded'))
+    const chain = await env.DB.prepare('SELECT seq, event_id, created_at FROM audit_chain ORDER BY seq').all<{ seq: number; event_id: string; created_at: number }>()
+    expect(chain.results.map((l) => l.seq)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1))
+    const linked = chain.results.map((l) => l.event_id)
+    expect(new Set(linked).size).toBe(25)
+    for (const update of updates.results) expect(linked).toContain(update.id)
+    // A group's links carry the time of its one batch: fewer distinct times than rows means rows
+    // shared batches (sealed one at a time, each batch follows the previous one's round trips).
+    const batches = new Set(chain.results.slice(1).map((l) => l.created_at)).size
+    expect(batches).toBeLessThan(updates.results.length)
+    expect(await verify()).toMatchObject({ ok: true, checked: 25 })
+  })
+
+  it('settles the others of a group when one of its rows was already settled', async () => {
+    const ids = await Promise.all(['a', 'b', 'c', 'd'].map((name) => writeAhead(db(), startFor(`import_group_${name}`))))
+    expect(await finalize(drizzle(env.DB), ids[1]!, outcome(200, 'elsewhere'))).toBe(true)
+    const results = await Promise.all(ids.map((id) => settlePending(db(), id, outcome(200, 'grouped'))))
+    expect(results.map((r) => r.settled)).toEqual([true, false, true, true])
+    expect((await row(ids[1]!)).after).toMatchObject({ title: 'elsewhere' })
+    expect((await links()).map((l) => l.event_id).filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort())
+    expect(await verify()).toMatchObject({ ok: true, checked: 5 })
   })
 
   it('lets exactly one of two settles of the same row win', async () => {

@@ -1,9 +1,10 @@
 import type { BatchItem } from 'drizzle-orm/batch'
-import { and, desc, eq, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { auditChain, auditChangedFields, auditEvents, type AuditEventRow, type NewAuditEvent } from '../db/schema'
 import { changedFields, type Change } from './diff'
 import { chainHash, GENESIS, rowHash, SEALED_COLUMNS } from './seal'
+import { queued, type Sealer } from './seal-queue'
 
 /**
  * Tamper evidence, written where rows settle. Each settled row gets one link in `audit_chain`
@@ -12,6 +13,7 @@ import { chainHash, GENESIS, rowHash, SEALED_COLUMNS } from './seal'
  * link, nor linked without being settled. Writers race optimistically: each reads the head and
  * claims `seq = head + 1`; `seq` is the primary key, so of two isolates claiming one position one
  * batch fails whole, and that writer re-reads the head and tries again. No forks, no locks.
+ * Within an isolate, queued settles share one read and one batch (group commit: seal-queue.ts).
  */
 
 type Head = { seq: number; chainHash: string }
@@ -22,31 +24,6 @@ export type SettleFields = Partial<Omit<AuditEventRow, 'id' | 'changes'>> & { ch
 
 const MAX_ATTEMPTS = 12
 
-/**
- * Seals from one isolate take turns, so the requests an isolate serves concurrently do not race
- * each other for the same chain position (under 20 in flight they did: most attempts lost and
- * some rows ran out of retries). Waiting polls a flag rather than awaiting another request's
- * promise (the runtime does not let one request's promise resume another); a turn held longer
- * than TURN_STALE_MS (its request was cancelled mid-seal) is taken over. Isolates still race
- * each other, which the optimistic seq claim below resolves.
- */
-const TURN_STALE_MS = 5_000
-/** Turns are per handle: an isolate has one (createDb keeps it); a separate handle races like another isolate. */
-const turns = new WeakMap<Db, { since: number }>()
-
-async function inTurn<T>(db: Db, seal: () => Promise<T>): Promise<T> {
-  for (let held = turns.get(db); held && Date.now() - held.since < TURN_STALE_MS; held = turns.get(db)) {
-    await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * 2))
-  }
-  const mine = { since: Date.now() }
-  turns.set(db, mine)
-  try {
-    return await seal()
-  } finally {
-    if (turns.get(db) === mine) turns.delete(db)
-  }
-}
-
 const headQuery = (db: Db) =>
   db.select({ seq: auditChain.seq, chainHash: auditChain.chainHash }).from(auditChain).orderBy(desc(auditChain.seq)).limit(1)
 
@@ -55,7 +32,7 @@ export async function readHead(db: Db): Promise<Head | undefined> {
   return (await headQuery(db))[0]
 }
 
-async function nextLink(head: Head | undefined, row: AuditEventRow): Promise<Link> {
+async function nextLink(head: Head | undefined, row: AuditEventRow, createdAt = Date.now()): Promise<Link> {
   const previous = head ?? { seq: 0, chainHash: GENESIS }
   const ofRow = await rowHash(row)
   return {
@@ -63,7 +40,7 @@ async function nextLink(head: Head | undefined, row: AuditEventRow): Promise<Lin
     eventId: row.id,
     rowHash: ofRow,
     chainHash: await chainHash(previous.chainHash, ofRow),
-    createdAt: Date.now(),
+    createdAt,
   }
 }
 
@@ -72,10 +49,15 @@ async function nextLink(head: Head | undefined, row: AuditEventRow): Promise<Lin
 const linkValues = (link: Link) =>
   sql`SELECT ${link.seq}, ${link.eventId}, ${link.rowHash}, ${link.chainHash}, ${link.createdAt}`
 
-/** Appends the link only while its event is still pending, in the batch that settles it. */
-const linkIfPending = (db: Db, link: Link) =>
-  db.insert(auditChain).select(sql`${linkValues(link)}
-    WHERE EXISTS (SELECT 1 FROM audit_events WHERE id = ${link.eventId} AND outcome = 'pending')`)
+/**
+ * Appends the link of a still pending event; for a settled one the subselect yields NULL into
+ * the NOT NULL event_id and the whole batch fails. Failing (rather than skipping the link, which
+ * is enough alone) matters in a group: the links after it chain over this one.
+ */
+const linkPending = (db: Db, link: Link) =>
+  db.insert(auditChain).select(sql`SELECT ${link.seq},
+    (SELECT id FROM audit_events WHERE id = ${link.eventId} AND outcome = 'pending'),
+    ${link.rowHash}, ${link.chainHash}, ${link.createdAt}`)
 
 const insertLink = (db: Db, link: Link) => db.insert(auditChain).values(link)
 
@@ -86,6 +68,8 @@ function changedFieldRows(db: Db, link: Link, changes: unknown) {
     WHERE EXISTS (SELECT 1 FROM audit_chain WHERE seq = ${link.seq} AND event_id = ${link.eventId})`)
 }
 
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(64, 2 ** attempt)))
+
 /**
  * After a failed batch: if the head moved past the position we claimed, another writer won it,
  * so wait a moment and retry; anything else is a real failure and is thrown.
@@ -94,7 +78,7 @@ async function retryOrThrow(db: Db, err: unknown, link: Link, attempt: number) {
   if (attempt >= MAX_ATTEMPTS) throw err
   const head = await readHead(db)
   if ((head?.seq ?? 0) < link.seq) throw err
-  await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(64, 2 ** attempt)))
+  await backoff(attempt)
 }
 
 const definedOnly = <T extends object>(fields: T): T =>
@@ -103,36 +87,76 @@ const definedOnly = <T extends object>(fields: T): T =>
 export type SettleResult = { settled: boolean; attempts: number }
 
 /**
- * Settles a pending row with `fields` and seals it, in one batch. Touches nothing (and appends
- * no link) when the row is no longer pending: whoever settled it first sealed it. Self-contained
- * (reads the row itself), so it can run after the response, e.g. in `waitUntil`.
+ * Settles a pending row with `fields` and seals it, in one batch (shared with the other settles
+ * queued in this isolate: see seal-queue.ts). Touches nothing (and appends no link) when the row
+ * is no longer pending: whoever settled it first sealed it. Self-contained (reads the row
+ * itself), so it can run after the response, e.g. in `waitUntil`.
  */
 export function settlePending(db: Db, id: string, fields: SettleFields): Promise<SettleResult> {
-  return inTurn(db, () => settleNow(db, id, definedOnly(fields)))
+  return queued(db, { settle: { id, set: definedOnly(fields) } }, sealer) as Promise<SettleResult>
 }
 
-async function settleNow(db: Db, id: string, set: SettleFields): Promise<SettleResult> {
+type Settle = { id: string; set: SettleFields }
+type Insert = { row: AuditEventRow; statements: readonly BatchItem<'sqlite'>[] }
+type Seal = { settle: Settle } | { insert: Insert }
+
+/** Queued settles share a round; an insert (it may carry a key change that can fail on its own) runs alone. */
+const sealer: Sealer<Seal, SettleResult | { attempts: number }> = {
+  groupable: (seal) => 'settle' in seal,
+  run: async (db, seals) =>
+    'insert' in seals[0]! ? [await insertNow(db, seals[0].insert)] : settleGroup(db, seals.map((seal) => (seal as { settle: Settle }).settle)),
+}
+
+/**
+ * Settles every still pending row of `settles` in one batch, links in queue order over one read
+ * of the rows and the head. A row already settled (or listed twice) gets no link. If the batch
+ * fails, the next read tells a lost race (the head moved, or one of our rows was settled
+ * elsewhere, which fails the batch: see linkPending) from a real failure, which is thrown.
+ */
+async function settleGroup(db: Db, settles: Settle[]): Promise<SettleResult[]> {
+  const results = settles.map(() => ({ settled: false, attempts: 0 }))
+  const ids = settles.map((settle) => settle.id)
+  let lost: { err: unknown; seq: number; ids: string[] } | undefined
   for (let attempt = 1; ; attempt++) {
-    const [[row], [head]] = await db.batch([db.select().from(auditEvents).where(eq(auditEvents.id, id)).limit(1), headQuery(db)])
-    if (!row || row.outcome !== 'pending') return { settled: false, attempts: attempt }
-    const link = await nextLink(head, { ...row, ...set })
+    const [rows, [head]] = await db.batch([db.select().from(auditEvents).where(inArray(auditEvents.id, ids)), headQuery(db)])
+    const pending = new Map(rows.filter((row) => row.outcome === 'pending').map((row) => [row.id, row]))
+    if (lost && (head?.seq ?? 0) < lost.seq && lost.ids.every((id) => pending.has(id))) throw lost.err
+
+    const createdAt = Date.now()
+    const linked: { index: number; link: Link; set: SettleFields }[] = []
+    let previous = head
+    for (const [index, { id, set }] of settles.entries()) {
+      results[index]!.attempts = attempt
+      const row = pending.get(id)
+      if (!row) continue
+      pending.delete(id)
+      const link = await nextLink(previous, { ...row, ...set }, createdAt)
+      linked.push({ index, link, set })
+      previous = link
+    }
+    if (linked.length === 0) return results
     try {
-      const [, , updated] = await db.batch([
-        linkIfPending(db, link),
-        changedFieldRows(db, link, set.changes),
-        db
-          .update(auditEvents)
-          .set(set)
-          .where(and(eq(auditEvents.id, id), eq(auditEvents.outcome, 'pending')))
-          .returning({ id: auditEvents.id }),
-      ])
-      if (updated.length === 1) return { settled: true, attempts: attempt }
-      // Settled elsewhere between our read and our write: the next read returns.
+      await db.batch(linked.flatMap(({ link, set }) => settleStatements(db, link, set)) as BatchStatements)
+      for (const { index } of linked) results[index]!.settled = true
+      return results
     } catch (err) {
-      await retryOrThrow(db, err, link, attempt)
+      if (attempt >= MAX_ATTEMPTS) throw err
+      lost = { err, seq: linked[0]!.link.seq, ids: linked.map(({ link }) => link.eventId) }
+      await backoff(attempt)
     }
   }
 }
+
+type BatchStatements = [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]
+
+const settleStatements = (db: Db, link: Link, set: SettleFields): BatchItem<'sqlite'>[] => [
+  linkPending(db, link),
+  changedFieldRows(db, link, set.changes),
+  db
+    .update(auditEvents)
+    .set(set)
+    .where(and(eq(auditEvents.id, link.eventId), eq(auditEvents.outcome, 'pending'))),
+]
 
 /** Every sealed column present (absent ones null), so the stored row is exactly what was hashed. */
 function completeRow(event: NewAuditEvent): AuditEventRow {
@@ -145,10 +169,10 @@ function completeRow(event: NewAuditEvent): AuditEventRow {
  * `statements` (the change it records), so none of them exists without the others.
  */
 export function insertSealed(db: Db, event: NewAuditEvent, statements: readonly BatchItem<'sqlite'>[] = []) {
-  return inTurn(db, () => insertNow(db, completeRow(event), statements))
+  return queued(db, { insert: { row: completeRow(event), statements } }, sealer) as Promise<{ attempts: number }>
 }
 
-async function insertNow(db: Db, row: AuditEventRow, statements: readonly BatchItem<'sqlite'>[]) {
+async function insertNow(db: Db, { row, statements }: Insert) {
   for (let attempt = 1; ; attempt++) {
     const link = await nextLink(await readHead(db), row)
     try {
