@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, runWrangler, spawnWrangler, waitForHealth } from '../../scripts/wrangler.ts'
@@ -69,6 +69,8 @@ export async function startGateway(options: { vars?: Record<string, string>; see
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))])
       child.kill('SIGKILL')
       await simulator.close()
+      // The D1 state and the log go with the gateway, unless KEEP_E2E_STATE is set for debugging.
+      if (!process.env.KEEP_E2E_STATE) rmSync(dir, { recursive: true, force: true })
     },
   }
 }
