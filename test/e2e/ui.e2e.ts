@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { AUDIT_ACTIONS } from '../../src/audit/filters.ts'
+import { CONTENT_SECURITY_POLICY } from '../../src/ui/policy.ts'
 import { startGateway, type Gateway } from './harness.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -11,6 +13,8 @@ const CHROMIUM = '/usr/bin/chromium'
 const SCREENSHOT = fileURLToPath(
   new URL(process.env.UPDATE_SCREENSHOT ? '../../docs/audit-viewer.png' : '../artifacts/audit-viewer.png', import.meta.url)
 )
+const PUBLIC_UI = (file: string) => readFileSync(fileURLToPath(new URL(`../../public/ui/${file}`, import.meta.url)), 'utf8')
+const VIEWER_SCRIPT = PUBLIC_UI('app.js')
 const XSS_TITLE = '<img src=x onerror=alert(1)>'
 
 let gateway: Gateway
@@ -71,6 +75,100 @@ async function tabTo(page: Page, selector: string, max = 40) {
 }
 
 const rowTexts = (page: Page, column: number) => page.locator(`#events tbody tr td:nth-child(${column})`).allTextContents()
+
+/** The headers public/_headers gives the static files, equal to the worker's own /ui answers. */
+function expectHardened(res: Response) {
+  expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY)
+  expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+  expect(res.headers.get('x-frame-options')).toBe('DENY')
+  expect(res.headers.get('cross-origin-resource-policy')).toBe('same-origin')
+  expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin')
+  expect(res.headers.get('referrer-policy')).toBe('no-referrer')
+  expect(res.headers.get('cache-control')).toBe('no-cache')
+}
+
+// The page, script and stylesheet are Workers Static Assets, which only `wrangler dev` serves
+// (the vitest pool calls the worker alone), so their checks live here.
+describe('GET /ui and its assets (Workers Static Assets)', () => {
+  it('serve the page with no key, under a CSP that allows only this origin and no framing', async () => {
+    const res = await fetch(`${gateway.url}/ui`, { redirect: 'manual' })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/)
+    expectHardened(res)
+    expect(await res.text()).toBe(PUBLIC_UI('index.html'))
+    const policy = Object.fromEntries(CONTENT_SECURITY_POLICY.split('; ').map((d) => [d.split(' ')[0], d.slice(d.indexOf(' ') + 1)]))
+    expect(policy).toMatchObject({
+      'default-src': "'none'",
+      'script-src': "'self'",
+      'style-src': "'self'",
+      'connect-src': "'self'",
+      'frame-ancestors': "'none'",
+      'base-uri': "'none'",
+      'form-action': "'none'",
+      'require-trusted-types-for': "'script'",
+    })
+  })
+
+  it('redirect /ui/ and /ui/index.html to /ui, the one address of the page', async () => {
+    for (const path of ['/ui/', '/ui/index.html']) {
+      const res = await fetch(`${gateway.url}${path}`, { redirect: 'manual' })
+      expect([res.status, res.headers.get('location')], path).toEqual([307, '/ui'])
+    }
+  })
+
+  it('has no inline script, handler or style, loads nothing from another origin, and offers every audit action', async () => {
+    const html = await (await fetch(`${gateway.url}/ui`)).text()
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)]
+    expect(scripts.map((m) => [m[1]!.trim(), m[2]])).toEqual([['type="module" src="/ui/app.js"', '']])
+    expect(html).not.toMatch(/\son[a-z]+\s*=/i)
+    expect(html).not.toMatch(/\sstyle\s*=|<style/i)
+    expect([...html.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1])).toEqual(['/ui/app.css', '/ui/app.js', '#main'])
+    // The action filter was generated from AUDIT_ACTIONS: a new action must be added to the page too.
+    const actions = [...html.matchAll(/<option value="([^"]+)">/g)].map((m) => m[1])
+    for (const action of AUDIT_ACTIONS) expect(actions, action).toContain(action)
+  })
+
+  it('serve the script and stylesheet with their types and the same headers', async () => {
+    const js = await fetch(`${gateway.url}/ui/app.js`)
+    expect(js.status).toBe(200)
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
+    expectHardened(js)
+    expect(await js.text()).toBe(VIEWER_SCRIPT)
+    const css = await fetch(`${gateway.url}/ui/app.css`)
+    expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8')
+    expectHardened(css)
+    expect(await css.text()).toBe(PUBLIC_UI('app.css'))
+  })
+
+  it('leave the worker answering the API, /ui/session and other /ui paths, and never serve _headers', async () => {
+    const session = await fetch(`${gateway.url}/ui/session`)
+    expect([session.status, ((await session.json()) as { tag: string }).tag]).toEqual([401, 'UNAUTHENTICATED'])
+    expectHardened(session)
+    for (const path of ['/ui/admin', '/_headers']) {
+      const res = await fetch(`${gateway.url}${path}`)
+      expect([res.status, ((await res.json()) as { tag: string }).tag], path).toEqual([404, 'NOT_FOUND'])
+    }
+  })
+})
+
+describe('the viewer script', () => {
+  it('writes data only as text, never as markup, and runs no strings as code', () => {
+    for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'eval(', 'new Function', 'setAttribute(\'on', 'srcdoc']) {
+      expect(VIEWER_SCRIPT, sink).not.toContain(sink)
+    }
+    expect(VIEWER_SCRIPT).toContain('.textContent = ')
+  })
+
+  it('keeps the key in sessionStorage and sends it only in x-api-key, to this origin', () => {
+    expect(VIEWER_SCRIPT).not.toMatch(/localStorage|document\.cookie|indexedDB/)
+    expect(VIEWER_SCRIPT).not.toMatch(/https?:\/\//)
+    // Every fetch goes through one call() that puts the key in a header, with cookies omitted.
+    expect(VIEWER_SCRIPT.match(/fetch\(/g)).toHaveLength(1)
+    expect(VIEWER_SCRIPT).toMatch(/fetch\(path, \{[^}]*headers: \{ 'x-api-key': state\.key \}, credentials: 'omit'/)
+    // …and that header is the only place the key is read.
+    expect(VIEWER_SCRIPT.match(/state\.key\b(?!\s*=[^=])/g)).toEqual(['state.key'])
+  })
+})
 
 describe('the audit viewer at /ui in headless Chromium', () => {
   it('signs in, filters by import, shows the change highlighted, renders a hostile title as text, exports, reverts', async () => {
