@@ -1,5 +1,6 @@
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from './env'
+import { IMPORTS_PATH } from './exa/client'
 import { accessLog } from './http/access-log'
 import { loadContext } from './http/context'
 import { cors } from './http/cors'
@@ -25,7 +26,7 @@ export function createApp() {
   app.route('/ui', ui)
   app.use(loadContext())
   app.use(cors())
-  app.route('/websets/v0/imports', imports)
+  app.route(IMPORTS_PATH, imports)
   app.route('/audit', audit)
   app.route('/admin/keys', adminKeys)
   app.onError(handleError)

@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { CONTENT_SECURITY_POLICY } from '../src/ui/policy'
 import { api, issueKey } from './helpers'
+import { expectHardened } from './viewer-headers'
 import { admin, expectError, withKey } from './key-helpers'
 
 /** Listed in ALLOWED_ORIGINS by vitest.config.ts: the API answers it CORS, the viewer must not. */
 const CONSOLE = 'https://console.example.com'
-
-function expectHardened(res: Response) {
-  expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY)
-  expect(res.headers.get('x-content-type-options')).toBe('nosniff')
-  expect(res.headers.get('x-frame-options')).toBe('DENY')
-  expect(res.headers.get('cross-origin-resource-policy')).toBe('same-origin')
-  expect(res.headers.get('referrer-policy')).toBe('no-referrer')
-}
 
 // The page, script and stylesheet are static assets (public/ui/), which the pool does not serve
 // (exports.default.fetch is the worker alone): test/e2e/ui.e2e.ts checks them on `wrangler dev`.

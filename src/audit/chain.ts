@@ -46,9 +46,6 @@ async function nextLink(head: Head | undefined, row: AuditEventRow, createdAt = 
 
 // INSERT … SELECT lists the table's columns in schema order: seq, event_id, row_hash, chain_hash,
 // created_at; and field, event_id.
-const linkValues = (link: Link) =>
-  sql`SELECT ${link.seq}, ${link.eventId}, ${link.rowHash}, ${link.chainHash}, ${link.createdAt}`
-
 /**
  * Appends the link of a still pending event; for a settled one the subselect yields NULL into
  * the NOT NULL event_id and the whole batch fails. Failing (rather than skipping the link, which

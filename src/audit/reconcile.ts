@@ -3,7 +3,7 @@ import { and, asc, eq, lt } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { auditEvents, type AuditEventRow } from '../db/schema'
 import type { AppEnv, Config } from '../env'
-import { callExa } from '../exa/client'
+import { callExa, importPath } from '../exa/client'
 import { ImportSnapshot, type Import, type UpdateImport } from '../exa/schemas'
 import { ulidFloor } from '../ids'
 import { settlePending } from './chain'
@@ -26,7 +26,7 @@ async function decide(config: Config, row: AuditEventRow): Promise<Settlement | 
   if (!row.importId) {
     return { outcome: 'failed', after: null, error: 'outcome unknown: Exa never confirmed the call; list imports to check' }
   }
-  const response = await callExa(config, { method: 'GET', path: `/websets/v0/imports/${row.importId}` }).catch(() => undefined)
+  const response = await callExa(config, { method: 'GET', path: importPath(row.importId) }).catch(() => undefined)
   if (!response || (response.status >= 500 && response.status !== 501)) return undefined
   if (row.action === 'import.delete') {
     return response.status === 404

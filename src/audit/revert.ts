@@ -2,11 +2,11 @@ import type { Context } from 'hono'
 import { eq } from 'drizzle-orm'
 import { auditEvents, type AuditEventRow } from '../db/schema'
 import type { AppEnv } from '../env'
-import { callExa, upstreamConfig } from '../exa/client'
+import { callExa, importPath, upstreamConfig } from '../exa/client'
 import { isSuccess, relay } from '../exa/relay'
 import { ImportSnapshot, type Import } from '../exa/schemas'
 import { ApiError } from '../http/errors'
-import { auditedUpdate, importPath } from '../imports/update'
+import { auditedUpdate } from '../imports/update'
 import { diffImports } from './diff'
 
 const REVERTIBLE = ['import.update', 'import.revert']

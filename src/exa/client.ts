@@ -13,6 +13,10 @@ export type UpstreamResponse = {
   retryAfter: string | null
 }
 
+/** Exa's Imports collection; an import's path is built only from a validated id. */
+export const IMPORTS_PATH = '/websets/v0/imports'
+export const importPath = (id: string) => `${IMPORTS_PATH}/${id}`
+
 export type UpstreamCall = {
   method: 'GET' | 'PATCH' | 'POST' | 'DELETE'
   /** A path under the Exa origin, built from validated parts only. */
@@ -64,19 +68,16 @@ export async function callExa(config: Config, call: UpstreamCall): Promise<Upstr
   }
 }
 
-export const isRetryable = (err: unknown, response?: UpstreamResponse) =>
-  (err instanceof ApiError && err.tag === 'UPSTREAM_ERROR') ||
-  response?.status === 502 ||
-  response?.status === 503
-
-/** Calls Exa, retrying once (after a short jittered pause) on a network error, 502 or 503. */
+/**
+ * Calls Exa, retrying once (after a short jittered pause) on a network error, 502 or 503. For
+ * reads only: a timeout is not retried (Exa may just be slow), nor is anything else.
+ */
 export async function callExaWithOneRetry(config: Config, call: UpstreamCall): Promise<UpstreamResponse> {
-  try {
-    const response = await callExa(config, call)
-    if (!isRetryable(undefined, response)) return response
-  } catch (err) {
-    if (!isRetryable(err)) throw err
-  }
+  const first = await callExa(config, call).catch((err: unknown) => {
+    if (err instanceof ApiError && err.tag === 'UPSTREAM_ERROR') return undefined
+    throw err
+  })
+  if (first && first.status !== 502 && first.status !== 503) return first
   await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100))
   return callExa(config, call)
 }

@@ -13,12 +13,10 @@ import { settleInBackground } from '../audit/reconcile'
 import type { Db } from '../db/client'
 import { auditEvents } from '../db/schema'
 import type { AppEnv } from '../env'
-import { callExa, callExaWithOneRetry, upstreamConfig, type UpstreamCall, type UpstreamResponse } from '../exa/client'
+import { callExa, callExaWithOneRetry, importPath, upstreamConfig, type UpstreamCall, type UpstreamResponse } from '../exa/client'
 import { isSuccess, relay } from '../exa/relay'
 import { ImportSnapshot, type Import } from '../exa/schemas'
 import { ApiError } from '../http/errors'
-
-export const importPath = (id: string) => `/websets/v0/imports/${id}`
 
 /** One audited change of an import: what to send Exa and how to read its answer into the row. */
 export type AuditedCall = {

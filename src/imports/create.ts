@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
+import { IMPORTS_PATH } from '../exa/client'
 import type { CreateImport, Import } from '../exa/schemas'
 import { runAuditedCall } from './audited-call'
 
@@ -23,7 +24,7 @@ export function auditedCreate(c: Context<AppEnv>, body: CreateImport): Promise<R
     importId: null,
     requestBody: body,
     readsBefore: false,
-    upstream: { method: 'POST', path: '/websets/v0/imports', body },
+    upstream: { method: 'POST', path: IMPORTS_PATH, body },
     afterOf: withoutUploadCapability,
   })
 }

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
-import { importPath, runAuditedCall } from './audited-call'
+import { importPath } from '../exa/client'
+import { runAuditedCall } from './audited-call'
 
 /**
  * The audited delete: before snapshot, write-ahead row, DELETE, settle. The row's `after` is

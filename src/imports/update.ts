@@ -1,9 +1,9 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import type { UpdateImport } from '../exa/schemas'
-import { importPath, runAuditedCall } from './audited-call'
+import { importPath } from '../exa/client'
+import { runAuditedCall } from './audited-call'
 
-export { importPath }
 
 type UpdateOptions = { action: 'import.update' | 'import.revert'; revertsEventId?: string }
 

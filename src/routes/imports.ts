@@ -1,13 +1,12 @@
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
-import { callExa, upstreamConfig } from '../exa/client'
+import { callExa, importPath, IMPORTS_PATH, upstreamConfig } from '../exa/client'
 import { relay } from '../exa/relay'
 import { CreateImportBody, ImportIdParam, ListImportsQuery, UpdateImportBody } from '../exa/schemas'
 import { requireKey } from '../http/auth'
 import { idempotency } from '../http/idempotency'
 import { jsonBody } from '../http/json-body'
 import { zv } from '../http/validator'
-import { importPath } from '../imports/audited-call'
 import { auditedCreate } from '../imports/create'
 import { auditedDelete } from '../imports/delete'
 import { auditedUpdate } from '../imports/update'
@@ -20,7 +19,7 @@ import { auditedUpdate } from '../imports/update'
 export const imports = new Hono<AppEnv>()
   .get('/', requireKey('imports:read'), zv('query', ListImportsQuery), async (c) => {
     const query = new URLSearchParams(c.req.valid('query')).toString()
-    const path = '/websets/v0/imports' + (query ? `?${query}` : '')
+    const path = IMPORTS_PATH + (query ? `?${query}` : '')
     return relay(c, await callExa(upstreamConfig(c), { method: 'GET', path }))
   })
   .post('/', requireKey('imports:write'), jsonBody(), zv('json', CreateImportBody), idempotency(), (c) =>

@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AUDIT_ACTIONS } from '../../src/audit/filters.ts'
 import { CONTENT_SECURITY_POLICY } from '../../src/ui/policy.ts'
+import { expectHardened } from '../viewer-headers.ts'
 import { startGateway, type Gateway } from './harness.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -77,13 +78,8 @@ async function tabTo(page: Page, selector: string, max = 40) {
 const rowTexts = (page: Page, column: number) => page.locator(`#events tbody tr td:nth-child(${column})`).allTextContents()
 
 /** The headers public/_headers gives the static files, equal to the worker's own /ui answers. */
-function expectHardened(res: Response) {
-  expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY)
-  expect(res.headers.get('x-content-type-options')).toBe('nosniff')
-  expect(res.headers.get('x-frame-options')).toBe('DENY')
-  expect(res.headers.get('cross-origin-resource-policy')).toBe('same-origin')
-  expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin')
-  expect(res.headers.get('referrer-policy')).toBe('no-referrer')
+function expectStaticHardened(res: Response) {
+  expectHardened(res)
   expect(res.headers.get('cache-control')).toBe('no-cache')
 }
 
@@ -94,7 +90,7 @@ describe('GET /ui and its assets (Workers Static Assets)', () => {
     const res = await fetch(`${gateway.url}/ui`, { redirect: 'manual' })
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/^text\/html/)
-    expectHardened(res)
+    expectStaticHardened(res)
     expect(await res.text()).toBe(PUBLIC_UI('index.html'))
     const policy = Object.fromEntries(CONTENT_SECURITY_POLICY.split('; ').map((d) => [d.split(' ')[0], d.slice(d.indexOf(' ') + 1)]))
     expect(policy).toMatchObject({
@@ -132,18 +128,18 @@ describe('GET /ui and its assets (Workers Static Assets)', () => {
     const js = await fetch(`${gateway.url}/ui/app.js`)
     expect(js.status).toBe(200)
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
-    expectHardened(js)
+    expectStaticHardened(js)
     expect(await js.text()).toBe(VIEWER_SCRIPT)
     const css = await fetch(`${gateway.url}/ui/app.css`)
     expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8')
-    expectHardened(css)
+    expectStaticHardened(css)
     expect(await css.text()).toBe(PUBLIC_UI('app.css'))
   })
 
   it('leave the worker answering the API, /ui/session and other /ui paths, and never serve _headers', async () => {
     const session = await fetch(`${gateway.url}/ui/session`)
     expect([session.status, ((await session.json()) as { tag: string }).tag]).toEqual([401, 'UNAUTHENTICATED'])
-    expectHardened(session)
+    expectStaticHardened(session)
     for (const path of ['/ui/admin', '/_headers']) {
       const res = await fetch(`${gateway.url}${path}`)
       expect([res.status, ((await res.json()) as { tag: string }).tag], path).toEqual([404, 'NOT_FOUND'])

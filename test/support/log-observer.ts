@@ -1,5 +1,4 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node'
-import { OBSERVER_ORIGIN } from '../secrets.ts'
 
 /**
  * Collects everything the worker and the tests print during the run (vitest's onConsoleLog), and
