@@ -1,10 +1,12 @@
 import type { BatchItem } from 'drizzle-orm/batch'
-import { and, desc, eq, inArray, sql } from 'drizzle-orm'
+import { and, desc, eq, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import { columnNames, decodeRow, encodeColumns, field } from '../db/json-rows'
 import { auditChain, auditChangedFields, auditEvents, type AuditEventRow, type NewAuditEvent } from '../db/schema'
+import { perObject } from '../per-object'
 import { changedFields, type Change } from './diff'
 import { chainHash, GENESIS, rowHash, SEALED_COLUMNS } from './seal'
-import { queued, type Sealer } from './seal-queue'
+import { GroupCommit } from '../group-commit'
 
 /**
  * Tamper evidence, written where rows settle. Each settled row gets one link in `audit_chain`
@@ -13,7 +15,7 @@ import { queued, type Sealer } from './seal-queue'
  * link, nor linked without being settled. Writers race optimistically: each reads the head and
  * claims `seq = head + 1`; `seq` is the primary key, so of two isolates claiming one position one
  * batch fails whole, and that writer re-reads the head and tries again. No forks, no locks.
- * Within an isolate, queued settles share one read and one batch (group commit: seal-queue.ts).
+ * Within an isolate, concurrent settles share one read and one batch (group commit: sealRounds).
  */
 
 type Head = { seq: number; chainHash: string }
@@ -44,18 +46,6 @@ async function nextLink(head: Head | undefined, row: AuditEventRow, createdAt = 
   }
 }
 
-// INSERT … SELECT lists the table's columns in schema order: seq, event_id, row_hash, chain_hash,
-// created_at; and field, event_id.
-/**
- * Appends the link of a still pending event; for a settled one the subselect yields NULL into
- * the NOT NULL event_id and the whole batch fails. Failing (rather than skipping the link, which
- * is enough alone) matters in a group: the links after it chain over this one.
- */
-const linkPending = (db: Db, link: Link) =>
-  db.insert(auditChain).select(sql`SELECT ${link.seq},
-    (SELECT id FROM audit_events WHERE id = ${link.eventId} AND outcome = 'pending'),
-    ${link.rowHash}, ${link.chainHash}, ${link.createdAt}`)
-
 const insertLink = (db: Db, link: Link) => db.insert(auditChain).values(link)
 
 /** The `field` filter's index rows, written only if this batch's link went in. */
@@ -85,38 +75,58 @@ export type SettleResult = { settled: boolean; attempts: number }
 
 /**
  * Settles a pending row with `fields` and seals it, in one batch (shared with the other settles
- * queued in this isolate: see seal-queue.ts). Touches nothing (and appends no link) when the row
+ * queued in this isolate: see sealRounds). Touches nothing (and appends no link) when the row
  * is no longer pending: whoever settled it first sealed it. Self-contained (reads the row
  * itself), so it can run after the response, e.g. in `waitUntil`.
  */
 export function settlePending(db: Db, id: string, fields: SettleFields): Promise<SettleResult> {
-  return queued(db, { settle: { id, set: definedOnly(fields) } }, sealer) as Promise<SettleResult>
+  return sealRounds(db).submit({ settle: { id, set: definedOnly(fields) } }) as Promise<SettleResult>
 }
 
 type Settle = { id: string; set: SettleFields }
 type Insert = { row: AuditEventRow; statements: readonly BatchItem<'sqlite'>[] }
 type Seal = { settle: Settle } | { insert: Insert }
 
-/** Queued settles share a round; an insert (it may carry a key change that can fail on its own) runs alone. */
-const sealer: Sealer<Seal, SettleResult | { attempts: number }> = {
-  groupable: (seal) => 'settle' in seal,
-  run: async (db, seals) =>
-    'insert' in seals[0]! ? [await insertNow(db, seals[0].insert)] : settleGroup(db, seals.map((seal) => (seal as { settle: Settle }).settle)),
-}
+/**
+ * Group commit for seals, one queue per D1 handle (an isolate has one). A round of settles costs
+ * one read and one batch however many rows it holds: under load, one seal at a time (two round
+ * trips each) queued up and held the single D1 the next requests' lookups and write-ahead inserts
+ * need. An insert (it may carry a key change that can fail on its own) runs in a round alone.
+ * Queue order is chain order. Isolates still race each other for chain positions, which the
+ * sealers resolve by retrying; a repeated round is safe (a settle touches only a pending row).
+ */
+const sealRounds = perObject(
+  (db: Db) =>
+    new GroupCommit<Seal, SettleResult | { attempts: number }>({
+      run: async (seals) =>
+        'insert' in seals[0]! ? [await insertNow(db, seals[0].insert)] : settleGroup(db, seals.map((seal) => (seal as { settle: Settle }).settle)),
+      alone: (seal) => 'insert' in seal,
+      // Larger rounds only lengthen the batch: the gain is in sharing its two round trips.
+      maxGroup: 32,
+    })
+)
+
+/** The round's rows that are still pending, each with the chain head, in one read (?: JSON array of ids). */
+const PENDING_WITH_HEAD_SQL = `SELECT audit_events.*,
+    (SELECT seq FROM audit_chain ORDER BY seq DESC LIMIT 1) AS head_seq,
+    (SELECT chain_hash FROM audit_chain ORDER BY seq DESC LIMIT 1) AS head_hash
+  FROM audit_events WHERE id IN (SELECT value FROM json_each(?)) AND outcome = 'pending'`
 
 /**
  * Settles every still pending row of `settles` in one batch, links in queue order over one read
  * of the rows and the head. A row already settled (or listed twice) gets no link. If the batch
  * fails, the next read tells a lost race (the head moved, or one of our rows was settled
- * elsewhere, which fails the batch: see linkPending) from a real failure, which is thrown.
+ * elsewhere, which fails the batch: see SETTLE_SQL.link) from a real failure, which is thrown.
  */
 async function settleGroup(db: Db, settles: Settle[]): Promise<SettleResult[]> {
   const results = settles.map(() => ({ settled: false, attempts: 0 }))
-  const ids = settles.map((settle) => settle.id)
+  const ids = JSON.stringify(settles.map((settle) => settle.id))
   let lost: { err: unknown; seq: number; ids: string[] } | undefined
   for (let attempt = 1; ; attempt++) {
-    const [rows, [head]] = await db.batch([db.select().from(auditEvents).where(inArray(auditEvents.id, ids)), headQuery(db)])
-    const pending = new Map(rows.filter((row) => row.outcome === 'pending').map((row) => [row.id, row]))
+    const read = (await db.$client.prepare(PENDING_WITH_HEAD_SQL).bind(ids).all<Record<string, unknown>>()).results
+    const pending = new Map(read.map((raw) => [raw.id as string, decodeRow(auditEvents, raw)]))
+    const first = read[0]
+    const head = first && first.head_seq !== null ? { seq: first.head_seq as number, chainHash: first.head_hash as string } : undefined
     if (lost && (head?.seq ?? 0) < lost.seq && lost.ids.every((id) => pending.has(id))) throw lost.err
 
     const createdAt = Date.now()
@@ -133,7 +143,7 @@ async function settleGroup(db: Db, settles: Settle[]): Promise<SettleResult[]> {
     }
     if (linked.length === 0) return results
     try {
-      await db.batch(linked.flatMap(({ link, set }) => settleStatements(db, link, set)) as BatchStatements)
+      await db.$client.batch(settleStatements(db, linked))
       for (const { index } of linked) results[index]!.settled = true
       return results
     } catch (err) {
@@ -144,19 +154,41 @@ async function settleGroup(db: Db, settles: Settle[]): Promise<SettleResult[]> {
   }
 }
 
-type BatchStatements = [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]
+/**
+ * A settle round in three statements whatever its size (see db/json-rows.ts). `link` appends
+ * the links; for a row no longer pending its subselect yields NULL into the NOT NULL event_id
+ * and the whole batch fails (failing, rather than skipping that link, matters: the links after
+ * it chain over it). `fields` writes the `field` filter's index rows of the linked rows.
+ * `update` settles each row with the columns its settle sets (absent keys keep their value).
+ */
+const SETTLE_SQL = {
+  link: `INSERT INTO audit_chain (seq, event_id, row_hash, chain_hash, created_at)
+    SELECT ${field('l', 'seq')},
+      (SELECT id FROM audit_events WHERE id = ${field('l', 'eventId')} AND outcome = 'pending'),
+      ${field('l', 'rowHash')}, ${field('l', 'chainHash')}, ${field('l', 'createdAt')}
+    FROM json_each(?) AS l`,
+  fields: `INSERT INTO audit_changed_fields (field, event_id)
+    SELECT f.value, ${field('l', 'eventId')} FROM json_each(?) AS l, json_each(l.value, '$.fields') AS f
+    WHERE EXISTS (SELECT 1 FROM audit_chain WHERE seq = ${field('l', 'seq')} AND event_id = ${field('l', 'eventId')})`,
+  update: `UPDATE audit_events SET ${columnNames(auditEvents)
+    .filter((name) => name !== 'id')
+    .map((name) => `"${name}" = CASE WHEN json_type(s.value, '$.set.${name}') IS NULL THEN "${name}" ELSE ${field('s', `set.${name}`)} END`)
+    .join(', ')}
+    FROM json_each(?) AS s WHERE audit_events.id = ${field('s', 'id')} AND audit_events.outcome = 'pending'`,
+}
 
-const settleStatements = (db: Db, link: Link, set: SettleFields): BatchItem<'sqlite'>[] => [
-  linkPending(db, link),
-  changedFieldRows(db, link, set.changes),
-  db
-    .update(auditEvents)
-    .set(set)
-    .where(and(eq(auditEvents.id, link.eventId), eq(auditEvents.outcome, 'pending'))),
-]
+function settleStatements(db: Db, linked: { link: Link; set: SettleFields }[]): D1PreparedStatement[] {
+  const links = linked.map(({ link, set }) => ({ ...link, fields: Array.isArray(set.changes) ? changedFields(set.changes) : [] }))
+  const updates = linked.map(({ link, set }) => ({ id: link.eventId, set: encodeColumns(auditEvents, set) }))
+  return [
+    db.$client.prepare(SETTLE_SQL.link).bind(JSON.stringify(links)),
+    db.$client.prepare(SETTLE_SQL.fields).bind(JSON.stringify(links)),
+    db.$client.prepare(SETTLE_SQL.update).bind(JSON.stringify(updates)),
+  ]
+}
 
 /** Every sealed column present (absent ones null), so the stored row is exactly what was hashed. */
-function completeRow(event: NewAuditEvent): AuditEventRow {
+export function completeRow(event: NewAuditEvent): AuditEventRow {
   const row = Object.fromEntries(SEALED_COLUMNS.map((column) => [column, event[column] ?? null]))
   return { ...row, reconciled: event.reconciled ?? false } as AuditEventRow
 }
@@ -166,7 +198,7 @@ function completeRow(event: NewAuditEvent): AuditEventRow {
  * `statements` (the change it records), so none of them exists without the others.
  */
 export function insertSealed(db: Db, event: NewAuditEvent, statements: readonly BatchItem<'sqlite'>[] = []) {
-  return queued(db, { insert: { row: completeRow(event), statements } }, sealer) as Promise<{ attempts: number }>
+  return sealRounds(db).submit({ insert: { row: completeRow(event), statements } }) as Promise<{ attempts: number }>
 }
 
 async function insertNow(db: Db, { row, statements }: Insert) {

@@ -1,12 +1,15 @@
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Context } from 'hono'
 import type { Db } from '../db/client'
-import { auditEvents, type NewAuditEvent } from '../db/schema'
+import { columnNames, encodeColumns, field } from '../db/json-rows'
+import { auditEvents, type AuditEventRow, type NewAuditEvent } from '../db/schema'
 import type { AppEnv } from '../env'
 import type { Import } from '../exa/schemas'
+import { GroupCommit } from '../group-commit'
 import { ApiError } from '../http/errors'
 import { ulid } from '../ids'
-import { insertSealed, settlePending } from './chain'
+import { perObject } from '../per-object'
+import { completeRow, insertSealed, settlePending } from './chain'
 import { diffImports } from './diff'
 
 export type AuditAction =
@@ -64,14 +67,36 @@ function startRow(start: AuditStart, now: number): NewAuditEvent {
   }
 }
 
+const AUDIT_COLUMNS = columnNames(auditEvents)
+
+/** A round's write-ahead rows in one statement (see db/json-rows.ts). A repeated round (see GroupCommit) inserts nothing twice. */
+const INSERT_PENDING_SQL = `INSERT INTO audit_events (${AUDIT_COLUMNS.map((name) => `"${name}"`).join(', ')})
+  SELECT ${AUDIT_COLUMNS.map((name) => field('r', name)).join(', ')} FROM json_each(?) AS r WHERE true ON CONFLICT DO NOTHING`
+
+/**
+ * Group commit for write-ahead rows: the rows of concurrent requests go to D1 in one batch (one
+ * round trip, one transaction) instead of one insert each. Each row is still committed before
+ * its own request forwards anything.
+ */
+const writeAheadRounds = perObject(
+  (db: Db) =>
+    new GroupCommit<AuditEventRow, void>({
+      run: async (rows) => {
+        await db.$client.prepare(INSERT_PENDING_SQL).bind(JSON.stringify(rows.map((row) => encodeColumns(auditEvents, row)))).run()
+        return []
+      },
+      maxGroup: 32,
+    })
+)
+
 /**
  * Commits the write-ahead row (`pending`, with the before snapshot) and returns its id. Throws
  * 503 AUDIT_UNAVAILABLE when D1 refuses: the caller must then forward nothing.
  */
 export async function writeAhead(db: Db, start: AuditStart): Promise<string> {
-  const row = startRow(start, Date.now())
+  const row = completeRow(startRow(start, Date.now()))
   try {
-    await db.insert(auditEvents).values(row)
+    await writeAheadRounds(db).submit(row)
   } catch {
     throw new ApiError('AUDIT_UNAVAILABLE', 'the audit log could not be written, so nothing was sent to Exa; try again')
   }

@@ -1,9 +1,9 @@
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import type { AppEnv } from '../env'
+import type { AppEnv, Config } from '../env'
 import { ADMIN_TOKEN_ACTOR, type Principal, type Scope } from '../keys/principal'
-import { findUsableKeyBySecret, lastUsedIsStale, touchLastUsed } from '../keys/store'
-import { looksLikeKey, secretsEqual } from '../keys/tokens'
+import { findUsableKeyByHash, lastUsedIsStale, touchLastUsed } from '../keys/store'
+import { digestsEqual, looksLikeKey, secretsEqual, sha256Hex } from '../keys/tokens'
 import { ApiError } from './errors'
 import { enforceRateLimit } from './rate-limit'
 
@@ -24,15 +24,26 @@ export class OriginRefused extends ApiError {
 
 const unauthenticated = (message: string) => new ApiError('UNAUTHENTICATED', message)
 
-/** Authenticates a gateway key: one indexed D1 lookup per request, no cache (revocation is instant). */
+/** The Exa key's hash, computed once per configuration (every authentication compares against it). */
+const exaKeyHashes = new WeakMap<Config, string>()
+
+async function exaKeyHash(config: Config): Promise<string | undefined> {
+  if (!config.exaApiKey) return undefined
+  let hash = exaKeyHashes.get(config)
+  if (hash === undefined) exaKeyHashes.set(config, (hash = await sha256Hex(config.exaApiKey)))
+  return hash
+}
+
+/** Authenticates a gateway key: one hash, one indexed D1 lookup per request, no cache (revocation is instant). */
 async function authenticateKey(c: Context<AppEnv>, secret: string): Promise<Principal> {
-  const { exaApiKey } = c.var.config
+  const hash = await sha256Hex(secret)
   // The upstream key must never work as a client key, even if someone registers a look-alike.
-  if (exaApiKey && (await secretsEqual(secret, exaApiKey))) {
+  const upstreamHash = await exaKeyHash(c.var.config)
+  if (upstreamHash && digestsEqual(hash, upstreamHash)) {
     throw unauthenticated('unknown API key: use a gateway key (egw_…), not the Exa key')
   }
   if (!looksLikeKey(secret)) throw unauthenticated('malformed API key: gateway keys look like egw_ followed by 43 characters')
-  const key = await findUsableKeyBySecret(c.var.db, secret)
+  const key = await findUsableKeyByHash(c.var.db, hash)
   if (!key) throw unauthenticated('unknown, revoked or expired API key')
   if (lastUsedIsStale(key.lastUsedAt)) {
     // Off the request's path, and at most about once a minute per key (see touchLastUsed).

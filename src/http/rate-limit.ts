@@ -1,12 +1,46 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
+import { GroupCommit } from '../group-commit'
 import type { Principal } from '../keys/principal'
-import type { RateDecision } from '../keys/rate-limiter'
+import type { RateDecision, RateLimit, RateLimiter } from '../keys/rate-limiter'
+import { perObject } from '../per-object'
 import { ApiError } from './errors'
+
+type Hit = { keyId: string; limit: RateLimit }
+
+/**
+ * The requests an isolate counts concurrently share limiter calls: one RPC per key per round
+ * (see GroupCommit) instead of one per request. A key whose limiter could not be reached gets
+ * `unreachable` for each of its hits, and only those: the other keys' counts stand.
+ */
+const limiterRounds = perObject(
+  (limiters: DurableObjectNamespace<RateLimiter>) =>
+    new GroupCommit<Hit, RateDecision | 'unreachable'>({
+      run: async (hits) => {
+        const byLimiter = new Map<string, number[]>()
+        hits.forEach(({ keyId, limit }, i) => {
+          const name = `${keyId} ${limit.requests}/${limit.periodSeconds}`
+          byLimiter.set(name, [...(byLimiter.get(name) ?? []), i])
+        })
+        const decisions: (RateDecision | 'unreachable')[] = []
+        await Promise.all(
+          [...byLimiter.values()].map(async (indexes) => {
+            const { keyId, limit } = hits[indexes[0]!]!
+            const answers: (RateDecision | 'unreachable')[] = await (async () => limiters.getByName(keyId).hits(limit, indexes.length))().catch(() =>
+              indexes.map(() => 'unreachable' as const)
+            )
+            indexes.forEach((index, j) => (decisions[index] = answers[j]!))
+          })
+        )
+        return decisions
+      },
+      maxGroup: 64,
+    })
+)
 
 /**
  * Counts the request against its key's limit (the key's own, else the configured default) in the
- * key's RateLimiter Durable Object: one RPC. Over the limit: 429 RATE_LIMITED with `retry-after`.
+ * key's RateLimiter Durable Object. Over the limit: 429 RATE_LIMITED with `retry-after`.
  *
  * The bootstrap ADMIN_TOKEN is not limited: it is the operator's credential, not a client key.
  * If the limiter itself cannot be reached the request goes on (logged): a limiter outage should
@@ -15,10 +49,8 @@ import { ApiError } from './errors'
 export async function enforceRateLimit(c: Context<AppEnv>, principal: Principal): Promise<void> {
   if (principal.keyId === null) return
   const limit = principal.rateLimit ?? c.var.config.defaultRateLimit
-  let decision: RateDecision
-  try {
-    decision = await c.env.RATE_LIMITER.getByName(principal.keyId).hit(limit)
-  } catch {
+  const decision = await limiterRounds(c.env.RATE_LIMITER).submit({ keyId: principal.keyId, limit })
+  if (decision === 'unreachable') {
     console.error(JSON.stringify({ level: 'error', requestId: c.var.requestId, msg: 'rate limiter unreachable; request let through' }))
     return
   }

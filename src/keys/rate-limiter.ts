@@ -20,8 +20,11 @@ type State = { tat: number; requests: number; periodSeconds: number }
  * API) applies on the next request with no cache to invalidate; the count restarts with it.
  */
 export class RateLimiter extends DurableObject {
-  /** Counts one request against `limit`, or refuses it and says when to come back. */
-  hit(limit: RateLimit): RateDecision {
+  /**
+   * Counts `count` requests against `limit`, in order: one decision each. The gateway sends the
+   * requests of one key that arrive together in one call (see http/rate-limit.ts).
+   */
+  hits(limit: RateLimit, count: number): RateDecision[] {
     const now = Date.now()
     const periodMs = limit.periodSeconds * 1000
     const intervalMs = periodMs / limit.requests
@@ -29,13 +32,20 @@ export class RateLimiter extends DurableObject {
     // and, behind the output gate, confirmed before the answer leaves.
     const state = this.ctx.storage.kv.get<State>(STATE_KEY)
     const sameLimit = state?.requests === limit.requests && state.periodSeconds === limit.periodSeconds
-    const tat = Math.max(sameLimit ? state.tat : now, now)
-    const allowedFrom = tat - (periodMs - intervalMs)
-    if (now < allowedFrom) {
-      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((allowedFrom - now) / 1000)) }
+    let tat = Math.max(sameLimit ? state.tat : now, now)
+    const decisions: RateDecision[] = []
+    let counted = false
+    for (let i = 0; i < count; i++) {
+      const allowedFrom = tat - (periodMs - intervalMs)
+      if (now < allowedFrom) {
+        decisions.push({ allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((allowedFrom - now) / 1000)) })
+        continue
+      }
+      tat += intervalMs
+      counted = true
+      decisions.push({ allowed: true, remaining: Math.floor((periodMs - (tat - now)) / intervalMs) })
     }
-    const nextTat = tat + intervalMs
-    this.ctx.storage.kv.put(STATE_KEY, { tat: nextTat, requests: limit.requests, periodSeconds: limit.periodSeconds } satisfies State)
-    return { allowed: true, remaining: Math.floor((periodMs - (nextTat - now)) / intervalMs) }
+    if (counted) this.ctx.storage.kv.put(STATE_KEY, { tat, requests: limit.requests, periodSeconds: limit.periodSeconds } satisfies State)
+    return decisions
   }
 }

@@ -1,7 +1,9 @@
 import { and, desc, eq, gt, isNull, lt, or } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import { decodeRow } from '../db/json-rows'
 import { apiKeyOrigins, apiKeys, apiKeySecrets, type ApiKeyRow } from '../db/schema'
-import { sha256Hex } from './tokens'
+import { GroupCommit } from '../group-commit'
+import { perObject } from '../per-object'
 
 export { toKeyView, type KeyView } from './view'
 
@@ -16,27 +18,38 @@ export async function findKey(db: Db, id: string): Promise<ApiKeyRow | undefined
   return db.select().from(apiKeys).where(eq(apiKeys.id, id)).get()
 }
 
+/** The lookup behind every authenticated request, for a round's hashes at once (?1: JSON array of hashes, ?2: now). */
+const USABLE_KEYS_SQL = `SELECT s.hash AS secret_hash, k.* FROM api_key_secrets AS s JOIN api_keys AS k ON k.id = s.key_id
+  WHERE s.hash IN (SELECT value FROM json_each(?1)) AND (s.expires_at IS NULL OR s.expires_at > ?2)
+    AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?2)`
+
 /**
- * The key a presented secret belongs to, if that secret is still valid: one indexed lookup by
- * hash, checked against revocation and both expiries at `now`. Nothing is cached, so a revoked
- * or expired key is refused on the very next request.
+ * Lookups that arrive while one is in flight go together in the next round (see GroupCommit):
+ * one query for every request of that round. Each round starts after its requests arrived, so
+ * a request never sees the keys as they were before it came.
  */
-export async function findUsableKeyBySecret(db: Db, secret: string, now = Date.now()) {
-  const hash = await sha256Hex(secret)
-  const result = await db
-    .select({ key: apiKeys })
-    .from(apiKeySecrets)
-    .innerJoin(apiKeys, eq(apiKeys.id, apiKeySecrets.keyId))
-    .where(
-      and(
-        eq(apiKeySecrets.hash, hash),
-        or(isNull(apiKeySecrets.expiresAt), gt(apiKeySecrets.expiresAt, now)),
-        isNull(apiKeys.revokedAt),
-        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))
-      )
-    )
-    .get()
-  return result?.key
+const lookupRounds = perObject(
+  (db: Db) =>
+    new GroupCommit<string, ApiKeyRow | undefined>({
+      run: async (hashes) => {
+        const { results } = await db.$client
+          .prepare(USABLE_KEYS_SQL)
+          .bind(JSON.stringify([...new Set(hashes)]), Date.now())
+          .all<Record<string, unknown>>()
+        const byHash = new Map(results.map((row) => [row.secret_hash as string, decodeRow(apiKeys, row)]))
+        return hashes.map((hash) => byHash.get(hash))
+      },
+      maxGroup: 64,
+    })
+)
+
+/**
+ * The key whose secret hashes to `hash`, if that secret is still valid: an indexed lookup,
+ * checked against revocation and both expiries when it runs. Nothing is cached, so a revoked or
+ * expired key is refused on the very next request.
+ */
+export function findUsableKeyByHash(db: Db, hash: string): Promise<ApiKeyRow | undefined> {
+  return lookupRounds(db).submit(hash)
 }
 
 /** The query behind someActiveKeyAllowsOrigin (exported so a test can check its query plan). */

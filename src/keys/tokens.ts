@@ -26,6 +26,12 @@ export function displayPrefix(key: string): string {
 }
 
 
+/** Compares two SHA-256 hex digests in constant time. */
+export function digestsEqual(a: string, b: string): boolean {
+  const encoder = new TextEncoder()
+  return a.length === b.length && crypto.subtle.timingSafeEqual(encoder.encode(a), encoder.encode(b))
+}
+
 /**
  * Compares two secrets in constant time: both are hashed first, so neither the length nor the
  * first differing byte shows in the timing.
