@@ -90,17 +90,22 @@ const writeAheadRounds = perObject(
 )
 
 /**
- * Commits the write-ahead row (`pending`, with the before snapshot) and returns its id. Throws
- * 503 AUDIT_UNAVAILABLE when D1 refuses: the caller must then forward nothing.
+ * Commits the write-ahead row (`pending`, with the before snapshot) and returns it as stored.
+ * Throws 503 AUDIT_UNAVAILABLE when D1 refuses: the caller must then forward nothing.
  */
-export async function writeAhead(db: Db, start: AuditStart): Promise<string> {
+export async function writeAheadRow(db: Db, start: AuditStart): Promise<AuditEventRow> {
   const row = completeRow(startRow(start, Date.now()))
   try {
     await writeAheadRounds(db).submit(row)
   } catch {
     throw new ApiError('AUDIT_UNAVAILABLE', 'the audit log could not be written, so nothing was sent to Exa; try again')
   }
-  return row.id
+  return row
+}
+
+/** writeAheadRow, for callers that need only the row's id. */
+export async function writeAhead(db: Db, start: AuditStart): Promise<string> {
+  return (await writeAheadRow(db, start)).id
 }
 
 /** The settled fields for an upstream answer: 2xx succeeded, anything else failed. */
@@ -120,11 +125,17 @@ export function settledFields(before: Import | null, outcome: UpstreamOutcome, n
 /**
  * Finalizes a pending row and seals it (tamper-evidence link and `field` index rows in the same
  * batch). Only a pending row is touched, so a late retry cannot undo a settle nor seal a row
- * twice. Needs nothing from the request: it may run after the response. Resolves to whether this
- * call settled the row.
+ * twice. Needs nothing from the request: it may run after the response. `pending` is the row as
+ * written ahead, when the caller has it: the seal is then computed without reading it back.
+ * Resolves to whether this call settled the row.
  */
-export async function finalize(db: Db, id: string, fields: ReturnType<typeof settledFields>): Promise<boolean> {
-  return (await settlePending(db, id, fields)).settled
+export async function finalize(
+  db: Db,
+  id: string,
+  fields: ReturnType<typeof settledFields> & { importId?: string },
+  pending?: AuditEventRow
+): Promise<boolean> {
+  return (await settlePending(db, id, fields, pending)).settled
 }
 
 /** Records an attempt that never reached the write-ahead stage (e.g. the before read failed). */

@@ -1,17 +1,15 @@
 import type { Context } from 'hono'
-import { and, eq } from 'drizzle-orm'
 import {
   auditOrigin,
   finalize,
   recordFailedAttempt,
   settledFields,
-  writeAhead,
+  writeAheadRow,
   type AuditAction,
   type AuditStart,
 } from '../audit/recorder'
 import { settleInBackground } from '../audit/reconcile'
-import type { Db } from '../db/client'
-import { auditEvents } from '../db/schema'
+import type { AuditEventRow } from '../db/schema'
 import type { AppEnv } from '../env'
 import { callExa, callExaWithOneRetry, importPath, upstreamConfig, type UpstreamCall, type UpstreamResponse } from '../exa/client'
 import { isSuccess, relay } from '../exa/relay'
@@ -56,7 +54,8 @@ export async function runAuditedCall(c: Context<AppEnv>, call: AuditedCall): Pro
     before = read
   }
 
-  const eventId = await writeAhead(c.var.db, { ...start, before })
+  const pending = await writeAheadRow(c.var.db, { ...start, before })
+  const eventId = pending.id
 
   let response: UpstreamResponse
   try {
@@ -79,9 +78,9 @@ export async function runAuditedCall(c: Context<AppEnv>, call: AuditedCall): Pro
     after: answer?.success ? call.afterOf(response.json as Import) : null,
     error: succeeded ? null : `Exa answered ${response.status}`,
   })
-  // A create learns its import id only now; it goes on the row before the row is finalized.
+  // A create learns its import id only now; the settle writes it with the outcome.
   const learnedImportId = call.importId === null && answer?.success ? answer.data.id : null
-  finalizeAfterResponse(c, eventId, fields, learnedImportId)
+  finalizeAfterResponse(c, pending, learnedImportId === null ? fields : { ...fields, importId: learnedImportId })
   return relay(c, response)
 }
 
@@ -112,20 +111,7 @@ async function readBefore(c: Context<AppEnv>, start: AuditStart): Promise<Import
   return response.json as Import
 }
 
-type SettledFields = ReturnType<typeof settledFields>
-
-/** Names the import on a still-pending row (a create's id is known only from Exa's answer). */
-async function attachImportId(db: Db, eventId: string, importId: string) {
-  await db
-    .update(auditEvents)
-    .set({ importId })
-    .where(and(eq(auditEvents.id, eventId), eq(auditEvents.outcome, 'pending')))
-}
-
-async function settle(db: Db, eventId: string, fields: SettledFields, importId: string | null) {
-  if (importId !== null) await attachImportId(db, eventId, importId)
-  await finalize(db, eventId, fields)
-}
+type SettledFields = ReturnType<typeof settledFields> & { importId?: string }
 
 const FINALIZE_RETRY_DELAYS_MS = [100, 400, 1600]
 
@@ -133,21 +119,22 @@ const FINALIZE_RETRY_DELAYS_MS = [100, 400, 1600]
  * Finalizes the row after the response (DESIGN §5): the write-ahead row with its before
  * snapshot is already committed, so the client need not wait for the settle's D1 round trips;
  * the API shows the row `pending` until it lands. A failed settle is retried a few times; if
- * every retry fails the reconciler settles the row later.
+ * every retry fails the reconciler settles the row later. A create's import id, known only from
+ * Exa's answer, is set by the same settle.
  */
-function finalizeAfterResponse(c: Context<AppEnv>, eventId: string, fields: SettledFields, importId: string | null) {
+function finalizeAfterResponse(c: Context<AppEnv>, pending: AuditEventRow, fields: SettledFields) {
   const db = c.var.db
   c.executionCtx.waitUntil(
     (async () => {
       for (const delay of [0, ...FINALIZE_RETRY_DELAYS_MS]) {
         if (delay) await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())))
         try {
-          return await settle(db, eventId, fields, importId)
+          return await finalize(db, pending.id, fields, pending)
         } catch {
           // next attempt
         }
       }
-      console.error(JSON.stringify({ level: 'error', eventId, msg: 'finalize failed; left pending for the reconciler' }))
+      console.error(JSON.stringify({ level: 'error', eventId: pending.id, msg: 'finalize failed; left pending for the reconciler' }))
     })()
   )
 }
