@@ -2,10 +2,20 @@
  * Bounded loads with autocannon: one PATCH shape per target, spread over the seeded imports so
  * concurrent requests do not all queue on one import. Each measured run follows a short warm-up.
  */
+import { readdirSync, readFileSync } from 'node:fs'
 import autocannon from 'autocannon'
 
 export type Target = { name: string; url: string; headers: Record<string, string> }
-export type LoadResult = { p50: number; p99: number; rps: number; requests: number; errors: number; non2xx: number }
+export type LoadResult = {
+  p50: number
+  p99: number
+  rps: number
+  requests: number
+  errors: number
+  non2xx: number
+  /** CPU time of all workerd processes per request (ms); null where /proc is not available. */
+  cpuMsPerRequest: number | null
+}
 
 export type LoadOptions = { connections: number; seconds: number; imports: number }
 
@@ -37,11 +47,34 @@ function run(target: Target, connections: number, seconds: number, imports: numb
   })
 }
 
-/** Warms the target up, then measures p50/p99 latency (ms) and requests per second. */
+/**
+ * CPU time used so far by every workerd process (ms), from /proc. Only the target under load is
+ * busy during a run, so the difference over a run is that target's cost: unlike latency and
+ * throughput it hardly moves with what else the machine is doing.
+ */
+function workerdCpuMs(): number | null {
+  try {
+    let ticks = 0
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      if (!stat.includes('(workerd)')) continue
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12]) // utime + stime
+    }
+    return ticks * 10 // USER_HZ is 100 on Linux
+  } catch {
+    return null
+  }
+}
+
+/** Warms the target up, then measures p50/p99 latency (ms), requests per second and workerd CPU per request. */
 export async function measureLoad(target: Target, options: LoadOptions): Promise<LoadResult> {
   await run(target, options.connections, 1, options.imports)
+  const cpuBefore = workerdCpuMs()
   const r = await run(target, options.connections, options.seconds, options.imports)
+  const cpuAfter = workerdCpuMs()
   return {
+    cpuMsPerRequest: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / r.requests.total,
     p50: r.latency.p50,
     p99: r.latency.p99,
     rps: r.requests.average,

@@ -30,12 +30,13 @@ const fmt = (n: number, digits = 1) => n.toFixed(digits)
 
 function loadTable(results: Record<string, Record<number, LoadResult>>) {
   console.log(`\nAudited PATCH at ${LATENCY_MS} ms upstream latency, ${SECONDS} s per run (ms, requests/s)`)
-  console.log('| c | (a) simulator p50 / p99 / rps | (b) floor p50 / p99 / rps | (c) gateway p50 / p99 / rps | c/b p50 | c/b rps |')
-  console.log('|---:|---:|---:|---:|---:|---:|')
+  console.log('| c | (a) simulator p50 / p99 / rps | (b) floor p50 / p99 / rps | (c) gateway p50 / p99 / rps | c/b p50 | c/b rps | workerd CPU ms/req b / c |')
+  console.log('|---:|---:|---:|---:|---:|---:|---:|')
   for (const c of CONCURRENCY) {
     const [a, b, g] = [results.simulator![c]!, results.floor![c]!, results.gateway![c]!]
     const cell = (r: LoadResult) => `${r.p50} / ${r.p99} / ${fmt(r.rps, 0)}${r.errors + r.non2xx ? ` (${r.errors + r.non2xx} failed)` : ''}`
-    console.log(`| ${c} | ${cell(a)} | ${cell(b)} | ${cell(g)} | ${fmt(g.p50 / b.p50, 2)} | ${fmt(g.rps / b.rps, 2)} |`)
+    const cpu = b.cpuMsPerRequest === null || g.cpuMsPerRequest === null ? 'n/a' : `${fmt(b.cpuMsPerRequest, 2)} / ${fmt(g.cpuMsPerRequest, 2)}`
+    console.log(`| ${c} | ${cell(a)} | ${cell(b)} | ${cell(g)} | ${fmt(g.p50 / b.p50, 2)} | ${fmt(g.rps / b.rps, 2)} | ${cpu} |`)
   }
 }
 
@@ -90,7 +91,8 @@ async function main() {
         const result = await measureLoad(target, { connections: c, seconds: SECONDS, imports: IMPORTS })
         ;(results[target.name] ??= {})[c] = result
         rig.sim.simulator.requests.length = 0 // the simulator records every request; keep memory flat
-        console.log(`  ${target.name.padEnd(9)} c=${String(c).padEnd(3)} p50 ${result.p50} ms  p99 ${result.p99} ms  ${fmt(result.rps, 0)} req/s`)
+        const cpu = result.cpuMsPerRequest === null ? '' : `  workerd CPU ${fmt(result.cpuMsPerRequest, 2)} ms/req`
+        console.log(`  ${target.name.padEnd(9)} c=${String(c).padEnd(3)} p50 ${result.p50} ms  p99 ${result.p99} ms  ${fmt(result.rps, 0)} req/s${cpu}`)
       }
     }
     loadTable(results)
