@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { api, issueKey, jsonInit, sim } from './helpers'
+import { api, auditEventsFor, issueKey, jsonInit, sim } from './helpers'
+import { admin } from './key-helpers'
 import { TEST_ADMIN_TOKEN, TEST_EXA_API_KEY } from './secrets'
 
 let importId: string
@@ -18,6 +19,22 @@ async function expectError(res: Response, status: number, tag: string, message?:
 }
 
 describe('authentication', () => {
+  it('tells concurrent requests of different keys apart, and refuses a key revoked before they came', async () => {
+    const alice = await issueKey(['imports:read', 'imports:write', 'audit:read'], { name: 'alice' })
+    const bob = await issueKey(['imports:read', 'imports:write'], { name: 'bob' })
+    const gone = await issueKey(['imports:read', 'imports:write'], { name: 'gone' })
+    expect((await admin('DELETE', `/admin/keys/${gone.id}`)).status).toBe(200)
+    // Lookups that arrive together share one query (group commit); each must still get its own key.
+    const keys = [...Array(24)].map((_, i) => [alice, bob, gone][i % 3]!)
+    const answers = await Promise.all(
+      keys.map((key, i) => api(`/websets/v0/imports/${importId}`, jsonInit('PATCH', key.key, { title: `${key.name} ${i}` })))
+    )
+    expect(answers.map((r) => r.status)).toEqual(keys.map((key) => (key === gone ? 401 : 200)))
+    const events = await auditEventsFor(importId, alice.key)
+    expect(events).toHaveLength(16)
+    for (const event of events) expect(event.requestBody.title.startsWith(`${event.actor} `)).toBe(true)
+  })
+
   it('refuses a request without a key', async () => {
     await expectError(
       await api(`/websets/v0/imports/${importId}`, { method: 'PATCH', body: '{"title":"x"}', headers: { 'content-type': 'application/json' } }),

@@ -28,6 +28,19 @@ describe('per-key rate limits', () => {
     expect(await sim.requests()).toHaveLength(2)
   })
 
+  it('count requests that arrive together one by one: exactly the limit gets through', async () => {
+    const limited = await issueKey(['imports:read'], { rateLimit: { requests: 5, periodSeconds: 60 } })
+    const other = await issueKey(['imports:read'], { rateLimit: { requests: 3, periodSeconds: 60 } })
+    // Concurrent requests of one isolate share limiter calls (group commit): the decisions must still be one per request.
+    const answers = await Promise.all([...Array(20)].map((_, i) => read(i % 2 ? limited.key : other.key)))
+    const statuses = (key: string) => answers.filter((_, i) => (i % 2 ? limited.key : other.key) === key).map((r) => r.status)
+    expect(statuses(limited.key).filter((s) => s === 200)).toHaveLength(5)
+    expect(statuses(limited.key).filter((s) => s === 429)).toHaveLength(5)
+    expect(statuses(other.key).filter((s) => s === 200)).toHaveLength(3)
+    expect(statuses(other.key).filter((s) => s === 429)).toHaveLength(7)
+    expect(await sim.requests()).toHaveLength(8)
+  })
+
   it('count each key on its own', async () => {
     const first = await issueKey(['imports:read'], { rateLimit: { requests: 1, periodSeconds: 60 } })
     const second = await issueKey(['imports:read'], { rateLimit: { requests: 1, periodSeconds: 60 } })
