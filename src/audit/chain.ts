@@ -1,12 +1,12 @@
 import type { BatchItem } from 'drizzle-orm/batch'
-import { and, desc, eq, sql } from 'drizzle-orm'
+import { desc, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { columnNames, decodeRow, encodeColumns, field } from '../db/json-rows'
 import { auditChain, auditChangedFields, auditEvents, type AuditEventRow, type NewAuditEvent } from '../db/schema'
+import { GroupCommit } from '../group-commit'
 import { perObject } from '../per-object'
 import { changedFields, type Change } from './diff'
 import { chainHash, GENESIS, rowHash, SEALED_COLUMNS } from './seal'
-import { GroupCommit } from '../group-commit'
 
 /**
  * Tamper evidence, written where rows settle. Each settled row gets one link in `audit_chain`
@@ -15,7 +15,8 @@ import { GroupCommit } from '../group-commit'
  * link, nor linked without being settled. Writers race optimistically: each reads the head and
  * claims `seq = head + 1`; `seq` is the primary key, so of two isolates claiming one position one
  * batch fails whole, and that writer re-reads the head and tries again. No forks, no locks.
- * Within an isolate, concurrent settles share one read and one batch (group commit: sealRounds).
+ * Within an isolate, concurrent settles share one batch (group commit: sealRounds), and a round
+ * of rows this isolate wrote ahead builds on the last link it committed without reading.
  */
 
 type Head = { seq: number; chainHash: string }

@@ -1,7 +1,7 @@
 import { and, desc, eq, gt, isNull, lt, or } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { decodeRow } from '../db/json-rows'
-import { apiKeyOrigins, apiKeys, apiKeySecrets, type ApiKeyRow } from '../db/schema'
+import { apiKeyOrigins, apiKeys, type ApiKeyRow } from '../db/schema'
 import { GroupCommit } from '../group-commit'
 import { perObject } from '../per-object'
 
