@@ -13,9 +13,9 @@
  * item that was in that round may run again, so rounds must be safe to repeat.
  */
 
-export type GroupOptions<T> = {
+export type GroupOptions<T, R> = {
   /** Runs one round; one result per item, in order. Throwing fails the round. */
-  run: (items: T[]) => Promise<unknown[]>
+  run: (items: T[]) => Promise<R[]>
   /** The most items in one round. */
   maxGroup: number
   /** Items that must run in a round of their own (queue order is kept either way). */
@@ -38,7 +38,7 @@ export class GroupCommit<T, R> {
   /** Whose turn it is to drive, and when it last showed progress; undefined when no one drives. */
   private turn: { job: Job<T>; since: number } | undefined
 
-  constructor(private readonly options: GroupOptions<T>) {}
+  constructor(private readonly options: GroupOptions<T, R>) {}
 
   /** Queues `item`, and resolves to its result once a round (this caller's or another's) has run it. */
   async submit(item: T): Promise<R> {

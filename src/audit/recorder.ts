@@ -83,7 +83,7 @@ const writeAheadRounds = perObject(
     new GroupCommit<AuditEventRow, void>({
       run: async (rows) => {
         await db.$client.prepare(INSERT_PENDING_SQL).bind(JSON.stringify(rows.map((row) => encodeColumns(auditEvents, row)))).run()
-        return []
+        return rows.map(() => undefined)
       },
       maxGroup: 32,
     })
