@@ -29,7 +29,7 @@ describe('every path that settles a row seals it', () => {
     const item = await sim.seed({ title: 'one' })
     expect((await patchImport(key.key, item.id, { title: 'two' })).status).toBe(200)
     expect((await patchImport(key.key, 'import_missing', { title: 'x' })).status).toBe(404)
-    const pendingId = await writeAhead(db(), startFor(item.id, { id: item.id, title: 'two', metadata: {} }))
+    const pendingId = (await writeAhead(db(), startFor(item.id, { id: item.id, title: 'two', metadata: {} }))).id
     expect(await reconcileRow(db(), parseConfig(env) as Config, (await row(pendingId))!)).toBe(true)
 
     const settled = await env.DB.prepare("SELECT id, action, outcome FROM audit_events WHERE outcome != 'pending' ORDER BY id").all()
@@ -50,14 +50,14 @@ describe('every path that settles a row seals it', () => {
   })
 
   it('writes the changed fields of a finalized row in the same batch as its link', async () => {
-    const id = await writeAhead(db(), startFor('import_f'))
+    const id = (await writeAhead(db(), startFor('import_f'))).id
     expect(await finalize(db(), id, outcome(200, 'new'))).toBe(true)
     const fields = await env.DB.prepare('SELECT field FROM audit_changed_fields WHERE event_id = ? ORDER BY field').bind(id).all()
     expect(fields.results.map((r: any) => r.field)).toEqual(['metadata', 'metadata.owner', 'title'])
   })
 
   it('seals nothing when the row was already settled elsewhere, and leaves that row as it was', async () => {
-    const id = await writeAhead(db(), startFor('import_twice'))
+    const id = (await writeAhead(db(), startFor('import_twice'))).id
     expect(await finalize(db(), id, outcome(200, 'first'))).toBe(true)
     const sealed = await row(id)
     expect(await finalize(db(), id, outcome(500, 'late retry'))).toBe(false)
@@ -68,7 +68,7 @@ describe('every path that settles a row seals it', () => {
 
 describe('concurrency', () => {
   it('gives racing finalizes distinct, gapless positions: losers re-read the head and retry', async () => {
-    const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => writeAhead(db(), startFor(`import_race_${i}`))))
+    const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => writeAhead(db(), startFor(`import_race_${i}`)).then((row) => row.id)))
     // A handle each, as if each settle ran in its own isolate (one isolate's settles take turns).
     const results = await Promise.all(ids.map((id) => settlePending(drizzle(env.DB), id, outcome(200, 'raced'))))
     expect(results.every((r) => r.settled)).toBe(true)
@@ -102,7 +102,7 @@ describe('concurrency', () => {
   })
 
   it('settles the others of a group when one of its rows was already settled', async () => {
-    const ids = await Promise.all(['a', 'b', 'c', 'd'].map((name) => writeAhead(db(), startFor(`import_group_${name}`))))
+    const ids = await Promise.all(['a', 'b', 'c', 'd'].map((name) => writeAhead(db(), startFor(`import_group_${name}`)).then((row) => row.id)))
     expect(await finalize(drizzle(env.DB), ids[1]!, outcome(200, 'elsewhere'))).toBe(true)
     const results = await Promise.all(ids.map((id) => settlePending(db(), id, outcome(200, 'grouped'))))
     expect(results.map((r) => r.settled)).toEqual([true, false, true, true])
@@ -112,7 +112,7 @@ describe('concurrency', () => {
   })
 
   it('lets exactly one of two settles of the same row win', async () => {
-    const id = await writeAhead(db(), startFor('import_same'))
+    const id = (await writeAhead(db(), startFor('import_same'))).id
     const results = await Promise.all([settlePending(db(), id, outcome(200, 'a')), settlePending(db(), id, outcome(200, 'b'))])
     expect(results.filter((r) => r.settled)).toHaveLength(1)
     expect((await links()).filter((l) => l.event_id === id)).toHaveLength(1)
@@ -126,7 +126,7 @@ describe('atomicity', () => {
   })
 
   it('leaves the row pending and unlinked when any part of the settle batch fails', async () => {
-    const id = await writeAhead(db(), startFor('import_atomic'))
+    const id = (await writeAhead(db(), startFor('import_atomic'))).id
     await env.DB.exec(
       "CREATE TRIGGER refuse_changed_fields BEFORE INSERT ON audit_changed_fields BEGIN SELECT RAISE(ABORT, 'disk full'); END"
     )

@@ -85,7 +85,7 @@ describe('POST /audit/events/{id}/revert', () => {
     const [failed] = await listAll(key.key, { importId: item.id })
     await expectRefused(() => revert(failed!.id), 409, /is failed, not succeeded/, item.id)
 
-    const pending = await writeAhead(db(), { ...startFor(item.id, { id: item.id, title: 'kept', metadata: {} }), keyId: key.id })
+    const pending = (await writeAhead(db(), { ...startFor(item.id, { id: item.id, title: 'kept', metadata: {} }), keyId: key.id })).id
     await expectRefused(() => revert(pending), 409, /is pending, not succeeded/, item.id)
 
     expect((await patchImport(key.key, 'import_gone', { title: 'x' })).status).toBe(404)

@@ -91,9 +91,9 @@ type Seal = { settle: Settle } | { insert: Insert }
 
 /**
  * Group commit for seals, one queue per D1 handle (an isolate has one). A round of settles costs
- * one read and one batch however many rows it holds: under load, one seal at a time (two round
- * trips each) queued up and held the single D1 the next requests' lookups and write-ahead inserts
- * need. An insert (it may carry a key change that can fail on its own) runs in a round alone.
+ * one batch however many rows it holds (plus one read when settleFromMemory cannot be used):
+ * under load, one seal at a time queued up and held the single D1 the next requests' lookups and
+ * write-ahead inserts need. An insert (it may carry a key change that can fail on its own) runs in a round alone.
  * Queue order is chain order. Isolates still race each other for chain positions, which the
  * sealers resolve by retrying; a repeated round is safe (a settle touches only a pending row).
  */
@@ -103,7 +103,7 @@ const sealRounds = perObject(
       run: async (seals) =>
         'insert' in seals[0]! ? [await insertNow(db, seals[0].insert)] : settleGroup(db, seals.map((seal) => (seal as { settle: Settle }).settle)),
       alone: (seal) => 'insert' in seal,
-      // Larger rounds only lengthen the batch: the gain is in sharing its two round trips.
+      // Larger rounds only lengthen the batch: the gain is in sharing its round trips.
       maxGroup: 32,
     })
 )
@@ -115,8 +115,8 @@ const PENDING_WITH_HEAD_SQL = `SELECT audit_events.*,
   FROM audit_events WHERE id IN (SELECT value FROM json_each(?)) AND outcome = 'pending'`
 
 /**
- * Settles every still pending row of `settles` in one batch, links in queue order over one read
- * of the rows and the head. A row already settled (or listed twice) gets no link. If the batch
+ * Settles every still pending row of `settles` in one batch: from memory when it can, else links
+ * in queue order over one read of the rows and the head. A row already settled gets no link. If the batch
  * fails, the next read tells a lost race (the head moved, or one of our rows was settled
  * elsewhere, which fails the batch: see SETTLE_SQL.link) from a real failure, which is thrown.
  */
@@ -133,22 +133,16 @@ async function settleGroup(db: Db, settles: Settle[]): Promise<SettleResult[]> {
     const head = first && first.head_seq !== null ? { seq: first.head_seq as number, chainHash: first.head_hash as string } : undefined
     if (lost && (head?.seq ?? 0) < lost.seq && lost.ids.every((id) => pending.has(id))) throw lost.err
 
-    const createdAt = Date.now()
-    const linked: { index: number; link: Link; set: SettleFields }[] = []
-    let previous = head
-    for (const [index, { id, set }] of settles.entries()) {
-      results[index]!.attempts = attempt
+    for (const result of results) result.attempts = attempt
+    // A row listed twice is linked once: the first take removes it.
+    const linked = await linkInOrder(head, settles, ({ id }) => {
       const row = pending.get(id)
-      if (!row) continue
       pending.delete(id)
-      const link = await nextLink(previous, { ...row, ...set }, createdAt)
-      linked.push({ index, link, set })
-      previous = link
-    }
+      return row
+    })
     if (linked.length === 0) return results
     try {
-      await db.$client.batch(settleStatements(db, linked))
-      knownHeads.set(db, previous!)
+      await commitLinks(db, linked)
       for (const { index } of linked) results[index]!.settled = true
       return results
     } catch (err) {
@@ -171,22 +165,36 @@ const knownHeads = new WeakMap<Db, Head>()
 async function settleFromMemory(db: Db, settles: Settle[]): Promise<SettleResult[] | undefined> {
   const head = knownHeads.get(db)
   if (!head || settles.some((settle) => !settle.pending) || new Set(settles.map((settle) => settle.id)).size < settles.length) return undefined
-  const createdAt = Date.now()
-  const linked: { link: Link; set: SettleFields }[] = []
-  let previous: Head = head
-  for (const { pending, set } of settles) {
-    const link = await nextLink(previous, { ...pending!, ...set } as AuditEventRow, createdAt)
-    linked.push({ link, set })
-    previous = link
-  }
   try {
-    await db.$client.batch(settleStatements(db, linked))
+    await commitLinks(db, await linkInOrder(head, settles, (settle) => settle.pending))
   } catch {
     knownHeads.delete(db)
     return undefined
   }
-  knownHeads.set(db, previous)
   return settles.map(() => ({ settled: true, attempts: 1 }))
+}
+
+type Linked = { index: number; link: Link; set: SettleFields }
+
+/** Links the settles in queue order over `head`; a settle `rowOf` gives no row for gets no link. */
+async function linkInOrder(head: Head | undefined, settles: Settle[], rowOf: (settle: Settle) => AuditEventRow | undefined): Promise<Linked[]> {
+  const createdAt = Date.now()
+  const linked: Linked[] = []
+  let previous = head
+  for (const [index, settle] of settles.entries()) {
+    const row = rowOf(settle)
+    if (!row) continue
+    const link = await nextLink(previous, { ...row, ...settle.set } as AuditEventRow, createdAt)
+    linked.push({ index, link, set: settle.set })
+    previous = link
+  }
+  return linked
+}
+
+/** Writes a round's links, field rows and updates in one batch, and remembers the new head. */
+async function commitLinks(db: Db, linked: Linked[]) {
+  await db.$client.batch(settleStatements(db, linked))
+  knownHeads.set(db, linked[linked.length - 1]!.link)
 }
 
 /**
@@ -212,7 +220,7 @@ const SETTLE_SQL = {
     FROM json_each(?) AS s WHERE audit_events.id = ${field('s', 'id')} AND audit_events.outcome = 'pending'`,
 }
 
-function settleStatements(db: Db, linked: { link: Link; set: SettleFields }[]): D1PreparedStatement[] {
+function settleStatements(db: Db, linked: Linked[]): D1PreparedStatement[] {
   const links = linked.map(({ link, set }) => ({ ...link, fields: Array.isArray(set.changes) ? changedFields(set.changes) : [] }))
   const updates = linked.map(({ link, set }) => ({ id: link.eventId, set: encodeColumns(auditEvents, set) }))
   return [

@@ -93,7 +93,7 @@ const writeAheadRounds = perObject(
  * Commits the write-ahead row (`pending`, with the before snapshot) and returns it as stored.
  * Throws 503 AUDIT_UNAVAILABLE when D1 refuses: the caller must then forward nothing.
  */
-export async function writeAheadRow(db: Db, start: AuditStart): Promise<AuditEventRow> {
+export async function writeAhead(db: Db, start: AuditStart): Promise<AuditEventRow> {
   const row = completeRow(startRow(start, Date.now()))
   try {
     await writeAheadRounds(db).submit(row)
@@ -101,11 +101,6 @@ export async function writeAheadRow(db: Db, start: AuditStart): Promise<AuditEve
     throw new ApiError('AUDIT_UNAVAILABLE', 'the audit log could not be written, so nothing was sent to Exa; try again')
   }
   return row
-}
-
-/** writeAheadRow, for callers that need only the row's id. */
-export async function writeAhead(db: Db, start: AuditStart): Promise<string> {
-  return (await writeAheadRow(db, start)).id
 }
 
 /** The settled fields for an upstream answer: 2xx succeeded, anything else failed. */

@@ -20,15 +20,20 @@ const limiterRounds = perObject(
         const byLimiter = new Map<string, number[]>()
         hits.forEach(({ keyId, limit }, i) => {
           const name = `${keyId} ${limit.requests}/${limit.periodSeconds}`
-          byLimiter.set(name, [...(byLimiter.get(name) ?? []), i])
+          const indexes = byLimiter.get(name)
+          if (indexes) indexes.push(i)
+          else byLimiter.set(name, [i])
         })
         const decisions: (RateDecision | 'unreachable')[] = []
         await Promise.all(
           [...byLimiter.values()].map(async (indexes) => {
             const { keyId, limit } = hits[indexes[0]!]!
-            const answers: (RateDecision | 'unreachable')[] = await (async () => limiters.getByName(keyId).hits(limit, indexes.length))().catch(() =>
-              indexes.map(() => 'unreachable' as const)
-            )
+            let answers: (RateDecision | 'unreachable')[]
+            try {
+              answers = await limiters.getByName(keyId).hits(limit, indexes.length)
+            } catch {
+              answers = indexes.map(() => 'unreachable')
+            }
             indexes.forEach((index, j) => (decisions[index] = answers[j]!))
           })
         )

@@ -4,7 +4,7 @@ import {
   finalize,
   recordFailedAttempt,
   settledFields,
-  writeAheadRow,
+  writeAhead,
   type AuditAction,
   type AuditStart,
 } from '../audit/recorder'
@@ -54,7 +54,7 @@ export async function runAuditedCall(c: Context<AppEnv>, call: AuditedCall): Pro
     before = read
   }
 
-  const pending = await writeAheadRow(c.var.db, { ...start, before })
+  const pending = await writeAhead(c.var.db, { ...start, before })
   const eventId = pending.id
 
   let response: UpstreamResponse
