@@ -48,9 +48,10 @@ function run(target: Target, connections: number, seconds: number, imports: numb
 }
 
 /**
- * CPU time used so far by every workerd process (ms), from /proc. Only the target under load is
- * busy during a run, so the difference over a run is that target's cost: unlike latency and
- * throughput it hardly moves with what else the machine is doing.
+ * CPU time used so far by the workerd processes this bench started (ms), from /proc. Only the
+ * target under load is busy during a run, so the difference over a run is that target's cost:
+ * unlike latency and throughput it hardly moves with what else the machine is doing (other
+ * workerd processes, say a test run, are not counted).
  */
 function workerdCpuMs(): number | null {
   try {
@@ -59,6 +60,7 @@ function workerdCpuMs(): number | null {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
       if (!stat.includes('(workerd)')) continue
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(fields[1]) !== process.pid) continue // fields[1]: the parent's pid
       ticks += Number(fields[11]) + Number(fields[12]) // utime + stime
     }
     return ticks * 10 // USER_HZ is 100 on Linux

@@ -1,5 +1,6 @@
 import type { BatchItem } from 'drizzle-orm/batch'
 import { desc, sql } from 'drizzle-orm'
+import { inRound, type BatchPart } from '../db/batch-rounds'
 import type { Db } from '../db/client'
 import { columnNames, decodeRow, encodeColumns, field } from '../db/json-rows'
 import { auditChain, auditChangedFields, auditEvents, type AuditEventRow, type NewAuditEvent } from '../db/schema'
@@ -13,10 +14,12 @@ import { chainHash, GENESIS, rowHash, SEALED_COLUMNS } from './seal'
  * (seq 1, 2, 3, … with no gaps), holding the row's hash and a chain hash over the previous link,
  * in the same `db.batch` as the write that settles the row: a row is never settled without its
  * link, nor linked without being settled. Writers race optimistically: each reads the head and
- * claims `seq = head + 1`; `seq` is the primary key, so of two isolates claiming one position one
- * batch fails whole, and that writer re-reads the head and tries again. No forks, no locks.
- * Within an isolate, concurrent settles share one batch (group commit: sealRounds), and a round
- * of rows this isolate wrote ahead builds on the last link it committed without reading.
+ * claims `seq = head + 1`; a settle batch writes only if the chain still ends at that head, and
+ * an insert's fails whole on the `seq` primary key, so of two isolates claiming one position one
+ * gets it, and the other re-reads the head and tries again. No forks, no locks.
+ * Within an isolate, concurrent settles share one batch: settles of rows this isolate wrote ahead
+ * build on the last link it committed, without reading, in the shared D1 round of the moment
+ * (sealFromMemory); the others read the rows and the head first (sealRounds).
  */
 
 type Head = { seq: number; chainHash: string }
@@ -80,8 +83,13 @@ export type SettleResult = { settled: boolean; attempts: number }
  * is no longer pending: whoever settled it first sealed it. Self-contained (reads the row
  * itself unless given it as `pending`), so it can run after the response, e.g. in `waitUntil`.
  */
-export function settlePending(db: Db, id: string, fields: SettleFields, pending?: AuditEventRow): Promise<SettleResult> {
-  return sealRounds(db).submit({ settle: { id, set: definedOnly(fields), pending } }) as Promise<SettleResult>
+export async function settlePending(db: Db, id: string, fields: SettleFields, pending?: AuditEventRow): Promise<SettleResult> {
+  const settle = { id, set: definedOnly(fields), pending }
+  if (pending) {
+    const fromMemory = await inRound(db, sealFromMemory, settle)
+    if (fromMemory !== 'stale') return fromMemory
+  }
+  return sealRounds(db).submit({ settle }) as Promise<SettleResult>
 }
 
 /** A settle; `pending` is the row as written ahead, when the caller holds it. */
@@ -90,10 +98,10 @@ type Insert = { row: AuditEventRow; statements: readonly BatchItem<'sqlite'>[] }
 type Seal = { settle: Settle } | { insert: Insert }
 
 /**
- * Group commit for seals, one queue per D1 handle (an isolate has one). A round of settles costs
- * one batch however many rows it holds (plus one read when settleFromMemory cannot be used):
- * under load, one seal at a time queued up and held the single D1 the next requests' lookups and
- * write-ahead inserts need. An insert (it may carry a key change that can fail on its own) runs in a round alone.
+ * Group commit for the seals that must read first (rows this isolate did not write ahead, or
+ * whose in-memory seal lost its chain position), one queue per D1 handle: a round costs one read
+ * and one batch however many rows it holds. An insert (it may carry a key change that can fail
+ * on its own) runs in a round alone.
  * Queue order is chain order. Isolates still race each other for chain positions, which the
  * sealers resolve by retrying; a repeated round is safe (a settle touches only a pending row).
  */
@@ -115,23 +123,19 @@ const PENDING_WITH_HEAD_SQL = `SELECT audit_events.*,
   FROM audit_events WHERE id IN (SELECT value FROM json_each(?)) AND outcome = 'pending'`
 
 /**
- * Settles every still pending row of `settles` in one batch: from memory when it can, else links
- * in queue order over one read of the rows and the head. A row already settled gets no link. If the batch
- * fails, the next read tells a lost race (the head moved, or one of our rows was settled
- * elsewhere, which fails the batch: see SETTLE_SQL.link) from a real failure, which is thrown.
+ * Settles every still pending row of `settles` in one batch, linked in queue order over one read
+ * of the rows and the head. A row already settled gets no link. If another writer took the chain
+ * position (or settled one of the rows) between the read and the batch, the batch writes nothing
+ * (see SETTLE_SQL.link) and the round reads again.
  */
 async function settleGroup(db: Db, settles: Settle[]): Promise<SettleResult[]> {
-  const fromMemory = await settleFromMemory(db, settles)
-  if (fromMemory) return fromMemory
   const results = settles.map(() => ({ settled: false, attempts: 0 }))
   const ids = JSON.stringify(settles.map((settle) => settle.id))
-  let lost: { err: unknown; seq: number; ids: string[] } | undefined
   for (let attempt = 1; ; attempt++) {
     const read = (await db.$client.prepare(PENDING_WITH_HEAD_SQL).bind(ids).all<Record<string, unknown>>()).results
     const pending = new Map(read.map((raw) => [raw.id as string, decodeRow(auditEvents, raw)]))
     const first = read[0]
     const head = first && first.head_seq !== null ? { seq: first.head_seq as number, chainHash: first.head_hash as string } : undefined
-    if (lost && (head?.seq ?? 0) < lost.seq && lost.ids.every((id) => pending.has(id))) throw lost.err
 
     for (const result of results) result.attempts = attempt
     // A row listed twice is linked once: the first take removes it.
@@ -141,15 +145,13 @@ async function settleGroup(db: Db, settles: Settle[]): Promise<SettleResult[]> {
       return row
     })
     if (linked.length === 0) return results
-    try {
-      await commitLinks(db, linked)
+    const statements = settleStatements(db, head, linked)
+    if (linksWentIn(db, linked, await db.$client.batch(statements))) {
       for (const { index } of linked) results[index]!.settled = true
       return results
-    } catch (err) {
-      if (attempt >= MAX_ATTEMPTS) throw err
-      lost = { err, seq: linked[0]!.link.seq, ids: linked.map(({ link }) => link.eventId) }
-      await backoff(attempt)
     }
+    if (attempt >= MAX_ATTEMPTS) throw new Error(`audit chain: lost the next position ${attempt} times in a row`)
+    await backoff(attempt)
   }
 }
 
@@ -157,21 +159,21 @@ async function settleGroup(db: Db, settles: Settle[]): Promise<SettleResult[]> {
 const knownHeads = new WeakMap<Db, Head>()
 
 /**
- * The common round in one round trip instead of two: when every row is one this isolate wrote
- * ahead and the head is the last link it committed, the links are computed without a read. If
- * either is stale (another isolate linked since: seq is the primary key; a row was settled
- * elsewhere: its link gets no event id), the batch fails whole and the round reads instead.
+ * The common seal without a read, in the shared D1 round of the moment (see db/batch-rounds.ts):
+ * when every row is one this isolate wrote ahead (the settle carries it) and the head is the last
+ * link it committed, the links are computed from memory. If either is stale (another isolate
+ * linked since, or a row was settled elsewhere) the statements write nothing, and each settle
+ * answers `stale`: settlePending then takes the read path.
  */
-async function settleFromMemory(db: Db, settles: Settle[]): Promise<SettleResult[] | undefined> {
+const sealFromMemory: BatchPart<Settle, SettleResult | 'stale'> = async (db, settles) => {
   const head = knownHeads.get(db)
-  if (!head || settles.some((settle) => !settle.pending) || new Set(settles.map((settle) => settle.id)).size < settles.length) return undefined
-  try {
-    await commitLinks(db, await linkInOrder(head, settles, (settle) => settle.pending))
-  } catch {
-    knownHeads.delete(db)
-    return undefined
+  const stale = () => settles.map(() => 'stale' as const)
+  if (!head || new Set(settles.map((settle) => settle.id)).size < settles.length) return { statements: [], read: stale }
+  const linked = await linkInOrder(head, settles, (settle) => settle.pending)
+  return {
+    statements: settleStatements(db, head, linked),
+    read: (results) => (linksWentIn(db, linked, results) ? settles.map(() => ({ settled: true, attempts: 1 })) : stale()),
   }
-  return settles.map(() => ({ settled: true, attempts: 1 }))
 }
 
 type Linked = { index: number; link: Link; set: SettleFields }
@@ -191,25 +193,35 @@ async function linkInOrder(head: Head | undefined, settles: Settle[], rowOf: (se
   return linked
 }
 
-/** Writes a round's links, field rows and updates in one batch, and remembers the new head. */
-async function commitLinks(db: Db, linked: Linked[]) {
-  await db.$client.batch(settleStatements(db, linked))
-  knownHeads.set(db, linked[linked.length - 1]!.link)
+/**
+ * Whether a settle batch's links went in (all or none do: see SETTLE_SQL.link). Remembers the new
+ * head if they did, and forgets the known one if not: it is stale.
+ */
+function linksWentIn(db: Db, linked: Linked[], [link]: D1Result[]): boolean {
+  if (link!.meta.changes === linked.length) {
+    knownHeads.set(db, linked[linked.length - 1]!.link)
+    return true
+  }
+  knownHeads.delete(db)
+  return false
 }
 
 /**
- * A settle round in three statements whatever its size (see db/json-rows.ts). `link` appends
- * the links; for a row no longer pending its subselect yields NULL into the NOT NULL event_id
- * and the whole batch fails (failing, rather than skipping that link, matters: the links after
- * it chain over it). `fields` writes the `field` filter's index rows of the linked rows.
- * `update` settles each row with the columns its settle sets (absent keys keep their value).
+ * A settle round in three statements whatever its size (see db/json-rows.ts), none of which can
+ * fail for a lost race: a batch may carry other requests' statements (see db/batch-rounds.ts).
+ * `link` appends the links (?1) only if the chain still ends where they were computed (?2: the
+ * head's seq, 0 for an empty chain) and every row is still pending: all of them or none (the links
+ * chain over each other, so none may be skipped). `fields` writes the `field` filter's index rows
+ * and `update` settles each row with the columns its settle sets (absent keys keep their value),
+ * both only for rows whose link went in.
  */
 const SETTLE_SQL = {
   link: `INSERT INTO audit_chain (seq, event_id, row_hash, chain_hash, created_at)
-    SELECT ${field('l', 'seq')},
-      (SELECT id FROM audit_events WHERE id = ${field('l', 'eventId')} AND outcome = 'pending'),
-      ${field('l', 'rowHash')}, ${field('l', 'chainHash')}, ${field('l', 'createdAt')}
-    FROM json_each(?) AS l`,
+    SELECT ${field('l', 'seq')}, ${field('l', 'eventId')}, ${field('l', 'rowHash')}, ${field('l', 'chainHash')}, ${field('l', 'createdAt')}
+    FROM json_each(?1) AS l
+    WHERE (SELECT coalesce(max(seq), 0) FROM audit_chain) = ?2
+      AND (SELECT count(*) FROM audit_events WHERE outcome = 'pending'
+        AND id IN (SELECT ${field('p', 'eventId')} FROM json_each(?1) AS p)) = json_array_length(?1)`,
   fields: `INSERT INTO audit_changed_fields (field, event_id)
     SELECT f.value, ${field('l', 'eventId')} FROM json_each(?) AS l, json_each(l.value, '$.fields') AS f
     WHERE EXISTS (SELECT 1 FROM audit_chain WHERE seq = ${field('l', 'seq')} AND event_id = ${field('l', 'eventId')})`,
@@ -217,14 +229,15 @@ const SETTLE_SQL = {
     .filter((name) => name !== 'id')
     .map((name) => `"${name}" = CASE WHEN json_type(s.value, '$.set.${name}') IS NULL THEN "${name}" ELSE ${field('s', `set.${name}`)} END`)
     .join(', ')}
-    FROM json_each(?) AS s WHERE audit_events.id = ${field('s', 'id')} AND audit_events.outcome = 'pending'`,
+    FROM json_each(?) AS s WHERE audit_events.id = ${field('s', 'id')} AND audit_events.outcome = 'pending'
+      AND EXISTS (SELECT 1 FROM audit_chain WHERE seq = ${field('s', 'seq')} AND event_id = audit_events.id)`,
 }
 
-function settleStatements(db: Db, linked: Linked[]): D1PreparedStatement[] {
+function settleStatements(db: Db, head: Head | undefined, linked: Linked[]): D1PreparedStatement[] {
   const links = linked.map(({ link, set }) => ({ ...link, fields: Array.isArray(set.changes) ? changedFields(set.changes) : [] }))
-  const updates = linked.map(({ link, set }) => ({ id: link.eventId, set: encodeColumns(auditEvents, set) }))
+  const updates = linked.map(({ link, set }) => ({ id: link.eventId, seq: link.seq, set: encodeColumns(auditEvents, set) }))
   return [
-    db.$client.prepare(SETTLE_SQL.link).bind(JSON.stringify(links)),
+    db.$client.prepare(SETTLE_SQL.link).bind(JSON.stringify(links), head?.seq ?? 0),
     db.$client.prepare(SETTLE_SQL.fields).bind(JSON.stringify(links)),
     db.$client.prepare(SETTLE_SQL.update).bind(JSON.stringify(updates)),
   ]

@@ -1,14 +1,13 @@
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Context } from 'hono'
+import { inRound, type BatchPart } from '../db/batch-rounds'
 import type { Db } from '../db/client'
 import { columnNames, encodeColumns, field } from '../db/json-rows'
 import { auditEvents, type AuditEventRow, type NewAuditEvent } from '../db/schema'
 import type { AppEnv } from '../env'
 import type { Import } from '../exa/schemas'
-import { GroupCommit } from '../group-commit'
 import { ApiError } from '../http/errors'
 import { ulid } from '../ids'
-import { perObject } from '../per-object'
 import { completeRow, insertSealed, settlePending } from './chain'
 import { diffImports } from './diff'
 
@@ -74,20 +73,14 @@ const INSERT_PENDING_SQL = `INSERT INTO audit_events (${AUDIT_COLUMNS.map((name)
   SELECT ${AUDIT_COLUMNS.map((name) => field('r', name)).join(', ')} FROM json_each(?) AS r WHERE true ON CONFLICT DO NOTHING`
 
 /**
- * Group commit for write-ahead rows: the rows of concurrent requests go to D1 in one batch (one
- * round trip, one transaction) instead of one insert each. Each row is still committed before
- * its own request forwards anything.
+ * Write-ahead rows of concurrent requests go to D1 together, one statement in a shared round (see
+ * db/batch-rounds.ts) instead of an insert each. Each row is still committed before its own
+ * request forwards anything.
  */
-const writeAheadRounds = perObject(
-  (db: Db) =>
-    new GroupCommit<AuditEventRow, void>({
-      run: async (rows) => {
-        await db.$client.prepare(INSERT_PENDING_SQL).bind(JSON.stringify(rows.map((row) => encodeColumns(auditEvents, row)))).run()
-        return rows.map(() => undefined)
-      },
-      maxGroup: 32,
-    })
-)
+const writeAheadPart: BatchPart<AuditEventRow, void> = (db, rows) => ({
+  statements: [db.$client.prepare(INSERT_PENDING_SQL).bind(JSON.stringify(rows.map((row) => encodeColumns(auditEvents, row))))],
+  read: () => rows.map(() => undefined),
+})
 
 /**
  * Commits the write-ahead row (`pending`, with the before snapshot) and returns it as stored.
@@ -96,7 +89,7 @@ const writeAheadRounds = perObject(
 export async function writeAhead(db: Db, start: AuditStart): Promise<AuditEventRow> {
   const row = completeRow(startRow(start, Date.now()))
   try {
-    await writeAheadRounds(db).submit(row)
+    await inRound(db, writeAheadPart, row)
   } catch {
     throw new ApiError('AUDIT_UNAVAILABLE', 'the audit log could not be written, so nothing was sent to Exa; try again')
   }

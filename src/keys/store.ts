@@ -1,9 +1,8 @@
 import { and, desc, eq, gt, isNull, lt, or } from 'drizzle-orm'
+import { inRound, type BatchPart } from '../db/batch-rounds'
 import type { Db } from '../db/client'
 import { decodeRow } from '../db/json-rows'
 import { apiKeyOrigins, apiKeys, type ApiKeyRow } from '../db/schema'
-import { GroupCommit } from '../group-commit'
-import { perObject } from '../per-object'
 
 export { toKeyView, type KeyView } from './view'
 
@@ -24,24 +23,17 @@ const USABLE_KEYS_SQL = `SELECT s.hash AS secret_hash, k.* FROM api_key_secrets 
     AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?2)`
 
 /**
- * Lookups that arrive while one is in flight go together in the next round (see GroupCommit):
- * one query for every request of that round. Each round starts after its requests arrived, so
- * a request never sees the keys as they were before it came.
+ * A round's lookups in one query (see db/batch-rounds.ts), shared with the other D1 work of that
+ * moment. Each round starts after its requests arrived, so a request never sees the keys as they
+ * were before it came.
  */
-const lookupRounds = perObject(
-  (db: Db) =>
-    new GroupCommit<string, ApiKeyRow | undefined>({
-      run: async (hashes) => {
-        const { results } = await db.$client
-          .prepare(USABLE_KEYS_SQL)
-          .bind(JSON.stringify([...new Set(hashes)]), Date.now())
-          .all<Record<string, unknown>>()
-        const byHash = new Map(results.map((row) => [row.secret_hash as string, decodeRow(apiKeys, row)]))
-        return hashes.map((hash) => byHash.get(hash))
-      },
-      maxGroup: 64,
-    })
-)
+const lookupPart: BatchPart<string, ApiKeyRow | undefined> = (db, hashes) => ({
+  statements: [db.$client.prepare(USABLE_KEYS_SQL).bind(JSON.stringify([...new Set(hashes)]), Date.now())],
+  read: ([found]) => {
+    const byHash = new Map((found!.results as Record<string, unknown>[]).map((row) => [row.secret_hash as string, decodeRow(apiKeys, row)]))
+    return hashes.map((hash) => byHash.get(hash))
+  },
+})
 
 /**
  * The key whose secret hashes to `hash`, if that secret is still valid: an indexed lookup,
@@ -49,7 +41,7 @@ const lookupRounds = perObject(
  * expired key is refused on the very next request.
  */
 export function findUsableKeyByHash(db: Db, hash: string): Promise<ApiKeyRow | undefined> {
-  return lookupRounds(db).submit(hash)
+  return inRound(db, lookupPart, hash)
 }
 
 /** The query behind someActiveKeyAllowsOrigin (exported so a test can check its query plan). */
