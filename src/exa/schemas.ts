@@ -49,7 +49,7 @@ export const Entity = z.discriminatedUnion(
   [
     z.strictObject({ type: z.enum(['company', 'person', 'article', 'research_paper']) }),
     z.strictObject({
-      type: z.literal('custom'),
+      type: z.enum(['custom']),
       description: z.string().check(
         z.minLength(2, 'a custom entity needs a description of at least 2 characters'),
         z.maxLength(200, 'a custom entity description is at most 200 characters')
@@ -68,7 +68,7 @@ export const Entity = z.discriminatedUnion(
 export const CreateImportBody = z.strictObject({
   size: wholeNumber(1, MAX_IMPORT_BYTES),
   count: wholeNumber(1),
-  format: z.literal('csv', 'must be "csv" (the only format create accepts)'),
+  format: z.enum(['csv'], 'must be "csv" (the only format create accepts)'),
   entity: Entity,
   title: z.optional(z.string()),
   metadata: z.optional(Metadata),
