@@ -12,6 +12,10 @@ import type { Db } from './client'
  * A batch is one transaction, so one failing statement fails the round whole (each item is then
  * retried in a round of its own): a part's statements must not fail for reasons of their own
  * making; a part that can lose a race (the seal) says so in its results instead.
+ *
+ * One round is in flight per isolate: a lookup that arrives while a round of other work is on
+ * its way waits for it (at most one round trip). In exchange D1 sees a third of the transactions
+ * under load, and locally (where every D1 call costs workerd CPU) requests/s rose ~10 %.
  */
 export type BatchPart<T, R> = (db: Db, items: T[]) => BatchPlan<R> | Promise<BatchPlan<R>>
 
