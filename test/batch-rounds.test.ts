@@ -39,7 +39,7 @@ beforeEach(async () => {
 })
 
 describe('shared D1 rounds', () => {
-  it('puts the concurrent work of different kinds in one batch, and answers each caller with its own result', async () => {
+  it('puts the concurrent lookups, write-ahead rows and other parts of a moment in one batch, each caller answered with its own result', async () => {
     const { d1, calls } = countingD1()
     const handle = createDb(d1)
     const key = await issueKey()
@@ -59,7 +59,7 @@ describe('shared D1 rounds', () => {
     expect(calls.batch).toBe(2)
   })
 
-  it("keeps a failing seal from failing the requests that shared its round", async () => {
+  it('answers every request and keeps every write-ahead row while seals fail', async () => {
     const key = await issueKey()
     const items = await Promise.all(Array.from({ length: 12 }, (_, i) => sim.seed({ title: `t${i}` })))
     await env.DB.exec("CREATE TRIGGER refuse_fields BEFORE INSERT ON audit_changed_fields BEGIN SELECT RAISE(ABORT, 'disk full'); END")

@@ -3,11 +3,12 @@ import { describe, expect, it } from 'vitest'
 import { GroupCommit } from '../src/group-commit'
 
 /** A group whose rounds take `ms` and are recorded; an item named in `failing` fails its round. */
-function recordingGroup(options: { maxGroup: number; ms?: number; failing?: Set<number>; alone?: (n: number) => boolean }) {
+function recordingGroup(options: { maxGroup: number; ms?: number; failing?: Set<number>; alone?: (n: number) => boolean; gatherMs?: number }) {
   const rounds: number[][] = []
   const group = new GroupCommit<number, string>({
     maxGroup: options.maxGroup,
     alone: options.alone,
+    gatherMs: options.gatherMs,
     run: async (items) => {
       rounds.push(items)
       await new Promise((resolve) => setTimeout(resolve, options.ms ?? 2))
@@ -46,6 +47,18 @@ describe('GroupCommit', () => {
     await Promise.all([...Array(12).keys()].map((item) => group.submit(item)))
     expect(rounds.flat()).toEqual([...Array(12).keys()])
     for (const round of rounds) if (round.some((n) => n % 5 === 0)) expect(round).toHaveLength(1)
+  })
+
+  it('with gatherMs, waits before a round so that callers arriving meanwhile join it', async () => {
+    const later = (ms: number, item: number, group: GroupCommit<number, string>) =>
+      new Promise((resolve) => setTimeout(resolve, ms)).then(() => group.submit(item))
+    const gathered = recordingGroup({ maxGroup: 8, gatherMs: 30 })
+    await Promise.all([gathered.group.submit(0), later(5, 1, gathered.group), later(10, 2, gathered.group)])
+    expect(gathered.rounds).toEqual([[0, 1, 2]])
+    // Without it the first caller's round runs at once, alone.
+    const direct = recordingGroup({ maxGroup: 8, ms: 30 })
+    await Promise.all([direct.group.submit(0), later(5, 1, direct.group), later(10, 2, direct.group)])
+    expect(direct.rounds).toEqual([[0], [1, 2]])
   })
 
   it('answers every caller exactly once with its own result, whatever the arrivals and failures (fast-check)', async () => {

@@ -1,6 +1,6 @@
 import type { BatchItem } from 'drizzle-orm/batch'
 import { desc, sql } from 'drizzle-orm'
-import { inRound, type BatchPart } from '../db/batch-rounds'
+import { inBackgroundRound, type BatchPart } from '../db/batch-rounds'
 import type { Db } from '../db/client'
 import { columnNames, decodeRow, encodeColumns, field } from '../db/json-rows'
 import { auditChain, auditChangedFields, auditEvents, type AuditEventRow, type NewAuditEvent } from '../db/schema'
@@ -18,8 +18,8 @@ import { chainHash, GENESIS, rowHash, SEALED_COLUMNS } from './seal'
  * an insert's fails whole on the `seq` primary key, so of two isolates claiming one position one
  * gets it, and the other re-reads the head and tries again. No forks, no locks.
  * Within an isolate, concurrent settles share one batch: settles of rows this isolate wrote ahead
- * build on the last link it committed, without reading, in the shared D1 round of the moment
- * (sealFromMemory); the others read the rows and the head first (sealRounds).
+ * build on the last link it committed, without reading, in a background D1 round (sealFromMemory);
+ * the others read the rows and the head first (sealRounds).
  */
 
 type Head = { seq: number; chainHash: string }
@@ -86,7 +86,7 @@ export type SettleResult = { settled: boolean; attempts: number }
 export async function settlePending(db: Db, id: string, fields: SettleFields, pending?: AuditEventRow): Promise<SettleResult> {
   const settle = { id, set: definedOnly(fields), pending }
   if (pending) {
-    const fromMemory = await inRound(db, sealFromMemory, settle)
+    const fromMemory = await inBackgroundRound(db, sealFromMemory, settle)
     if (fromMemory !== 'stale') return fromMemory
   }
   return sealRounds(db).submit({ settle }) as Promise<SettleResult>
@@ -159,7 +159,7 @@ async function settleGroup(db: Db, settles: Settle[]): Promise<SettleResult[]> {
 const knownHeads = new WeakMap<Db, Head>()
 
 /**
- * The common seal without a read, in the shared D1 round of the moment (see db/batch-rounds.ts):
+ * The common seal without a read, in a background D1 round (see db/batch-rounds.ts):
  * when every row is one this isolate wrote ahead (the settle carries it) and the head is the last
  * link it committed, the links are computed from memory. If either is stale (another isolate
  * linked since, or a row was settled elsewhere) the statements write nothing, and each settle
@@ -207,8 +207,9 @@ function linksWentIn(db: Db, linked: Linked[], [link]: D1Result[]): boolean {
 }
 
 /**
- * A settle round in three statements whatever its size (see db/json-rows.ts), none of which can
- * fail for a lost race: a batch may carry other requests' statements (see db/batch-rounds.ts).
+ * A settle round in three statements whatever its size (see db/json-rows.ts), none of which fails
+ * for a lost race: losing is an expected answer (nothing is written; the settle reads and tries
+ * again), so a failed batch is a real failure, and a round may carry other parts (db/batch-rounds.ts).
  * `link` appends the links (?1) only if the chain still ends where they were computed (?2: the
  * head's seq, 0 for an empty chain) and every row is still pending: all of them or none (the links
  * chain over each other, so none may be skipped). `fields` writes the `field` filter's index rows
