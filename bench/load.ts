@@ -13,7 +13,7 @@ export type LoadResult = {
   requests: number
   errors: number
   non2xx: number
-  /** CPU time of all workerd processes per request (ms); null where /proc is not available. */
+  /** CPU time of the bench's workerd processes per request (ms); null where /proc is not available. */
   cpuMsPerRequest: number | null
 }
 
