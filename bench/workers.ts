@@ -16,9 +16,9 @@ const COMPATIBILITY_DATE = '2026-04-20'
 export const BENCH_EXA_KEY = 'exa_bench_upstream_key'
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-not-a-secret'
 
-/** Bundles the worker exactly as a deploy would (minified) and measures it. */
-export function buildWorker(outdir: string) {
-  execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--minify', '--outdir', outdir], { stdio: 'pipe' })
+/** Bundles the worker exactly as a deploy would (minified unless asked not to: a profile wants names) and measures it. */
+export function buildWorker(outdir: string, minify = true) {
+  execFileSync('npx', ['wrangler', 'deploy', '--dry-run', ...(minify ? ['--minify'] : []), '--outdir', outdir], { stdio: 'pipe' })
   const code = readFileSync(join(outdir, 'index.js'))
   return { scriptPath: join(outdir, 'index.js'), rawBytes: code.byteLength, gzipBytes: gzipSync(code).byteLength }
 }
@@ -71,9 +71,10 @@ export async function startFloor(exaBaseUrl: string) {
 }
 
 /** The gateway as configured in wrangler.toml, with its D1 and Durable Objects in a temp dir. */
-export async function startGateway(scriptPath: string, exaBaseUrl: string, persistDir: string) {
+export async function startGateway(scriptPath: string, exaBaseUrl: string, persistDir: string, inspectorPort?: number) {
   const mf = new Miniflare({
     ...quiet,
+    inspectorPort,
     modules: true,
     scriptPath,
     // The bundle lives in a temp dir; module paths must stay under the modules root.
@@ -121,13 +122,13 @@ export async function issueBenchKey(gatewayUrl: string): Promise<string> {
 export type BenchRig = Awaited<ReturnType<typeof startRig>>
 
 /** Everything the bench talks to; `stop()` ends all of it and removes the temp dirs. */
-export async function startRig(latencyMs: number, imports: number) {
+export async function startRig(latencyMs: number, imports: number, options: { minify?: boolean; inspectorPort?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-bench-'))
-  const build = buildWorker(join(dir, 'dist'))
+  const build = buildWorker(join(dir, 'dist'), options.minify ?? true)
   const seed = Array.from({ length: imports }, (_, i) => ({ id: `import_bench_${i}`, title: `bench ${i}`, metadata: {} }))
   const sim = await startSimulatorServer({ apiKey: BENCH_EXA_KEY, latencyMs, seed })
   const floor = await startFloor(sim.url)
-  const gateway = await startGateway(build.scriptPath, sim.url, dir)
+  const gateway = await startGateway(build.scriptPath, sim.url, dir, options.inspectorPort)
   const key = await issueBenchKey(gateway.url)
   const stop = async () => {
     await Promise.allSettled([floor.mf.dispose(), gateway.mf.dispose(), sim.close()])
