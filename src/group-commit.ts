@@ -99,6 +99,18 @@ export class GroupCommit<T, R> {
   }
 }
 
+/** The positions of `items` by `keyOf`, keys in first-seen order: a round's items split by where they go. */
+export function indexesBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, number[]> {
+  const indexes = new Map<K, number[]>()
+  items.forEach((item, i) => {
+    const key = keyOf(item)
+    const list = indexes.get(key)
+    if (list) list.push(i)
+    else indexes.set(key, [i])
+  })
+  return indexes
+}
+
 function finish<T>(job: Job<T>, result: NonNullable<Job<T>['result']>) {
   if (job.done) return
   job.result = result

@@ -1,4 +1,4 @@
-import { GroupCommit } from '../group-commit'
+import { GroupCommit, indexesBy } from '../group-commit'
 import { perObject } from '../per-object'
 import type { Db } from './client'
 
@@ -34,14 +34,8 @@ const BACKGROUND_GATHER_MS = 5
 function roundsOn(db: Db, gatherMs: number) {
   return new GroupCommit<Entry, unknown>({
     run: async (entries) => {
-      const byPart = new Map<Entry['part'], number[]>()
-      entries.forEach(({ part }, i) => {
-        const indexes = byPart.get(part)
-        if (indexes) indexes.push(i)
-        else byPart.set(part, [i])
-      })
       const plans: { indexes: number[]; plan: BatchPlan<unknown> }[] = []
-      for (const [part, indexes] of byPart) plans.push({ indexes, plan: await part(db, indexes.map((i) => entries[i]!.item)) })
+      for (const [part, indexes] of indexesBy(entries, (entry) => entry.part)) plans.push({ indexes, plan: await part(db, indexes.map((i) => entries[i]!.item)) })
       const statements = plans.flatMap(({ plan }) => plan.statements)
       const results = statements.length ? await db.$client.batch(statements) : []
       const answers: unknown[] = []

@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
-import { GroupCommit } from '../group-commit'
+import { GroupCommit, indexesBy } from '../group-commit'
 import type { Principal } from '../keys/principal'
 import type { RateDecision, RateLimit, RateLimiter } from '../keys/rate-limiter'
 import { perObject } from '../per-object'
@@ -17,13 +17,7 @@ const limiterRounds = perObject(
   (limiters: DurableObjectNamespace<RateLimiter>) =>
     new GroupCommit<Hit, RateDecision | 'unreachable'>({
       run: async (hits) => {
-        const byLimiter = new Map<string, number[]>()
-        hits.forEach(({ keyId, limit }, i) => {
-          const name = `${keyId} ${limit.requests}/${limit.periodSeconds}`
-          const indexes = byLimiter.get(name)
-          if (indexes) indexes.push(i)
-          else byLimiter.set(name, [i])
-        })
+        const byLimiter = indexesBy(hits, ({ keyId, limit }) => `${keyId} ${limit.requests}/${limit.periodSeconds}`)
         const decisions: (RateDecision | 'unreachable')[] = []
         await Promise.all(
           [...byLimiter.values()].map(async (indexes) => {
