@@ -30,12 +30,9 @@ export type SettleFields = Partial<Omit<AuditEventRow, 'id' | 'changes'>> & { ch
 
 const MAX_ATTEMPTS = 12
 
-const headQuery = (db: Db) =>
-  db.select({ seq: auditChain.seq, chainHash: auditChain.chainHash }).from(auditChain).orderBy(desc(auditChain.seq)).limit(1)
-
 /** The last link, or undefined for an empty chain. */
-export async function readHead(db: Db): Promise<Head | undefined> {
-  return (await headQuery(db))[0]
+async function readHead(db: Db): Promise<Head | undefined> {
+  return (await db.select({ seq: auditChain.seq, chainHash: auditChain.chainHash }).from(auditChain).orderBy(desc(auditChain.seq)).limit(1))[0]
 }
 
 async function nextLink(head: Head | undefined, row: AuditEventRow, createdAt = Date.now()): Promise<Link> {
