@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 import { createExaSimulator } from './simulator/app.ts'
@@ -16,6 +17,7 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+            TEST_README: await readFile('./README.md', 'utf8'),
             EXA_API_KEY: TEST_EXA_API_KEY,
             ADMIN_TOKEN: TEST_ADMIN_TOKEN,
             EXA_BASE_URL: SIMULATOR_ORIGIN,

@@ -14,7 +14,8 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Miniflare } from 'miniflare'
 import { createDb, type Db } from '../src/db/client'
-import { eventSelects, queryEvents, type EventQuery } from '../src/audit/query'
+import type { EventQuery } from '../src/audit/filters'
+import { eventSelects, queryEvents } from '../src/audit/query'
 import { seedAuditStatements } from './seed-audit'
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map(Number)

@@ -1,35 +1,47 @@
 import { Hono } from 'hono/tiny'
+import { en } from 'zod/locales'
+import * as z from 'zod/mini'
 import type { AppEnv } from './env'
+import { handleError, handleNotFound } from './errors'
 import { IMPORTS_PATH } from './exa/client'
 import { accessLog } from './http/access-log'
 import { loadContext } from './http/context'
 import { cors } from './http/cors'
-import { handleError, handleNotFound } from './http/errors'
 import { requestId } from './http/request-id'
 import { adminKeys } from './routes/admin-keys'
 import { audit } from './routes/audit'
 import { health } from './routes/health'
 import { imports } from './routes/imports'
-import { ui } from './ui/routes'
+import { ui } from './routes/ui'
 
 /**
- * The request's way through the worker: request id, configuration, CORS (preflights answered
- * here), then per route `requireKey`/`requireAdmin` (authenticate, check the browser origin,
+ * The routes that need configuration and D1, behind one context and one CORS step. The viewer's
+ * session check comes before CORS on purpose: only the page's own origin reads it.
+ */
+const api = new Hono<AppEnv>()
+  .use(loadContext())
+  .route('/ui', ui)
+  .use(cors())
+  .route(IMPORTS_PATH, imports)
+  .route('/audit', audit)
+  .route('/admin/keys', adminKeys)
+
+/**
+ * The request's way through the worker: request id, access log; /healthz (which reports a bad
+ * configuration instead of failing on it); then configuration and D1, CORS (preflights answered
+ * there), and per route `requireKey`/`requireAdmin` (authenticate, check the browser origin,
  * authorize the scope, count against the key's rate limit), validate, handle. Anything not
  * routed here is 404: the gateway is not an open proxy.
  */
 export function createApp() {
-  const app = new Hono<AppEnv>()
-  app.use(requestId())
-  app.use(accessLog())
-  app.route('/', health)
-  app.route('/ui', ui)
-  app.use(loadContext())
-  app.use(cors())
-  app.route(IMPORTS_PATH, imports)
-  app.route('/audit', audit)
-  app.route('/admin/keys', adminKeys)
-  app.onError(handleError)
-  app.notFound(handleNotFound)
-  return app
+  // zod/mini speaks only "Invalid input" until a locale is loaded: zod's own English messages.
+  // (Imported by name: `z.locales.en` would bring every locale into the bundle.)
+  z.config(en())
+  return new Hono<AppEnv>()
+    .use(requestId())
+    .use(accessLog())
+    .route('/', health)
+    .route('/', api)
+    .onError(handleError)
+    .notFound(handleNotFound)
 }

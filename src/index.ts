@@ -1,5 +1,5 @@
 import { createApp } from './app'
-import { reconcilePending } from './audit/reconcile'
+import { reconcilePending } from './operations/reconcile'
 import { createDb } from './db/client'
 import { parseConfig, type Bindings } from './env'
 import { purgeExpiredIdempotencyRecords } from './http/idempotency'

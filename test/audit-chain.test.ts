@@ -3,8 +3,9 @@ import { eq, getTableColumns } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { settlePending } from '../src/audit/chain'
-import { reconcileRow } from '../src/audit/reconcile'
-import { finalize, settledFields, writeAhead } from '../src/audit/recorder'
+import { reconcileRow } from '../src/operations/reconcile'
+import { settledFields, writeAhead } from '../src/audit/recorder'
+import { settles } from './audit-helpers'
 import { chainHash, GENESIS, rowHash, SEALED_COLUMNS } from '../src/audit/seal'
 import { auditEvents, type AuditEventRow } from '../src/db/schema'
 import { parseConfig, type Config } from '../src/env'
@@ -51,16 +52,16 @@ describe('every path that settles a row seals it', () => {
 
   it('writes the changed fields of a finalized row in the same batch as its link', async () => {
     const id = (await writeAhead(db(), startFor('import_f'))).id
-    expect(await finalize(db(), id, outcome(200, 'new'))).toBe(true)
+    expect(await settles(db(), id, outcome(200, 'new'))).toBe(true)
     const fields = await env.DB.prepare('SELECT field FROM audit_changed_fields WHERE event_id = ? ORDER BY field').bind(id).all()
     expect(fields.results.map((r: any) => r.field)).toEqual(['metadata', 'metadata.owner', 'title'])
   })
 
   it('seals nothing when the row was already settled elsewhere, and leaves that row as it was', async () => {
     const id = (await writeAhead(db(), startFor('import_twice'))).id
-    expect(await finalize(db(), id, outcome(200, 'first'))).toBe(true)
+    expect(await settles(db(), id, outcome(200, 'first'))).toBe(true)
     const sealed = await row(id)
-    expect(await finalize(db(), id, outcome(500, 'late retry'))).toBe(false)
+    expect(await settles(db(), id, outcome(500, 'late retry'))).toBe(false)
     expect(await row(id)).toEqual(sealed)
     expect((await links()).filter((l) => l.event_id === id)).toHaveLength(1)
   })
@@ -103,7 +104,7 @@ describe('concurrency', () => {
 
   it('settles the others of a group when one of its rows was already settled', async () => {
     const ids = await Promise.all(['a', 'b', 'c', 'd'].map((name) => writeAhead(db(), startFor(`import_group_${name}`)).then((row) => row.id)))
-    expect(await finalize(drizzle(env.DB), ids[1]!, outcome(200, 'elsewhere'))).toBe(true)
+    expect(await settles(drizzle(env.DB), ids[1]!, outcome(200, 'elsewhere'))).toBe(true)
     const results = await Promise.all(ids.map((id) => settlePending(db(), id, outcome(200, 'grouped'))))
     expect(results.map((r) => r.settled)).toEqual([true, false, true, true])
     expect((await row(ids[1]!)).after).toMatchObject({ title: 'elsewhere' })
@@ -130,11 +131,11 @@ describe('atomicity', () => {
     await env.DB.exec(
       "CREATE TRIGGER refuse_changed_fields BEFORE INSERT ON audit_changed_fields BEGIN SELECT RAISE(ABORT, 'disk full'); END"
     )
-    await expect(finalize(db(), id, outcome(200, 'new'))).rejects.toThrow()
+    await expect(settles(db(), id, outcome(200, 'new'))).rejects.toThrow()
     expect((await row(id)).outcome).toBe('pending')
     expect((await links()).filter((l) => l.event_id === id)).toEqual([])
     await env.DB.exec('DROP TRIGGER refuse_changed_fields')
-    expect(await finalize(db(), id, outcome(200, 'new'))).toBe(true)
+    expect(await settles(db(), id, outcome(200, 'new'))).toBe(true)
     expect(await verify()).toMatchObject({ ok: true })
   })
 })

@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:workers'
 import { expect } from 'vitest'
+import { settlePending } from '../src/audit/chain'
 import type { AuditStart } from '../src/audit/recorder'
 import { createDb } from '../src/db/client'
-import { ulid } from '../src/ids'
+import { ulid } from '../src/lib/ids'
 import { api, jsonInit, type EventView } from './helpers'
 
 export const db = () => createDb(env.DB)
@@ -72,3 +73,6 @@ export type Link = { seq: number; event_id: string; row_hash: string; chain_hash
 export async function links(): Promise<Link[]> {
   return (await env.DB.prepare('SELECT seq, event_id, row_hash, chain_hash FROM audit_chain ORDER BY seq').all<Link>()).results
 }
+
+/** Whether this call settled the row (settlePending's answer, as the route's settle reads it). */
+export const settles = async (...args: Parameters<typeof settlePending>) => (await settlePending(...args)).settled

@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { seedAuditStatements } from '../bench/seed-audit'
-import { eventSelects, type EventQuery } from '../src/audit/query'
+import type { EventQuery } from '../src/audit/filters'
+import { eventSelects } from '../src/audit/query'
 import { db, expect400, getJson, listAll, patchImport, wipeAudit } from './audit-helpers'
 import { api, issueKey, sim, type EventView, type IssuedKey } from './helpers'
 

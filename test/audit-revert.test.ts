@@ -21,11 +21,12 @@ async function update(importId: string, body: unknown): Promise<EventView> {
 async function expectRefused(request: () => Promise<Response>, status: number, message: RegExp, importId?: string) {
   const patchesBefore = (await sim.requests({ method: 'PATCH' })).length
   const res = await request()
-  const body = (await res.json()) as { error: string; tag: string }
+  const body = (await res.json()) as { error: string; tag: string; changed?: string[]; forceable?: boolean }
   expect(res.status, JSON.stringify(body)).toBe(status)
   expect(body.error).toMatch(message)
   expect(await sim.requests({ method: 'PATCH' })).toHaveLength(patchesBefore)
   if (importId) expect((await listAll(key.key, { importId })).some((e) => e.action === 'import.revert')).toBe(false)
+  return body
 }
 
 describe('POST /audit/events/{id}/revert', () => {
@@ -60,7 +61,9 @@ describe('POST /audit/events/{id}/revert', () => {
     const first = await update(item.id, { title: 'two', metadata: { owner: 'ana' } })
     await update(item.id, { title: 'three', metadata: { owner: 'bo' } })
 
-    await expectRefused(() => revert(first.id), 409, /changed since event .*\(title, metadata.owner\).*force=true/, item.id)
+    const refused = await expectRefused(() => revert(first.id), 409, /changed since event .*\(title, metadata.owner\).*force=true/, item.id)
+    // Machine-readable, so a client (the viewer) need not parse the message.
+    expect(refused).toMatchObject({ tag: 'CONFLICT', changed: ['title', 'metadata.owner'], forceable: true })
     expect((await sim.get(item.id)).title).toBe('three')
 
     const res = await revert(first.id, '?force=true')
@@ -93,7 +96,8 @@ describe('POST /audit/events/{id}/revert', () => {
     await expectRefused(() => revert(noBefore!.id), 409, /is failed/)
 
     const [keyEvent] = await listAll(key.key, { action: 'key.create' })
-    await expectRefused(() => revert(keyEvent!.id), 409, /is key.create; only import.update and import.revert/)
+    const notRevertible = await expectRefused(() => revert(keyEvent!.id), 409, /is key.create; only import.update and import.revert/)
+    expect(notRevertible.forceable).toBeUndefined()
     expect((await sim.get(item.id)).title).toBe('kept')
   })
 

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { eq } from 'drizzle-orm'
 import { chainHash, rowHash } from '../src/audit/seal'
 import { auditEvents } from '../src/db/schema'
-import { ulid } from '../src/ids'
+import { ulid } from '../src/lib/ids'
 import { allSettled, db, expect400, getJson, links, patchImport, wipeAudit, type Link } from './audit-helpers'
 import { api, issueKey, sim, type IssuedKey } from './helpers'
 

@@ -1,11 +1,12 @@
 import { env } from 'cloudflare:workers'
 import { drizzle } from 'drizzle-orm/d1'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { finalize, settledFields, writeAhead } from '../src/audit/recorder'
+import { settledFields, writeAhead } from '../src/audit/recorder'
+import { settles } from './audit-helpers'
 import { createDb } from '../src/db/client'
 import { inRound, type BatchPart } from '../src/db/batch-rounds'
 import { findUsableKeyByHash } from '../src/keys/store'
-import { sha256Hex } from '../src/keys/tokens'
+import { sha256Hex } from '../src/lib/hash'
 import { allSettled, db, links, patchImport, startFor, wipeAudit } from './audit-helpers'
 import { issueKey, sim } from './helpers'
 
@@ -79,9 +80,9 @@ describe('seals from memory', () => {
   it('fall back to reading when another writer moved the head, and keep the chain gapless', async () => {
     const mine = db()
     const [a, b, c] = await Promise.all(['import_1', 'import_2', 'import_3'].map((id) => writeAhead(mine, startFor(id))))
-    expect(await finalize(mine, a!.id, outcome, a)).toBe(true) // this handle now knows the head
-    expect(await finalize(drizzle(env.DB), b!.id, outcome)).toBe(true) // another isolate links next
-    expect(await finalize(mine, c!.id, outcome, c)).toBe(true) // built on a stale head: must re-read
+    expect(await settles(mine, a!.id, outcome, a)).toBe(true) // this handle now knows the head
+    expect(await settles(drizzle(env.DB), b!.id, outcome)).toBe(true) // another isolate links next
+    expect(await settles(mine, c!.id, outcome, c)).toBe(true) // built on a stale head: must re-read
     const chain = await links()
     expect(chain.map((l) => l.seq)).toEqual([1, 2, 3])
     expect(chain.map((l) => l.event_id)).toEqual([a!.id, b!.id, c!.id])
@@ -91,11 +92,11 @@ describe('seals from memory', () => {
   it('seal nothing for a row settled elsewhere, even over a head they know, and leave that row as it was', async () => {
     const mine = db()
     const [a, b, c] = await Promise.all(['import_1', 'import_2', 'import_3'].map((id) => writeAhead(mine, startFor(id))))
-    expect(await finalize(mine, a!.id, outcome, a)).toBe(true)
+    expect(await settles(mine, a!.id, outcome, a)).toBe(true)
     const elsewhere = settledFields(null, { status: 500, upstreamRequestId: null, after: null, error: 'elsewhere' })
-    expect(await finalize(drizzle(env.DB), b!.id, elsewhere)).toBe(true)
-    expect(await finalize(mine, c!.id, outcome, c)).toBe(true) // re-reads: this handle knows the head again
-    expect(await finalize(mine, b!.id, outcome, b)).toBe(false) // b, as written ahead, is no longer pending
+    expect(await settles(drizzle(env.DB), b!.id, elsewhere)).toBe(true)
+    expect(await settles(mine, c!.id, outcome, c)).toBe(true) // re-reads: this handle knows the head again
+    expect(await settles(mine, b!.id, outcome, b)).toBe(false) // b, as written ahead, is no longer pending
     const row = await env.DB.prepare('SELECT outcome, error FROM audit_events WHERE id = ?').bind(b!.id).first()
     expect(row).toEqual({ outcome: 'failed', error: 'elsewhere' })
     expect((await links()).map((l) => l.event_id)).toEqual([a!.id, b!.id, c!.id])

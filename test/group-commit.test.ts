@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { GroupCommit } from '../src/group-commit'
+import { GroupCommit } from '../src/lib/group-commit'
 
 /** A group whose rounds take `ms` and are recorded; an item named in `failing` fails its round. */
 function recordingGroup(options: { maxGroup: number; ms?: number; failing?: Set<number>; alone?: (n: number) => boolean; gatherMs?: number }) {

@@ -2,10 +2,10 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from 'cloudflare:workers'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import worker from '../src/index'
-import { reconcilePending } from '../src/audit/reconcile'
+import { reconcilePending } from '../src/operations/reconcile'
 import { createDb } from '../src/db/client'
 import { parseConfig, type Config } from '../src/env'
-import { ulid } from '../src/ids'
+import { ulid } from '../src/lib/ids'
 import { api, issueKey, jsonInit, sim, type IssuedKey } from './helpers'
 
 let key: IssuedKey

@@ -1,3 +1,4 @@
+import { AUDIT_ACTIONS } from '../src/audit/actions'
 import { describe, expect, it } from 'vitest'
 import { api, issueKey } from './helpers'
 import { expectHardened } from './viewer-headers'
@@ -23,14 +24,22 @@ describe('the worker under /ui', () => {
 })
 
 describe('GET /ui/session', () => {
-  it('names the key’s actor, id and scopes, and never its secret', async () => {
+  it('names the key’s actor, id and scopes, and never its secret; lists what the page offers', async () => {
     const issued = await issueKey(['audit:read', 'imports:write'], { name: 'auditor-ana' })
     const res = await api('/ui/session', withKey(issued.key))
     expect(res.status).toBe(200)
     expect(res.headers.get('cache-control')).toBe('no-store')
     expectHardened(res)
     const text = await res.text()
-    expect(JSON.parse(text)).toEqual({ keyId: issued.id, actor: 'auditor-ana', scopes: ['audit:read', 'imports:write'] })
+    expect(JSON.parse(text)).toEqual({
+      keyId: issued.id,
+      actor: 'auditor-ana',
+      scopes: ['audit:read', 'imports:write'],
+      // The page's choices come from the lists the API itself validates against.
+      actions: [...AUDIT_ACTIONS, 'key.*'],
+      outcomes: ['pending', 'succeeded', 'failed'],
+      revertibleActions: ['import.update', 'import.revert'],
+    })
     expect(text).not.toContain(issued.key)
   })
 

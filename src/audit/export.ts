@@ -1,38 +1,12 @@
 import type { Db } from '../db/client'
 import type { EventFilters } from './filters'
 import { queryEvents } from './query'
-import { toEventView, type EventView } from './view'
+import { EVENT_FIELDS, toEventView, type EventView } from './view'
 
 export type ExportFormat = 'ndjson' | 'csv'
 
 /** Rows per D1 query while exporting: small enough to keep memory flat, large enough to be quick. */
 export const EXPORT_PAGE_ROWS = 500
-
-const CSV_COLUMNS = [
-  'id',
-  'action',
-  'importId',
-  'outcome',
-  'keyId',
-  'actor',
-  'subjectKeyId',
-  'revertsEventId',
-  'origin',
-  'ip',
-  'userAgent',
-  'requestId',
-  'upstreamRequestId',
-  'idempotencyKey',
-  'requestBody',
-  'before',
-  'after',
-  'changes',
-  'upstreamStatus',
-  'error',
-  'reconciled',
-  'startedAt',
-  'finishedAt',
-] as const satisfies readonly (keyof EventView)[]
 
 /** One CSV cell (RFC 4180): null is empty, objects are JSON text, quoted when needed. */
 export function csvCell(value: unknown): string {
@@ -45,7 +19,7 @@ const csvLine = (cells: unknown[]) => cells.map(csvCell).join(',') + '\r\n'
 
 function render(format: ExportFormat, events: EventView[]): string {
   if (format === 'ndjson') return events.map((event) => JSON.stringify(event) + '\n').join('')
-  return events.map((event) => csvLine(CSV_COLUMNS.map((column) => event[column]))).join('')
+  return events.map((event) => csvLine(EVENT_FIELDS.map((field) => event[field]))).join('')
 }
 
 export const exportContentType = (format: ExportFormat) =>
@@ -72,7 +46,7 @@ export async function exportStream(db: Db, filters: EventFilters, format: Export
           const last = page.rows[page.rows.length - 1]
           page = await queryEvents(db, { filters, limit: EXPORT_PAGE_ROWS, beforeId: last?.id })
         }
-        const header = first && format === 'csv' ? csvLine([...CSV_COLUMNS]) : ''
+        const header = first && format === 'csv' ? csvLine(EVENT_FIELDS) : ''
         first = false
         const text = header + render(format, page.rows.map(toEventView))
         if (text) controller.enqueue(encoder.encode(text))

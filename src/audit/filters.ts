@@ -1,18 +1,9 @@
 import * as z from 'zod/mini'
-import { ULID_PATTERN } from '../ids'
+import { AUDIT_OUTCOMES } from '../db/schema'
+import { fromBase64url, toBase64url } from '../lib/base64url'
+import { ULID_PATTERN } from '../lib/ids'
+import { ACTION_FILTERS } from './actions'
 import { canonicalJson } from './seal'
-
-export const AUDIT_ACTIONS = [
-  'import.update',
-  'import.create',
-  'import.delete',
-  'import.revert',
-  'key.create',
-  'key.update',
-  'key.revoke',
-  'key.rotate',
-] as const
-export const KEY_ACTIONS = AUDIT_ACTIONS.filter((action) => action.startsWith('key.'))
 
 const isoDate = z.string().check(
   z.refine(
@@ -22,14 +13,14 @@ const isoDate = z.string().check(
 )
 const name = (max: number) => z.string().check(z.minLength(1), z.maxLength(max))
 
-/** The filters shared by the event list and the export. */
+/** The filters shared by the event list and the export: the one list of them. */
 const filterShape = {
   importId: z.optional(name(128)),
   keyId: z.optional(name(128)),
   actor: z.optional(name(200)),
   /** One action, or `key.*` for every key action. */
-  action: z.optional(z.enum([...AUDIT_ACTIONS, 'key.*'])),
-  outcome: z.optional(z.enum(['pending', 'succeeded', 'failed'])),
+  action: z.optional(z.enum(ACTION_FILTERS)),
+  outcome: z.optional(z.enum(AUDIT_OUTCOMES)),
   /** A changed field: `title`, `metadata` (any key) or one metadata key as `metadata.<key>`. */
   field: z.optional(
     z.string().check(z.regex(/^(title|metadata|metadata\..{1,256})$/s, 'field must be title, metadata or metadata.<key>'))
@@ -38,16 +29,8 @@ const filterShape = {
   until: z.optional(isoDate),
 }
 
-export type EventFilters = {
-  importId?: string
-  keyId?: string
-  actor?: string
-  action?: (typeof AUDIT_ACTIONS)[number] | 'key.*'
-  outcome?: 'pending' | 'succeeded' | 'failed'
-  field?: string
-  since?: string
-  until?: string
-}
+const EventFiltersShape = z.object(filterShape)
+export type EventFilters = z.infer<typeof EventFiltersShape>
 
 /** A validated list query: filters, page size and (from a cursor) the id to continue below. */
 export type EventQuery = { filters: EventFilters; limit: number; beforeId?: string }
@@ -67,16 +50,14 @@ function fingerprint(filters: EventFilters): string {
   return hash.toString(36)
 }
 
-const toBase64url = (text: string) => btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-
 /** Opaque cursor: the last row's id and the fingerprint of the filters it was issued for. */
 export function encodeCursor(lastId: string, filters: EventFilters): string {
-  return toBase64url(JSON.stringify({ v: 1, before: lastId, q: fingerprint(filters) }))
+  return toBase64url(new TextEncoder().encode(JSON.stringify({ v: 1, before: lastId, q: fingerprint(filters) })))
 }
 
 function decodeCursor(cursor: string, filters: EventFilters): string | 'other-query' | undefined {
   try {
-    const json = JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/')))
+    const json = JSON.parse(new TextDecoder().decode(fromBase64url(cursor)))
     if (json?.v !== 1 || typeof json.before !== 'string' || !ULID_PATTERN.test(json.before)) return undefined
     return json.q === fingerprint(filters) ? json.before : 'other-query'
   } catch {
@@ -89,10 +70,11 @@ const limit = z.pipe(
   z.pipe(z.transform(Number), z.number().check(z.minimum(1, 'limit must be at least 1'), z.maximum(200, 'limit must be at most 200')))
 )
 
-const pickFilters = ({ importId, keyId, actor, action, outcome, field, since, until }: EventFilters): EventFilters =>
-  Object.fromEntries(
-    Object.entries({ importId, keyId, actor, action, outcome, field, since, until }).filter(([, v]) => v !== undefined)
-  )
+const FILTER_NAMES = Object.keys(filterShape) as (keyof EventFilters)[]
+
+/** The filters of a parsed query, without the ones left out (so that equal queries fingerprint alike). */
+const pickFilters = (query: EventFilters): EventFilters =>
+  Object.fromEntries(FILTER_NAMES.filter((name) => query[name] !== undefined).map((name) => [name, query[name]]))
 
 /** GET /audit/events: filters, `limit` 1..200 (default 25), `cursor` from the previous page. */
 export const EventListQuery = z.pipe(

@@ -3,10 +3,9 @@ import { and, desc, eq, exists, getTableColumns, gte, lt, lte, sql, type SQL } f
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
 import type { Db } from '../db/client'
 import { auditChangedFields, auditEvents, type AuditEventRow } from '../db/schema'
-import { ulidCeil, ulidFloor } from '../ids'
-import { encodeCursor, KEY_ACTIONS, type EventFilters, type EventQuery } from './filters'
-
-export { AUDIT_ACTIONS, EventListQuery, ExportQuery, type EventFilters, type EventQuery } from './filters'
+import { ulidCeil, ulidFloor } from '../lib/ids'
+import { KEY_ACTIONS } from './actions'
+import { encodeCursor, type EventFilters, type EventQuery } from './filters'
 
 /** The largest possible ULID: the upper id bound of a query without `until`. */
 const MAX_ULID = '7' + 'Z'.repeat(25)

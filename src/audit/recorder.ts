@@ -1,43 +1,20 @@
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Context } from 'hono'
 import { inRound, type BatchPart } from '../db/batch-rounds'
 import type { Db } from '../db/client'
 import { columnNames, encodeColumns, field } from '../db/json-rows'
 import { auditEvents, type AuditEventRow, type NewAuditEvent } from '../db/schema'
-import type { AppEnv } from '../env'
 import type { Import } from '../exa/schemas'
-import { ApiError } from '../http/errors'
-import { ulid } from '../ids'
-import { completeRow, insertSealed, settlePending } from './chain'
+import { ApiError } from '../errors'
+import { ulid } from '../lib/ids'
+import type { AuditAction } from './actions'
+import { completeRow, insertSealed } from './chain'
 import { diffImports } from './diff'
-
-export type AuditAction =
-  | 'import.update'
-  | 'import.create'
-  | 'import.delete'
-  | 'import.revert'
-  | 'key.create'
-  | 'key.update'
-  | 'key.revoke'
-  | 'key.rotate'
 
 /** Who made the call and from where: the part of a row that comes from the request. */
 export type AuditOrigin = Pick<
   NewAuditEvent,
   'keyId' | 'actor' | 'origin' | 'ip' | 'userAgent' | 'requestId' | 'idempotencyKey'
 >
-
-export function auditOrigin(c: Context<AppEnv>): AuditOrigin {
-  return {
-    keyId: c.var.principal.keyId,
-    actor: c.var.principal.actor,
-    origin: c.req.header('origin') ?? null,
-    ip: c.req.header('cf-connecting-ip') ?? null,
-    userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null,
-    requestId: c.var.requestId,
-    idempotencyKey: c.req.header('idempotency-key') ?? null,
-  }
-}
 
 export type AuditStart = AuditOrigin & {
   action: AuditAction
@@ -108,22 +85,6 @@ export function settledFields(before: Import | null, outcome: UpstreamOutcome, n
     error: outcome.error ?? null,
     finishedAt: now,
   }
-}
-
-/**
- * Finalizes a pending row and seals it (tamper-evidence link and `field` index rows in the same
- * batch). Only a pending row is touched, so a late retry cannot undo a settle nor seal a row
- * twice. Needs nothing from the request: it may run after the response. `pending` is the row as
- * written ahead, when the caller has it: the seal is then computed without reading it back.
- * Resolves to whether this call settled the row.
- */
-export async function finalize(
-  db: Db,
-  id: string,
-  fields: ReturnType<typeof settledFields> & { importId?: string },
-  pending?: AuditEventRow
-): Promise<boolean> {
-  return (await settlePending(db, id, fields, pending)).settled
 }
 
 /** Records an attempt that never reached the write-ahead stage (e.g. the before read failed). */

@@ -1,5 +1,5 @@
 import type { AuditEventRow } from '../db/schema'
-import { sha256Hex } from '../sha256'
+import { sha256Hex } from '../lib/hash'
 
 /**
  * The columns a seal covers, in a fixed order. Fixed (not read from the table) so that adding a

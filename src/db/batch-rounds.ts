@@ -1,5 +1,5 @@
-import { GroupCommit, indexesBy } from '../group-commit'
-import { perObject } from '../per-object'
+import { GroupCommit, indexesBy } from '../lib/group-commit'
+import { perObject } from '../lib/per-object'
 import type { Db } from './client'
 
 /**

@@ -1,6 +1,6 @@
 import { DrizzleD1Database, SQLiteD1Session } from 'drizzle-orm/d1'
 import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core'
-import { perObject } from '../per-object'
+import { perObject } from '../lib/per-object'
 
 /**
  * Drizzle over the D1 binding, for the query builder only (never the relational `db.query` API).

@@ -50,6 +50,10 @@ export const apiKeyOrigins = sqliteTable(
   (t) => [primaryKey({ columns: [t.origin, t.keyId] }), index('api_key_origins_key_id').on(t.keyId)]
 )
 
+/** An audit row's outcome: `pending` from the write-ahead until it is settled as one of the others. */
+export const AUDIT_OUTCOMES = ['pending', 'succeeded', 'failed'] as const
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number]
+
 /**
  * The audit log: one row per audited call. Rows are written ahead (`pending`, with the before
  * snapshot) and finalized after upstream answers. No foreign keys: an event outlives the key that
@@ -61,7 +65,7 @@ export const auditEvents = sqliteTable(
     id: text('id').primaryKey(),
     action: text('action').notNull(),
     importId: text('import_id'),
-    outcome: text('outcome', { enum: ['pending', 'succeeded', 'failed'] }).notNull(),
+    outcome: text('outcome', { enum: AUDIT_OUTCOMES }).notNull(),
     keyId: text('key_id'),
     actor: text('actor').notNull(),
     subjectKeyId: text('subject_key_id'),

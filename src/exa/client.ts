@@ -1,6 +1,5 @@
-import type { Context } from 'hono'
-import type { AppEnv, Config } from '../env'
-import { ApiError } from '../http/errors'
+import type { Config } from '../env'
+import { ApiError } from '../errors'
 
 const USER_AGENT = 'exa-imports-gateway/0.1'
 
@@ -80,13 +79,4 @@ export async function callExaWithOneRetry(config: Config, call: UpstreamCall): P
   if (first && first.status !== 502 && first.status !== 503) return first
   await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100))
   return callExa(config, call)
-}
-
-/** The config for calling Exa; refuses clearly when no Exa key is configured. */
-export function upstreamConfig(c: Context<AppEnv>): Config {
-  const config = c.var.config
-  if (!config.exaApiKey) {
-    throw new ApiError('CONFIGURATION_ERROR', 'EXA_API_KEY is not set: run `wrangler secret put EXA_API_KEY` (npm start uses the simulator)')
-  }
-  return config
 }

@@ -3,8 +3,10 @@ import { createMiddleware } from 'hono/factory'
 import type { AppEnv, Config } from '../env'
 import { ADMIN_TOKEN_ACTOR, type Principal, type Scope } from '../keys/principal'
 import { findUsableKeyByHash, lastUsedIsStale, touchLastUsed } from '../keys/store'
-import { digestsEqual, looksLikeKey, secretsEqual, sha256Hex } from '../keys/tokens'
-import { ApiError } from './errors'
+import { looksLikeKey } from '../keys/tokens'
+import { digestsEqual, secretsEqual } from '../lib/constant-time'
+import { sha256Hex } from '../lib/hash'
+import { ApiError } from '../errors'
 import { enforceRateLimit } from './rate-limit'
 
 /** The credential a client sent: `x-api-key` (what exa-js and exa-py send) or a bearer token. */
@@ -95,30 +97,50 @@ async function admitKey(c: Context<AppEnv>, secret: string, scopes: readonly Sco
   await enforceRateLimit(c, principal)
 }
 
+/** What a route's guard asks of a caller: a key with these scopes, or an admin credential. */
+export type Guard = { kind: 'key'; scopes: readonly Scope[] } | { kind: 'admin' }
+
+const guards = new WeakMap<object, Guard>()
+
+/**
+ * The guard a route handler stands for, if it is one: how the route matrix test finds, from the
+ * app's own route table, what every route requires (and a route that requires nothing).
+ */
+export const guardOf = (handler: object): Guard | undefined => guards.get(handler)
+
+function guarded<T extends object>(middleware: T, guard: Guard): T {
+  guards.set(middleware, guard)
+  return middleware
+}
+
 /**
  * Requires a gateway key with every one of `scopes`. A second requireKey on the same request
  * (a sub-app's `use` plus a route's own) only checks its extra scopes: the key is looked up and
  * counted against its rate limit once.
  */
 export const requireKey = (...scopes: Scope[]) =>
-  createMiddleware<AppEnv>(async function requireKey(c, next) {
-    const admitted = c.get('principal') as Principal | undefined
-    if (admitted?.keyId) {
-      assertScopes(admitted, scopes)
-      return next()
-    }
-    const secret = presentedCredential(c)
-    if (!secret) throw unauthenticated('missing API key: send a gateway key in x-api-key or Authorization: Bearer')
-    await admitKey(c, secret, scopes)
-    await next()
-  })
+  guarded(
+    createMiddleware<AppEnv>(async function requireKey(c, next) {
+      const admitted = c.get('principal') as Principal | undefined
+      if (admitted?.keyId) {
+        assertScopes(admitted, scopes)
+        return next()
+      }
+      const secret = presentedCredential(c)
+      if (!secret) throw unauthenticated('missing API key: send a gateway key in x-api-key or Authorization: Bearer')
+      await admitKey(c, secret, scopes)
+      await next()
+    }),
+    { kind: 'key', scopes }
+  )
 
 /**
  * Admin routes take the bootstrap ADMIN_TOKEN or a key with scope `admin`. The token opens
  * `/admin/*` only: no other route accepts it.
  */
 export const requireAdmin = () =>
-  createMiddleware<AppEnv>(async function requireAdmin(c, next) {
+  guarded(
+    createMiddleware<AppEnv>(async function requireAdmin(c, next) {
     const secret = presentedCredential(c)
     const { adminToken } = c.var.config
     if (!secret) {
@@ -134,4 +156,6 @@ export const requireAdmin = () =>
       await admitKey(c, secret, ['admin'])
     }
     await next()
-  })
+  }),
+    { kind: 'admin' }
+  )

@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import { createDb } from '../db/client'
 import { parseConfig, type AppEnv } from '../env'
-import { ApiError } from './errors'
+import { ApiError } from '../errors'
 
 /** Parses the configuration (cached per env) and opens the D1 handle for the request. */
 export const loadContext = () =>

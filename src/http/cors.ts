@@ -4,7 +4,7 @@ import type { AppEnv } from '../env'
 import type { Principal } from '../keys/principal'
 import { someActiveKeyAllowsOrigin } from '../keys/store'
 import { OriginRefused } from './auth'
-import { ApiError } from './errors'
+import { ApiError } from '../errors'
 
 /** Exactly what the routes need: their methods, the credential and body headers, nothing else. */
 export const CORS_ALLOW_METHODS = 'GET, POST, PATCH, DELETE'

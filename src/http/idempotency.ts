@@ -3,8 +3,8 @@ import { createMiddleware } from 'hono/factory'
 import type { Db } from '../db/client'
 import { idempotencyRecords } from '../db/schema'
 import type { AppEnv } from '../env'
-import { sha256Hex } from '../keys/tokens'
-import { ApiError } from './errors'
+import { sha256Hex } from '../lib/hash'
+import { ApiError } from '../errors'
 
 /** How long a stored answer is replayed. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
-import { ApiError } from './errors'
+import { ApiError } from '../errors'
 
 export const MAX_BODY_BYTES = 64 * 1024
 
@@ -98,7 +98,7 @@ export const jsonBody = (limit = MAX_BODY_BYTES) =>
       const ambiguity = findAmbiguousKey(text)
       if (ambiguity !== undefined) throw invalidBody(ambiguity)
     }
-    // zValidator parses JSON only under a JSON content type; without one it validates `{}`,
+    // zValidator reads the body only under a JSON content type; without one it validates `{}`,
     // which is exactly what an empty body means here.
     // Hono stores promises here at run time although its type says string.
     c.req.bodyCache.text = Promise.resolve(text) as unknown as string

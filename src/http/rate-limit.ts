@@ -1,10 +1,10 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
-import { GroupCommit, indexesBy } from '../group-commit'
+import { GroupCommit, indexesBy } from '../lib/group-commit'
 import type { Principal } from '../keys/principal'
 import type { RateDecision, RateLimit, RateLimiter } from '../keys/rate-limiter'
-import { perObject } from '../per-object'
-import { ApiError } from './errors'
+import { perObject } from '../lib/per-object'
+import { ApiError } from '../errors'
 
 type Hit = { keyId: string; limit: RateLimit }
 

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
-import { ulid } from '../ids'
+import { ulid } from '../lib/ids'
 
 /**
  * Gives every request a gateway-made id (a client-sent one is not trusted: it ends up in audit

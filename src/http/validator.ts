@@ -1,11 +1,6 @@
-import type { Context, MiddlewareHandler } from 'hono'
-import * as z from 'zod/mini'
-import type { AppEnv } from '../env'
-import { ApiError, type Issue } from './errors'
-import { englishMessage } from './zod-messages'
-
-// zod/mini ships without messages ("Invalid input"); English ones make them actionable.
-z.config({ localeError: englishMessage })
+import { zValidator } from '@hono/zod-validator'
+import type * as z from 'zod/mini'
+import { ApiError, type Issue } from '../errors'
 
 export function toIssues(error: z.core.$ZodError): Issue[] {
   return error.issues.map((issue) => ({
@@ -25,41 +20,17 @@ function summary(issues: Issue[], what: string): string {
 /** What a route validates: the JSON body (after `jsonBody()`), the query string or the path. */
 export type Target = 'json' | 'query' | 'param'
 
-/** The shape Hono reads `c.req.valid(target)`'s type from. */
-type Validated<Target extends string, T extends z.ZodMiniType> = {
-  in: { [K in Target]: z.input<T> }
-  out: { [K in Target]: z.output<T> }
-}
-
 /**
- * The raw value of a target, as `hono/validator` reads it: the body text that `jsonBody()` left
- * in Hono's body cache (it has already refused anything that is not JSON; an empty body is `{}`),
- * a repeated query parameter as an array, the route's path parameters.
+ * `@hono/zod-validator` with the hook its README calls "throw error": a failure becomes our
+ * ApiError (400, the first issue as the message, every issue in `issues`), which the root error
+ * handler answers in our error shape; its own default 400 body would hide the issues in a string.
+ * A `json` target reads the body text `jsonBody()` left in Hono's body cache (it has already
+ * refused anything that is not JSON, and made an empty body `{}`).
  */
-async function rawValue(c: Context<AppEnv>, target: Target): Promise<unknown> {
-  if (target === 'json') return JSON.parse(await c.req.text())
-  if (target === 'param') return c.req.param()
-  return Object.fromEntries(Object.entries(c.req.queries()).map(([k, v]) => (v.length === 1 ? [k, v[0]] : [k, v])))
-}
-
-/**
- * Validates one part of the request with a zod/mini schema and throws our error shape on failure.
- * Our own few lines instead of `@hono/zod-validator`: its default 400 body is unusable anyway, and
- * it drags in Hono's form, cookie and body parsers (about 1.5 KiB gzip of the bundle).
- */
-export function zv<T extends z.ZodMiniType, Tg extends Target>(
-  target: Tg,
-  schema: T
-): MiddlewareHandler<AppEnv, string, Validated<Tg, T>> {
-  return async function validate(c, next) {
-    const result = await schema.safeParseAsync(await rawValue(c, target))
-    if (!result.success) {
-      const issues = toIssues(result.error)
-      throw new ApiError(target === 'json' ? 'INVALID_REQUEST_BODY' : 'INVALID_PARAMS', summary(issues, target === 'json' ? 'body' : target), {
-        issues,
-      })
-    }
-    c.req.addValidatedData(target, result.data as {})
-    await next()
-  }
-}
+export const zv = <T extends z.ZodMiniType, Tg extends Target>(target: Tg, schema: T) =>
+  zValidator(target, schema, (result) => {
+    if (result.success) return
+    const issues = toIssues(result.error)
+    const what = target === 'json' ? 'body' : target
+    throw new ApiError(target === 'json' ? 'INVALID_REQUEST_BODY' : 'INVALID_PARAMS', summary(issues, what), { issues })
+  })

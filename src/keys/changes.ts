@@ -2,10 +2,11 @@ import { and, eq, gt, isNull, or } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Db } from '../db/client'
 import { apiKeyOrigins, apiKeys, apiKeySecrets, type ApiKeyRow } from '../db/schema'
-import { randomId } from '../ids'
+import { randomId } from '../lib/ids'
 import type { Scope } from './principal'
 import type { KeyUpdate } from './schemas'
-import { displayPrefix, generateKey, sha256Hex } from './tokens'
+import { sha256Hex } from '../lib/hash'
+import { displayPrefix, generateKey } from './tokens'
 
 /**
  * Every key change is prepared here as drizzle statements, not run: the admin route runs them in

@@ -4,8 +4,6 @@ import type { Db } from '../db/client'
 import { decodeRow } from '../db/json-rows'
 import { apiKeyOrigins, apiKeys, type ApiKeyRow } from '../db/schema'
 
-export { toKeyView, type KeyView } from './view'
-
 /** `last_used_at` is refreshed at most this often per key: a write per request would double D1 load. */
 export const LAST_USED_RESOLUTION_MS = 60_000
 

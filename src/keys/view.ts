@@ -1,4 +1,5 @@
 import type { ApiKeyRow } from '../db/schema'
+import { isoOrNull } from '../lib/time'
 
 /** A key as the admin API and the audit log show it: never a secret or a hash. */
 export type KeyView = {
@@ -15,8 +16,6 @@ export type KeyView = {
   revokedAt: string | null
   lastUsedAt: string | null
 }
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 function status(row: ApiKeyRow, now: number): KeyView['status'] {
   if (row.revokedAt !== null) return 'revoked'
@@ -36,9 +35,9 @@ export function toKeyView(row: ApiKeyRow, now = Date.now()): KeyView {
       row.rateLimitRequests !== null && row.rateLimitPeriodSeconds !== null
         ? { requests: row.rateLimitRequests, periodSeconds: row.rateLimitPeriodSeconds }
         : null,
-    expiresAt: iso(row.expiresAt),
-    createdAt: iso(row.createdAt)!,
-    revokedAt: iso(row.revokedAt),
-    lastUsedAt: iso(row.lastUsedAt),
+    expiresAt: isoOrNull(row.expiresAt),
+    createdAt: new Date(row.createdAt).toISOString(),
+    revokedAt: isoOrNull(row.revokedAt),
+    lastUsedAt: isoOrNull(row.lastUsedAt),
   }
 }

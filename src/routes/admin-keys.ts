@@ -1,15 +1,18 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
-import { auditOrigin, recordKeyEvent, type AuditAction } from '../audit/recorder'
+import type { KeyAction } from '../audit/actions'
+import { recordKeyEvent } from '../audit/recorder'
 import type { ApiKeyRow } from '../db/schema'
 import type { AppEnv } from '../env'
 import { requireAdmin } from '../http/auth'
-import { ApiError } from '../http/errors'
+import { ApiError } from '../errors'
 import { jsonBody } from '../http/json-body'
 import { zv } from '../http/validator'
+import { auditOrigin } from '../operations/origin'
 import { prepareKey, prepareRevoke, prepareRotation, prepareUpdate, type PreparedChange } from '../keys/changes'
 import { CreateKeyBody, KeyIdParam, RotateKeyBody, UpdateKeyBody } from '../keys/schemas'
-import { findKey, listKeys, toKeyView } from '../keys/store'
+import { findKey, listKeys } from '../keys/store'
+import { toKeyView } from '../keys/view'
 
 async function existingKey(c: Context<AppEnv>, id: string): Promise<ApiKeyRow> {
   const row = await findKey(c.var.db, id)
@@ -24,7 +27,7 @@ function refuseIfRevoked(row: ApiKeyRow, what: string) {
 /** Runs a prepared change and its audit row in one batch; returns the key as it is now. */
 async function applyAudited(
   c: Context<AppEnv>,
-  action: AuditAction,
+  action: KeyAction,
   before: ApiKeyRow | null,
   change: PreparedChange,
   requestBody?: unknown

@@ -1,15 +1,13 @@
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
-import { callExa, importPath, IMPORTS_PATH, upstreamConfig } from '../exa/client'
-import { relay } from '../exa/relay'
+import { callExa, importPath, IMPORTS_PATH } from '../exa/client'
 import { CreateImportBody, ImportIdParam, ListImportsQuery, UpdateImportBody } from '../exa/schemas'
 import { requireKey } from '../http/auth'
 import { idempotency } from '../http/idempotency'
 import { jsonBody } from '../http/json-body'
 import { zv } from '../http/validator'
-import { auditedCreate } from '../imports/create'
-import { auditedDelete } from '../imports/delete'
-import { auditedUpdate } from '../imports/update'
+import { auditedCreate, auditedDelete, auditedUpdate } from '../operations/imports'
+import { relay, upstreamConfig } from '../operations/upstream'
 
 /**
  * Exa's own paths, so exa-js and exa-py work unchanged against the gateway's origin. Reads pass

@@ -16,12 +16,10 @@ afterAll(async () => {
   await gateway?.stop()
 })
 
-/** The curl commands of the README section "Querying the audit log", one string each. */
-function readmeCommands(): string[] {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
-  const start = readme.indexOf('## Querying the audit log')
-  const section = readme.slice(start, readme.indexOf('\n## ', start + 1))
-  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/\\\n\s*/g, ''))
+/** The curl commands of docs/audit.md (querying, export, verify, revert), one string each. */
+function auditDocCommands(): string[] {
+  const doc = readFileSync(new URL('../../docs/audit.md', import.meta.url), 'utf8')
+  const blocks = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/\\\n\s*/g, ''))
   return blocks
     .flatMap((block) => block.split('\n'))
     .map((line) => line.trim())
@@ -29,7 +27,7 @@ function readmeCommands(): string[] {
     .map((line) => line.replace(/\s+#.*$/, ''))
 }
 
-describe('the README section "Querying the audit log" against wrangler dev', () => {
+describe('the commands of docs/audit.md against wrangler dev', () => {
   it('runs every curl command in it successfully', async () => {
     const { key, id: keyId } = await gateway.issueKey(['imports:read', 'imports:write', 'audit:read'], { name: 'dev' })
     const headers = { 'x-api-key': key, 'content-type': 'application/json' }
@@ -53,7 +51,7 @@ describe('the README section "Querying the audit log" against wrangler dev', () 
       HASH: head.chainHash,
     }
     const dir = mkdtempSync(join(tmpdir(), 'egw-readme-'))
-    const commands = readmeCommands()
+    const commands = auditDocCommands()
     expect(commands.length).toBeGreaterThanOrEqual(15)
     for (const command of commands) {
       // --fail-with-body: an HTTP error status makes curl exit non-zero.

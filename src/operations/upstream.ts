@@ -1,8 +1,17 @@
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import type { AppEnv } from '../env'
-import { ApiError } from '../http/errors'
-import type { UpstreamResponse } from './client'
+import type { AppEnv, Config } from '../env'
+import { ApiError } from '../errors'
+import type { UpstreamResponse } from '../exa/client'
+
+/** The config for calling Exa; refuses clearly when no Exa key is configured. */
+export function upstreamConfig(c: Context<AppEnv>): Config {
+  const config = c.var.config
+  if (!config.exaApiKey) {
+    throw new ApiError('CONFIGURATION_ERROR', 'EXA_API_KEY is not set: run `wrangler secret put EXA_API_KEY` (npm start uses the simulator)')
+  }
+  return config
+}
 
 /**
  * Answers with upstream's status and JSON body unchanged, plus upstream's request id (as

@@ -2,7 +2,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 
-/** Every error the gateway itself produces carries one of these tags (DESIGN §4). */
+/** Every error the gateway itself produces carries one of these tags (docs/architecture.md §3). */
 const tagStatus = {
   INVALID_REQUEST_BODY: 400,
   INVALID_PARAMS: 400,
@@ -25,30 +25,41 @@ export type ErrorTag = keyof typeof tagStatus
 
 export type Issue = { path: string; message: string }
 
-export type ErrorBody = { error: string; tag: ErrorTag; requestId: string; issues?: Issue[] }
+/**
+ * Fields a client can act on without reading the message, beside the usual ones: a revert refused
+ * because the import changed since names what `changed` and that it is `forceable`.
+ */
+export type ErrorDetails = { changed?: string[]; forceable?: boolean }
 
-/** An error the gateway answers with, in the shape of DESIGN §4. */
+export type ErrorBody = { error: string; tag: ErrorTag; requestId: string; issues?: Issue[] } & ErrorDetails
+
+type ErrorOptions = {
+  issues?: Issue[]
+  status?: ContentfulStatusCode
+  headers?: Record<string, string>
+  details?: ErrorDetails
+}
+
+/** An error the gateway answers with, in the shape of docs/architecture.md §3. */
 export class ApiError extends Error {
   readonly tag: ErrorTag
   readonly status: ContentfulStatusCode
   readonly issues?: Issue[]
   readonly headers?: Record<string, string>
+  readonly details?: ErrorDetails
 
-  constructor(
-    tag: ErrorTag,
-    message: string,
-    options: { issues?: Issue[]; status?: ContentfulStatusCode; headers?: Record<string, string> } = {}
-  ) {
+  constructor(tag: ErrorTag, message: string, options: ErrorOptions = {}) {
     super(message)
     this.tag = tag
     this.status = options.status ?? tagStatus[tag]
     this.issues = options.issues
     this.headers = options.headers
+    this.details = options.details
   }
 }
 
 export function errorResponse(c: Context, error: ApiError): Response {
-  const body: ErrorBody = { error: error.message, tag: error.tag, requestId: c.get('requestId') }
+  const body: ErrorBody = { error: error.message, tag: error.tag, requestId: c.get('requestId'), ...error.details }
   if (error.issues?.length) body.issues = error.issues
   return c.json(body, error.status, error.headers)
 }

@@ -1,13 +1,13 @@
-import type { Context } from 'hono'
 import { and, asc, eq, lt } from 'drizzle-orm'
+import type { Context } from 'hono'
+import { settlePending } from '../audit/chain'
+import { diffImports } from '../audit/diff'
 import type { Db } from '../db/client'
 import { auditEvents, type AuditEventRow } from '../db/schema'
 import type { AppEnv, Config } from '../env'
 import { callExa, importPath } from '../exa/client'
 import { ImportSnapshot, type Import, type UpdateImport } from '../exa/schemas'
-import { ulidFloor } from '../ids'
-import { settlePending } from './chain'
-import { diffImports } from './diff'
+import { ulidFloor } from '../lib/ids'
 
 /** A row still pending this long after it started is settled by the scheduled handler. */
 export const RECONCILE_AFTER_MS = 2 * 60_000

@@ -1,24 +1,19 @@
 import type { Context } from 'hono'
-import {
-  auditOrigin,
-  finalize,
-  recordFailedAttempt,
-  settledFields,
-  writeAhead,
-  type AuditAction,
-  type AuditStart,
-} from '../audit/recorder'
-import { settleInBackground } from '../audit/reconcile'
+import type { ImportAction } from '../audit/actions'
+import { settlePending } from '../audit/chain'
+import { recordFailedAttempt, settledFields, writeAhead, type AuditStart } from '../audit/recorder'
 import type { AuditEventRow } from '../db/schema'
 import type { AppEnv } from '../env'
-import { callExa, callExaWithOneRetry, importPath, upstreamConfig, type UpstreamCall, type UpstreamResponse } from '../exa/client'
-import { isSuccess, relay } from '../exa/relay'
+import { ApiError } from '../errors'
+import { callExa, callExaWithOneRetry, importPath, type UpstreamCall, type UpstreamResponse } from '../exa/client'
 import { ImportSnapshot, type Import } from '../exa/schemas'
-import { ApiError } from '../http/errors'
+import { auditOrigin } from './origin'
+import { settleInBackground } from './reconcile'
+import { isSuccess, relay, upstreamConfig } from './upstream'
 
 /** One audited change of an import: what to send Exa and how to read its answer into the row. */
 export type AuditedCall = {
-  action: Extract<AuditAction, `import.${string}`>
+  action: ImportAction
   /** The import the call is about; null for a create (Exa names it in its answer). */
   importId: string | null
   requestBody?: unknown
@@ -80,7 +75,7 @@ export async function runAuditedCall(c: Context<AppEnv>, call: AuditedCall): Pro
   })
   // A create learns its import id only now; the settle writes it with the outcome.
   const learnedImportId = call.importId === null && answer?.success ? answer.data.id : null
-  finalizeAfterResponse(c, pending, learnedImportId === null ? fields : { ...fields, importId: learnedImportId })
+  settleAfterResponse(c, pending, learnedImportId === null ? fields : { ...fields, importId: learnedImportId })
   return relay(c, response)
 }
 
@@ -113,28 +108,28 @@ async function readBefore(c: Context<AppEnv>, start: AuditStart): Promise<Import
 
 type SettledFields = ReturnType<typeof settledFields> & { importId?: string }
 
-const FINALIZE_RETRY_DELAYS_MS = [100, 400, 1600]
+const SETTLE_RETRY_DELAYS_MS = [100, 400, 1600]
 
 /**
- * Finalizes the row after the response (DESIGN §5): the write-ahead row with its before
+ * Settles the row after the response (docs/architecture.md §5): the write-ahead row with its before
  * snapshot is already committed, so the client need not wait for the settle's D1 round trips;
  * the API shows the row `pending` until it lands. A failed settle is retried a few times; if
  * every retry fails the reconciler settles the row later. A create's import id, known only from
  * Exa's answer, is set by the same settle.
  */
-function finalizeAfterResponse(c: Context<AppEnv>, pending: AuditEventRow, fields: SettledFields) {
+function settleAfterResponse(c: Context<AppEnv>, pending: AuditEventRow, fields: SettledFields) {
   const db = c.var.db
   c.executionCtx.waitUntil(
     (async () => {
-      for (const delay of [0, ...FINALIZE_RETRY_DELAYS_MS]) {
+      for (const delay of [0, ...SETTLE_RETRY_DELAYS_MS]) {
         if (delay) await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())))
         try {
-          return await finalize(db, pending.id, fields, pending)
+          return await settlePending(db, pending.id, fields, pending)
         } catch {
           // next attempt
         }
       }
-      console.error(JSON.stringify({ level: 'error', eventId: pending.id, msg: 'finalize failed; left pending for the reconciler' }))
+      console.error(JSON.stringify({ level: 'error', eventId: pending.id, msg: 'settle failed; left pending for the reconciler' }))
     })()
   )
 }

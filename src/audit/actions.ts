@@ -1,0 +1,30 @@
+/**
+ * Every action an audit row records, `<resource>.<verb>`, in the order the viewer lists them.
+ * The one list: the recorder's type, the `action` filter, the viewer's choices (via /ui/session)
+ * and the revert check all derive from it.
+ */
+export const AUDIT_ACTIONS = [
+  'import.update',
+  'import.create',
+  'import.delete',
+  'import.revert',
+  'key.create',
+  'key.update',
+  'key.revoke',
+  'key.rotate',
+] as const
+export type AuditAction = (typeof AUDIT_ACTIONS)[number]
+export type ImportAction = Extract<AuditAction, `import.${string}`>
+export type KeyAction = Extract<AuditAction, `key.${string}`>
+
+export const KEY_ACTIONS = AUDIT_ACTIONS.filter((action): action is KeyAction => action.startsWith('key.'))
+
+/** What the `action` filter accepts: one action, or `key.*` for every key action. */
+export const ACTION_FILTERS = [...AUDIT_ACTIONS, 'key.*'] as const
+export type ActionFilter = (typeof ACTION_FILTERS)[number]
+
+/** The actions a revert accepts: an applied change of an import whose before it can restore. */
+export const REVERTIBLE_ACTIONS = ['import.update', 'import.revert'] as const satisfies readonly ImportAction[]
+
+export const isRevertible = (action: string): action is (typeof REVERTIBLE_ACTIONS)[number] =>
+  (REVERTIBLE_ACTIONS as readonly string[]).includes(action)

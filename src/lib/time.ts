@@ -1,0 +1,2 @@
+/** Epoch milliseconds as ISO 8601 (what the APIs show), null staying null. */
+export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
