@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 import { createExaSimulator } from './simulator/app.ts'
-import { OBSERVER_ORIGIN, SIMULATOR_ORIGIN, TEST_ADMIN_TOKEN, TEST_EXA_API_KEY } from './test/secrets.ts'
+import { OBSERVER_ORIGIN, SIMULATOR_ORIGIN, TEST_ADMIN_TOKEN, TEST_EXA_API_KEY } from './test/support/secrets.ts'
 import { createLogObserver, LogLeaksLastSequencer } from './test/support/log-observer.ts'
 
 export default defineConfig(async () => {
@@ -41,7 +41,7 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
-      setupFiles: ['./test/apply-migrations.ts'],
+      setupFiles: ['./test/support/apply-migrations.ts'],
       include: ['test/**/*.test.ts'],
       exclude: ['test/e2e/**'],
       fileParallelism: false,

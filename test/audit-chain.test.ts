@@ -5,12 +5,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { settlePending } from '../src/audit/chain'
 import { reconcileRow } from '../src/operations/reconcile'
 import { settledFields, writeAhead } from '../src/audit/recorder'
-import { settles } from './audit-helpers'
 import { chainHash, GENESIS, rowHash, SEALED_COLUMNS } from '../src/audit/seal'
 import { auditEvents, type AuditEventRow } from '../src/db/schema'
 import { parseConfig, type Config } from '../src/env'
-import { allSettled, db, getJson, links, patchImport, startFor, wipeAudit } from './audit-helpers'
-import { apiDirect, issueKey, jsonInit, sim, type IssuedKey } from './helpers'
+import { allSettled, getJson, links, patchImport, settles, startFor, wipeAudit } from './support/audit'
+import { db } from './support/d1'
+import { api, jsonInit } from './support/gateway'
+import { type IssuedKey, issueKey } from './support/keys'
+import { sim } from './support/simulator'
 
 let key: IssuedKey
 
@@ -83,7 +85,7 @@ describe('concurrency', () => {
   it('groups the finalizes one isolate makes concurrently: one batch for many rows, each settled and linked once', async () => {
     const items = await Promise.all(Array.from({ length: 24 }, (_, i) => sim.seed({ title: `group ${i}` })))
     const responses = await Promise.all(
-      items.map((item) => apiDirect(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: `${item.title} ✓` })))
+      items.map((item) => api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: `${item.title} ✓` }), { settle: false }))
     )
     expect(responses.map((res) => res.status)).toEqual(items.map(() => 200))
     await allSettled()

@@ -2,8 +2,11 @@ import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { seedAuditStatements } from '../bench/seed-audit'
 import { EXPORT_PAGE_ROWS } from '../src/audit/export'
-import { expect400, listAll, patchImport, wipeAudit } from './audit-helpers'
-import { api, issueKey, sim, type EventView, type IssuedKey } from './helpers'
+import { type EventView, listAll, patchImport, wipeAudit } from './support/audit'
+import { expect400 } from './support/errors'
+import { api } from './support/gateway'
+import { type IssuedKey, issueKey } from './support/keys'
+import { sim } from './support/simulator'
 
 let key: IssuedKey
 let importId: string

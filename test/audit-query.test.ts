@@ -3,8 +3,12 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { seedAuditStatements } from '../bench/seed-audit'
 import type { EventQuery } from '../src/audit/filters'
 import { eventSelects } from '../src/audit/query'
-import { db, expect400, getJson, listAll, patchImport, wipeAudit } from './audit-helpers'
-import { api, issueKey, sim, type EventView, type IssuedKey } from './helpers'
+import { type EventView, getJson, listAll, patchImport, wipeAudit } from './support/audit'
+import { db } from './support/d1'
+import { expect400 } from './support/errors'
+import { api } from './support/gateway'
+import { type IssuedKey, issueKey } from './support/keys'
+import { sim } from './support/simulator'
 
 let alice: IssuedKey
 let bob: IssuedKey

@@ -1,7 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { writeAhead } from '../src/audit/recorder'
-import { db, getJson, listAll, patchImport, startFor } from './audit-helpers'
-import { api, issueKey, sim, type EventView, type IssuedKey } from './helpers'
+import { type EventView, getJson, listAll, patchImport, startFor } from './support/audit'
+import { db } from './support/d1'
+import { api } from './support/gateway'
+import { type IssuedKey, issueKey } from './support/keys'
+import { sim } from './support/simulator'
 
 let key: IssuedKey
 

@@ -4,8 +4,12 @@ import { eq } from 'drizzle-orm'
 import { chainHash, rowHash } from '../src/audit/seal'
 import { auditEvents } from '../src/db/schema'
 import { ulid } from '../src/lib/ids'
-import { allSettled, db, expect400, getJson, links, patchImport, wipeAudit, type Link } from './audit-helpers'
-import { api, issueKey, sim, type IssuedKey } from './helpers'
+import { allSettled, getJson, type Link, links, patchImport, wipeAudit } from './support/audit'
+import { db } from './support/d1'
+import { expect400 } from './support/errors'
+import { api } from './support/gateway'
+import { type IssuedKey, issueKey } from './support/keys'
+import { sim } from './support/simulator'
 
 let key: IssuedKey
 let chain: Link[]

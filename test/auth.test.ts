@@ -1,7 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { api, auditEventsFor, issueKey, jsonInit, sim } from './helpers'
-import { admin } from './key-helpers'
-import { TEST_ADMIN_TOKEN, TEST_EXA_API_KEY } from './secrets'
+import { auditEventsFor } from './support/audit'
+import { api, jsonInit } from './support/gateway'
+import { expectError } from './support/errors'
+import { admin, issueKey } from './support/keys'
+import { TEST_ADMIN_TOKEN, TEST_EXA_API_KEY } from './support/secrets'
+import { sim } from './support/simulator'
 
 let importId: string
 
@@ -9,14 +12,6 @@ beforeEach(async () => {
   await sim.reset()
   importId = (await sim.seed({ title: 'original' })).id
 })
-
-async function expectError(res: Response, status: number, tag: string, message?: RegExp) {
-  expect(res.status).toBe(status)
-  const body = (await res.json()) as { error: string; tag: string; requestId: string }
-  expect(body.tag).toBe(tag)
-  expect(body.requestId).toBe(res.headers.get('x-request-id'))
-  if (message) expect(body.error).toMatch(message)
-}
 
 describe('authentication', () => {
   it('tells concurrent requests of different keys apart, and refuses a key revoked before they came', async () => {

@@ -2,13 +2,14 @@ import { env } from 'cloudflare:workers'
 import { drizzle } from 'drizzle-orm/d1'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { settledFields, writeAhead } from '../src/audit/recorder'
-import { settles } from './audit-helpers'
 import { createDb } from '../src/db/client'
 import { inRound, type BatchPart } from '../src/db/batch-rounds'
 import { findUsableKeyByHash } from '../src/keys/store'
 import { sha256Hex } from '../src/lib/hash'
-import { allSettled, db, links, patchImport, startFor, wipeAudit } from './audit-helpers'
-import { issueKey, sim } from './helpers'
+import { allSettled, links, patchImport, settles, startFor, wipeAudit } from './support/audit'
+import { db } from './support/d1'
+import { issueKey } from './support/keys'
+import { sim } from './support/simulator'
 
 /** The real D1 binding, counting the round trips made through it. */
 function countingD1() {

@@ -1,6 +1,9 @@
 import { env } from 'cloudflare:workers'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { api, auditEventsFor, issueKey, sim, type IssuedKey } from './helpers'
+import { auditEventsFor } from './support/audit'
+import { api } from './support/gateway'
+import { type IssuedKey, issueKey } from './support/keys'
+import { sim } from './support/simulator'
 
 let key: IssuedKey
 

@@ -1,7 +1,10 @@
 import { env } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { api, issueKey, jsonInit, sim } from './helpers'
-import { admin, eventually, expectError, getKey, withKey } from './key-helpers'
+import { expectError } from './support/errors'
+import { eventually } from './support/eventually'
+import { api, jsonInit, withKey } from './support/gateway'
+import { admin, getKey, issueKey } from './support/keys'
+import { sim } from './support/simulator'
 
 let importPath: string
 

@@ -1,8 +1,12 @@
 import { env } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { api, issueKey, sim } from './helpers'
-import { admin, countRows, expectError, getKey, sha256Hex, withKey } from './key-helpers'
-import { TEST_ADMIN_TOKEN } from './secrets'
+import { sha256Hex } from '../src/lib/hash'
+import { countRows } from './support/d1'
+import { expectError } from './support/errors'
+import { api, withKey } from './support/gateway'
+import { admin, getKey, issueKey } from './support/keys'
+import { TEST_ADMIN_TOKEN } from './support/secrets'
+import { sim } from './support/simulator'
 
 beforeEach(async () => {
   await sim.reset()

@@ -1,8 +1,11 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { api, issueKey, type EventView } from './helpers'
-import { admin, expectError, sha256Hex } from './key-helpers'
-import { TEST_ADMIN_TOKEN } from './secrets'
+import { sha256Hex } from '../src/lib/hash'
+import { type EventView } from './support/audit'
+import { expectError } from './support/errors'
+import { api } from './support/gateway'
+import { admin, issueKey } from './support/keys'
+import { TEST_ADMIN_TOKEN } from './support/secrets'
 
 async function keyEvents(subjectKeyId: string): Promise<EventView[]> {
   const { key } = await issueKey(['audit:read'])

@@ -1,7 +1,9 @@
 import { env } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { api, issueKey, sim } from './helpers'
-import { TEST_ADMIN_TOKEN, TEST_EXA_API_KEY } from './secrets'
+import { api } from './support/gateway'
+import { issueKey } from './support/keys'
+import { TEST_ADMIN_TOKEN, TEST_EXA_API_KEY } from './support/secrets'
+import { sim } from './support/simulator'
 
 beforeEach(async () => {
   await sim.reset()

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest'
-import { OBSERVER_ORIGIN, TEST_ADMIN_TOKEN, TEST_EXA_API_KEY } from './secrets'
+import { OBSERVER_ORIGIN, TEST_ADMIN_TOKEN, TEST_EXA_API_KEY } from './support/secrets'
 
 // Runs after every other file (see LogLeaksLastSequencer): by then the suite has exercised every
 // route, error and fault, and everything the worker printed has been collected.

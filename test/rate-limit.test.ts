@@ -1,8 +1,10 @@
 import { runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { api, issueKey, sim } from './helpers'
-import { admin, expectError, withKey } from './key-helpers'
+import { expectError } from './support/errors'
+import { api, withKey } from './support/gateway'
+import { admin, issueKey } from './support/keys'
+import { sim } from './support/simulator'
 
 let importPath: string
 

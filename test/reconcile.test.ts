@@ -6,7 +6,10 @@ import { reconcilePending } from '../src/operations/reconcile'
 import { createDb } from '../src/db/client'
 import { parseConfig, type Config } from '../src/env'
 import { ulid } from '../src/lib/ids'
-import { api, issueKey, jsonInit, sim, type IssuedKey } from './helpers'
+import { api, jsonInit } from './support/gateway'
+import { type IssuedKey, issueKey } from './support/keys'
+import { sim } from './support/simulator'
+import { eventually } from './support/eventually'
 
 let key: IssuedKey
 
@@ -21,15 +24,6 @@ afterEach(async () => {
 type Row = { id: string; outcome: string; reconciled: number; error: string | null; after: string | null; before: string | null }
 const rowsFor = async (importId: string) =>
   (await env.DB.prepare('SELECT * FROM audit_events WHERE import_id = ? ORDER BY id').bind(importId).all<Row>()).results
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await read()
-    if (done(value) || Date.now() > deadline) return value
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 /** A pending row as a worker that died after the write-ahead insert would have left it. */
 async function insertAbandonedRow(importId: string, requested: object, minutesAgo: number, before: object | null = null) {
@@ -101,7 +95,7 @@ describe('finalize failures', () => {
     expect(await res.json()).toMatchObject({ title: 'new' })
     expect((await rowsFor(item.id))[0]?.outcome).toBe('pending')
     await env.DB.exec('DROP TRIGGER refuse_audit_update')
-    const [row] = await eventually(() => rowsFor(item.id), (rows) => rows[0]?.outcome === 'succeeded')
+    const [row] = await eventually(() => rowsFor(item.id), (rows) => rows[0]?.outcome === 'succeeded', 8_000)
     expect(row).toMatchObject({ outcome: 'succeeded', reconciled: 0 })
     expect(JSON.parse(row!.after!)).toMatchObject({ title: 'new' })
   })
@@ -125,7 +119,7 @@ describe('unknown outcomes of the PATCH', () => {
     await sim.fault({ kind: 'latency', latencyMs: 1500, method: 'PATCH' })
     const res = await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'slow but applied' }), { settle: false })
     expect(res.status).toBe(504)
-    const [row] = await eventually(() => rowsFor(item.id), (rows) => rows[0]?.outcome !== 'pending')
+    const [row] = await eventually(() => rowsFor(item.id), (rows) => rows[0]?.outcome !== 'pending', 8_000)
     expect(row).toMatchObject({ outcome: 'succeeded', reconciled: 1, error: expect.stringMatching(/did not answer/) })
   })
 

@@ -3,8 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app'
 import { guardOf, type Guard } from '../src/http/auth'
 import { SCOPES } from '../src/keys/principal'
-import { api, issueKey, sim, type IssuedKey } from './helpers'
-import { expectError } from './key-helpers'
+import { expectError } from './support/errors'
+import { api } from './support/gateway'
+import { type IssuedKey, issueKey } from './support/keys'
+import { sim } from './support/simulator'
 
 /**
  * Authentication and authorization for every route, generated from the app's own route table:

@@ -2,7 +2,9 @@ import { createExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import worker from '../src/index'
-import { api, issueKey, sim } from './helpers'
+import { api } from './support/gateway'
+import { issueKey } from './support/keys'
+import { sim } from './support/simulator'
 
 describe('not an open proxy', () => {
   const unserved: [string, string][] = [

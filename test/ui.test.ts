@@ -1,8 +1,9 @@
 import { AUDIT_ACTIONS } from '../src/audit/actions'
 import { describe, expect, it } from 'vitest'
-import { api, issueKey } from './helpers'
-import { expectHardened } from './viewer-headers'
-import { admin, expectError, withKey } from './key-helpers'
+import { expectError } from './support/errors'
+import { api, withKey } from './support/gateway'
+import { admin, issueKey } from './support/keys'
+import { expectHardened } from './support/viewer-headers'
 
 /** Listed in ALLOWED_ORIGINS by vitest.config.ts: the API answers it CORS, the viewer must not. */
 const CONSOLE = 'https://console.example.com'

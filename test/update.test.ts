@@ -1,5 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { api, auditEventsFor, issueKey, jsonInit, sim } from './helpers'
+import { auditEventsFor } from './support/audit'
+import { api, jsonInit } from './support/gateway'
+import { issueKey } from './support/keys'
+import { sim } from './support/simulator'
 
 beforeEach(async () => {
   await sim.reset()

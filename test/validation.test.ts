@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { api, issueKey, sim, type IssuedKey } from './helpers'
+import { api } from './support/gateway'
+import { type IssuedKey, issueKey } from './support/keys'
+import { sim } from './support/simulator'
 
 let key: IssuedKey
 let importId: string

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CONTENT_SECURITY_POLICY } from '../../src/ui/policy.ts'
-import { expectHardened } from '../viewer-headers.ts'
+import { expectHardened } from '../support/viewer-headers.ts'
 import { startGateway, type Gateway } from './harness.ts'
 
 const CHROMIUM = '/usr/bin/chromium'

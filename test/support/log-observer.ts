@@ -9,8 +9,10 @@ export function createLogObserver() {
   const lines: string[] = []
   const secrets = new Set<string>()
   return {
-    onConsoleLog(log: string) {
+    /** Keeps every line for the leak check; prints all but the access log (one line a request). */
+    onConsoleLog(log: string): false | void {
       lines.push(log)
+      if (log.startsWith('{"level":"info","msg":"request"')) return false
     },
     async fetch(request: Request): Promise<Response> {
       const { pathname } = new URL(request.url)

@@ -1,5 +1,5 @@
 import { expect } from 'vitest'
-import { CONTENT_SECURITY_POLICY } from '../src/ui/policy'
+import { CONTENT_SECURITY_POLICY } from '../../src/ui/policy'
 
 /**
  * The viewer's hardening headers, spelled out (not read from VIEWER_HEADERS, so a wrong value

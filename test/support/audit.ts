@@ -1,26 +1,28 @@
 import { env } from 'cloudflare:workers'
 import { expect } from 'vitest'
-import { settlePending } from '../src/audit/chain'
-import type { AuditStart } from '../src/audit/recorder'
-import { createDb } from '../src/db/client'
-import { ulid } from '../src/lib/ids'
-import { api, jsonInit, type EventView } from './helpers'
+import { settlePending } from '../../src/audit/chain'
+import type { AuditStart } from '../../src/audit/recorder'
+import { ulid } from '../../src/lib/ids'
+import { eventually } from './eventually'
+import { api, jsonInit } from './gateway'
 
-export const db = () => createDb(env.DB)
+export type EventView = Record<string, any>
 
 export async function getJson<T = any>(path: string, key: string): Promise<{ status: number; body: T; res: Response }> {
   const res = await api(path, { headers: { 'x-api-key': key } })
   return { status: res.status, body: (await res.json()) as T, res }
 }
 
-/** Waits until no audit row is pending: the finalize of an update runs after its response. */
+/** Waits until no audit row is pending (rows settled on timers, after a failure, or by the cron). */
 export async function allSettled(timeoutMs = 5_000) {
-  const started = Date.now()
-  for (;;) {
-    const row = await env.DB.prepare("SELECT count(*) AS n FROM audit_events WHERE outcome = 'pending'").first<{ n: number }>()
-    if (!row?.n || Date.now() - started > timeoutMs) return
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
+  const pending = env.DB.prepare("SELECT count(*) AS n FROM audit_events WHERE outcome = 'pending'")
+  await eventually(() => pending.first<{ n: number }>(), (row) => !row?.n, timeoutMs)
+}
+
+export async function auditEventsFor(importId: string, key: string): Promise<EventView[]> {
+  const res = await api(`/audit/events?importId=${importId}`, { headers: { 'x-api-key': key } })
+  if (res.status !== 200) throw new Error(`audit events: ${res.status} ${await res.text()}`)
+  return ((await res.json()) as { data: EventView[] }).data
 }
 
 export const patchImport = (key: string, id: string, body: unknown) => api(`/websets/v0/imports/${id}`, jsonInit('PATCH', key, body))
@@ -37,15 +39,6 @@ export async function listAll(key: string, query: Record<string, string> = {}, l
     cursor = body.nextCursor
   } while (cursor)
   return events
-}
-
-/** Asserts a 400 that names `field` among its issues. */
-export async function expect400(res: Response, field: string) {
-  const body = (await res.json()) as { tag: string; error: string; issues?: { path: string }[] }
-  expect(res.status, JSON.stringify(body)).toBe(400)
-  expect(body.tag).toBe('INVALID_PARAMS')
-  expect(body.issues?.map((issue) => issue.path)).toContain(field)
-  expect(body.error).toContain(field)
 }
 
 /** Empties the audit tables (this file's own D1; test files have separate storage). */
