@@ -74,7 +74,7 @@ export async function runLoadCheck(rig: BenchRig): Promise<LoadCheck> {
   })
 
   const started = Date.now()
-  let rows: Row[] = []
+  let rows: Row[]
   for (;;) {
     rows = await auditRows(rig, [...initial.keys()])
     if (!rows.some((r) => r.outcome === 'pending') || Date.now() - started > SETTLE_TIMEOUT_MS) break

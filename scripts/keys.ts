@@ -85,7 +85,7 @@ async function call(url: string, method: string, path: string, body?: unknown): 
       body: body === undefined ? undefined : JSON.stringify(body),
     })
   } catch (err) {
-    throw new Error(`cannot reach the gateway at ${url}: ${(err as Error).message}`)
+    throw new Error(`cannot reach the gateway at ${url}: ${(err as Error).message}`, { cause: err })
   }
   const json = (await res.json().catch(() => null)) as any
   if (!res.ok) {

@@ -211,7 +211,7 @@ export function createExaSimulator(options: SimulatorOptions) {
 
   app.patch('/websets/v0/imports/:id', async (c) => {
     const text = await c.req.text()
-    let body: unknown = {}
+    let body: unknown
     try {
       body = text ? JSON.parse(text) : {}
     } catch {

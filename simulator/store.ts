@@ -1,6 +1,6 @@
 /**
  * The simulator's in-memory Imports, shaped like Exa's (all 13 keys, explicit nulls), per
- * ../README "The Exa simulator". Nothing here knows about HTTP.
+ * docs/architecture.md §7 (the Exa simulator). Nothing here knows about HTTP.
  */
 export type Entity =
   | { type: 'company' | 'person' | 'article' | 'research_paper' }

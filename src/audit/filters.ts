@@ -29,8 +29,7 @@ const filterShape = {
   until: z.optional(isoDate),
 }
 
-const EventFiltersShape = z.object(filterShape)
-export type EventFilters = z.infer<typeof EventFiltersShape>
+export type EventFilters = z.infer<z.ZodMiniObject<typeof filterShape>>
 
 /** A validated list query: filters, page size and (from a cursor) the id to continue below. */
 export type EventQuery = { filters: EventFilters; limit: number; beforeId?: string }

@@ -9,11 +9,11 @@ import { printedSecret, runKeysCli } from './keys-cli.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 
-/** The README's browser example, as a reader copies it (the first ```html block). */
+/** The browser key example of docs/keys.md, as a reader copies it (the first ```html block). */
 function readmePage(gatewayUrl: string, key: string): string {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  const readme = readFileSync(new URL('../../docs/keys.md', import.meta.url), 'utf8')
   const html = /```html\n([\s\S]*?)```/.exec(readme)?.[1]
-  if (!html) throw new Error('README.md has no ```html example')
+  if (!html) throw new Error('docs/keys.md has no ```html example')
   // The two edits a reader makes: the gateway's address (npm start's, here another port) and the key.
   expect(html).toContain("'http://127.0.0.1:8787'")
   expect(html).toContain("'egw_PASTE_YOUR_BROWSER_KEY_HERE'")
@@ -37,7 +37,7 @@ let page: string
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: this suite drives the README's browser example in it (apt-get install chromium)`)
+    throw new Error(`Chromium is not installed at ${CHROMIUM}: this suite drives the browser key example of docs/keys.md in it (apt-get install chromium)`)
   }
   gateway = await startGateway({ seed: DEMO_IMPORTS })
   browser = await chromium.launch({
@@ -62,13 +62,13 @@ async function resultShownAt(url: string): Promise<string> {
   }
 }
 
-describe("the README's browser key example in headless Chromium", () => {
+describe("the browser key example of docs/keys.md in headless Chromium", () => {
   it('reads an import from the page at the key’s origin, and fails from any other origin', async () => {
     const own = await servePage(() => page)
     const other = await servePage(() => page)
     servers.push(own.server, other.server)
 
-    // Issued as the README says, with the CLI; the page's origin is the key's only origin.
+    // Issued as docs/keys.md says, with the CLI; the page's origin is the key's only origin.
     const created = await runKeysCli(
       ['create', '--name', 'demo-page', '--scopes', 'imports:read', '--origins', own.origin, '--rate-limit', '60/60', '--url', gateway.url],
       { ADMIN_TOKEN: gateway.adminToken }

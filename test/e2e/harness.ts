@@ -31,7 +31,7 @@ export async function startGateway(options: { vars?: Record<string, string>; see
     await waitForHealth(url, 90_000)
   } catch (err) {
     child.kill('SIGKILL')
-    throw new Error(`${(err as Error).message}; see ${logFile}`)
+    throw new Error(`${(err as Error).message}; see ${logFile}`, { cause: err })
   }
 
   /** Issues a client key through the admin API. */
