@@ -43,7 +43,7 @@ export default defineConfig(async () => {
     test: {
       setupFiles: ['./test/support/apply-migrations.ts'],
       include: ['test/**/*.test.ts'],
-      exclude: ['test/e2e/**'],
+      exclude: ['test/e2e/**', 'test/unit/**'],
       fileParallelism: false,
       onConsoleLog: logObserver.onConsoleLog,
       sequence: { sequencer: LogLeaksLastSequencer },
