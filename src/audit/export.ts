@@ -1,9 +1,8 @@
 import type { Db } from '../db/client'
-import type { EventFilters } from './filters'
+import type { EventFilters, ExportFormat } from './filters'
 import { queryEvents } from './query'
 import { EVENT_FIELDS, toEventView, type EventView } from './view'
 
-export type ExportFormat = 'ndjson' | 'csv'
 
 /** Rows per D1 query while exporting: small enough to keep memory flat, large enough to be quick. */
 export const EXPORT_PAGE_ROWS = 500

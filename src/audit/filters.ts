@@ -96,12 +96,16 @@ export const EventListQuery = z.pipe(
   })
 )
 
+/** The formats of GET /audit/export; the first is the default. */
+export const EXPORT_FORMATS = ['ndjson', 'csv'] as const
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]
+
 /** GET /audit/export: the same filters and a `format`. */
 export const ExportQuery = z.pipe(
-  z.strictObject({ ...filterShape, format: z.optional(z.enum(['ndjson', 'csv'])) }),
+  z.strictObject({ ...filterShape, format: z.optional(z.enum(EXPORT_FORMATS)) }),
   z.transform((query, ctx) => {
     const filters = pickFilters(query)
     checkRange(filters, ctx)
-    return { filters, format: query.format ?? ('ndjson' as const) }
+    return { filters, format: query.format ?? EXPORT_FORMATS[0] }
   })
 )
