@@ -51,7 +51,12 @@ export default tseslint.config(
       // Unused names are errors, except the ones spelled as deliberately unused.
       '@typescript-eslint/no-unused-vars': [
         'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
       ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
     },
@@ -83,7 +88,8 @@ export default tseslint.config(
             {
               regex: `^\\./(${[...FOLDERS.filter((f) => f !== 'lib'), ...TOP].join('|')})(/|$)`,
               allowTypeImports: true,
-              message: 'env.ts and errors.ts are the shared vocabulary: they import types only (docs/architecture.md §4)',
+              message:
+                'env.ts and errors.ts are the shared vocabulary: they import types only (docs/architecture.md §4)',
             },
           ],
         },

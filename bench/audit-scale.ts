@@ -46,7 +46,10 @@ const SCENARIOS: Scenario[] = [
   { name: 'importId+field', filters: () => ({ importId: 'import_8', field: 'title' }) },
   { name: 'actor+action', filters: () => ({ actor: 'actor-4', action: 'import.update' }) },
   { name: 'field+outcome', filters: () => ({ field: 'metadata.owner', outcome: 'succeeded' }) },
-  { name: 'keyId+since+until', filters: (size) => ({ keyId: 'key_6', since: iso(START_MS), until: iso(START_MS + (size - 1) * STEP_MS) }) },
+  {
+    name: 'keyId+since+until',
+    filters: (size) => ({ keyId: 'key_6', since: iso(START_MS), until: iso(START_MS + (size - 1) * STEP_MS) }),
+  },
 ]
 const WALK_PAGES = 20
 const WALK_LIMIT = 50
@@ -71,7 +74,14 @@ async function rowsRead(d1: D1Database, db: Db, query: EventQuery): Promise<numb
   let total = 0
   for (const select of eventSelects(db, query, query.limit + 1)) {
     const { sql, params } = select.toSQL()
-    total += Number((await d1.prepare(sql).bind(...params).all()).meta.rows_read)
+    total += Number(
+      (
+        await d1
+          .prepare(sql)
+          .bind(...params)
+          .all()
+      ).meta.rows_read
+    )
   }
   return total
 }
@@ -108,7 +118,10 @@ async function plans(d1: D1Database, db: Db, size: number) {
   for (const scenario of SCENARIOS) {
     for (const select of eventSelects(db, { filters: scenario.filters(size), limit: 25 })) {
       const { sql, params } = select.toSQL()
-      const { results } = await d1.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>()
+      const { results } = await d1
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .bind(...params)
+        .all<{ detail: string }>()
       lines.push(`${scenario.name.padEnd(22)} ${results.map((r) => r.detail).join(' | ')}`)
     }
   }
@@ -116,7 +129,9 @@ async function plans(d1: D1Database, db: Db, size: number) {
 }
 
 async function applyMigrations(d1: D1Database) {
-  for (const file of readdirSync('migrations').filter((f) => f.endsWith('.sql')).sort()) {
+  for (const file of readdirSync('migrations')
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
     const statements = readFileSync(join('migrations', file), 'utf8').split('--> statement-breakpoint')
     for (const statement of statements.map((s) => s.trim()).filter(Boolean)) await d1.prepare(statement).run()
   }
@@ -156,10 +171,13 @@ async function main() {
       const seedStart = performance.now()
       for (let from = seeded; from < size; from += SEED_CHUNK) {
         const to = Math.min(size, from + SEED_CHUNK)
-        for (const statement of seedAuditStatements({ from, to, startMs: START_MS, stepMs: STEP_MS })) await d1.prepare(statement).run()
+        for (const statement of seedAuditStatements({ from, to, startMs: START_MS, stepMs: STEP_MS }))
+          await d1.prepare(statement).run()
       }
       seeded = size
-      console.log(`seeded ${size.toLocaleString('en')} rows in ${((performance.now() - seedStart) / 1000).toFixed(1)} s; timing…`)
+      console.log(
+        `seeded ${size.toLocaleString('en')} rows in ${((performance.now() - seedStart) / 1000).toFixed(1)} s; timing…`
+      )
       table[size] = await measure(d1, db, size)
     }
     report(table)
@@ -177,9 +195,13 @@ function report(table: Record<number, Record<string, Measure>>) {
   const [small, large] = [Math.min(...sizes), Math.max(...sizes)]
   const label = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`)
   const ratio = `${label(large)}/${label(small)}`
-  console.log(`\np50 ms per page (limit 25; walks: ${WALK_LIMIT} rows a page), ${RUNS} runs, Node -> Miniflare D1 round trip included;`)
+  console.log(
+    `\np50 ms per page (limit 25; walks: ${WALK_LIMIT} rows a page), ${RUNS} runs, Node -> Miniflare D1 round trip included;`
+  )
   console.log('rows = rows SQLite read for that page (D1 meta.rows_read), the part that would grow with a scan')
-  console.log(`| filter | ${sizes.map((s) => label(s) + ' p50 ms').join(' | ')} | ${ratio} | ${sizes.map((s) => label(s) + ' rows').join(' | ')} |`)
+  console.log(
+    `| filter | ${sizes.map((s) => label(s) + ' p50 ms').join(' | ')} | ${ratio} | ${sizes.map((s) => label(s) + ' rows').join(' | ')} |`
+  )
   console.log(`|---|${sizes.map(() => '---:').join('|')}|---:|${sizes.map(() => '---:').join('|')}|`)
   for (const name of Object.keys(table[small]!)) {
     const r = table[large]![name]!.ms / table[small]![name]!.ms

@@ -18,6 +18,9 @@ declare module 'autocannon' {
       non2xx: number
     }
   }
-  function autocannon(options: autocannon.Options, done: (err: Error | null, result: autocannon.Result) => void): unknown
+  function autocannon(
+    options: autocannon.Options,
+    done: (err: Error | null, result: autocannon.Result) => void
+  ): unknown
   export default autocannon
 }

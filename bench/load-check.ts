@@ -14,13 +14,22 @@ const IN_FLIGHT = 20
 const SETTLE_TIMEOUT_MS = 30_000
 
 type Json = { id: string; title: string; metadata: Record<string, string> }
-type Row = { importId: string; outcome: string; requestBody: { title: string }; before: Json; after: Json | null; changes: { path: string }[] | null }
+type Row = {
+  importId: string
+  outcome: string
+  requestBody: { title: string }
+  before: Json
+  after: Json | null
+  changes: { path: string }[] | null
+}
 
 /** Every update row of the check's imports, through the gateway's own audit API. */
 async function auditRows(rig: BenchRig, ids: string[]): Promise<Row[]> {
   const pages = await Promise.all(
     ids.map(async (id) => {
-      const res = await fetch(`${rig.gateway.url}/audit/events?importId=${id}&limit=200`, { headers: { 'x-api-key': rig.key } })
+      const res = await fetch(`${rig.gateway.url}/audit/events?importId=${id}&limit=200`, {
+        headers: { 'x-api-key': rig.key },
+      })
       return ((await res.json()) as { data: Row[] }).data
     })
   )
@@ -43,9 +52,11 @@ export type LoadCheck = {
 
 async function runPool(count: number, inFlight: number, task: (i: number) => Promise<void>) {
   let next = 0
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next < count) await task(next++)
-  }))
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < count) await task(next++)
+    })
+  )
 }
 
 export async function runLoadCheck(rig: BenchRig): Promise<LoadCheck> {
@@ -91,7 +102,9 @@ export async function runLoadCheck(rig: BenchRig): Promise<LoadCheck> {
     if (after?.title === asked.title && before.id === row.importId && realBefore && titleChangeRecorded) consistent++
     else problems.push(`row for ${row.importId} (${asked.title}): before/after/changes inconsistent`)
   }
-  const upstreamPatches = rig.sim.simulator.requests.filter((r) => r.method === 'PATCH' && r.path.includes(prefix)).length
+  const upstreamPatches = rig.sim.simulator.requests.filter(
+    (r) => r.method === 'PATCH' && r.path.includes(prefix)
+  ).length
   const verify = await fetch(`${rig.gateway.url}/audit/verify`, { headers: { 'x-api-key': rig.key } })
   const chainVerified = verify.status === 200 && ((await verify.json()) as { ok: boolean }).ok === true
 
@@ -108,7 +121,12 @@ export async function runLoadCheck(rig: BenchRig): Promise<LoadCheck> {
     problems: problems.slice(0, 10),
   }
   const ok =
-    answered200 === UPDATES && result.rows === UPDATES && result.succeeded === UPDATES && result.pending === 0 &&
-    consistent === UPDATES && upstreamPatches === UPDATES && chainVerified
+    answered200 === UPDATES &&
+    result.rows === UPDATES &&
+    result.succeeded === UPDATES &&
+    result.pending === 0 &&
+    consistent === UPDATES &&
+    upstreamPatches === UPDATES &&
+    chainVerified
   return { ok, ...result }
 }

@@ -20,7 +20,11 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const OUT = process.env.PROFILE_OUT ?? 'bench/results/gateway.cpuprofile'
 const INSPECTOR_PORT = 9339
 
-type ProfileNode = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+type ProfileNode = {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  children?: number[]
+}
 type Profile = { nodes: ProfileNode[]; samples: number[]; startTime: number; endTime: number }
 
 /** A minimal Chrome DevTools Protocol session over the inspector's WebSocket. */
@@ -62,9 +66,13 @@ function selfTimes(profile: Profile) {
 
 const rig = await startRig(LATENCY_MS, 100, { minify: false, inspectorPort: INSPECTOR_PORT })
 try {
-  const targets = (await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json/list`)).json()) as { id: string; webSocketDebuggerUrl: string }[]
+  const targets = (await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json/list`)).json()) as {
+    id: string
+    webSocketDebuggerUrl: string
+  }[]
   const gatewayIsolate = targets.find((target) => target.id.startsWith('core:user'))
-  if (!gatewayIsolate) throw new Error(`no gateway isolate among the inspector's targets: ${targets.map((t) => t.id).join(', ')}`)
+  if (!gatewayIsolate)
+    throw new Error(`no gateway isolate among the inspector's targets: ${targets.map((t) => t.id).join(', ')}`)
   const session = await devtools(gatewayIsolate.webSocketDebuggerUrl)
   const load = { name: 'gateway', url: rig.gateway.url, headers: { 'x-api-key': rig.key } }
   await measureLoad(load, { connections: CONNECTIONS, seconds: 2, imports: 100 }) // warm up
@@ -78,11 +86,14 @@ try {
   writeFileSync(OUT, JSON.stringify(profile))
   const times = selfTimes(profile)
   const busy = times.reduce((sum, [, ms]) => sum + ms, 0)
-  console.log(`c=${CONNECTIONS}, ${SECONDS} s sampled: ${result.requests} requests, ${result.rps.toFixed(0)} req/s (the inspector slows it down)`)
+  console.log(
+    `c=${CONNECTIONS}, ${SECONDS} s sampled: ${result.requests} requests, ${result.rps.toFixed(0)} req/s (the inspector slows it down)`
+  )
   // Shares, not absolute times: while workerd runs D1 or the limiter, this isolate's sampler may
   // still count time. console.log also goes to the inspector now, which inflates the access log.
   console.log('self time in the gateway isolate, share of its sampled busy time, largest first:')
-  for (const [name, ms] of times.slice(0, 25)) console.log(`  ${((ms / busy) * 100).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(5)} ms  ${name}`)
+  for (const [name, ms] of times.slice(0, 25))
+    console.log(`  ${((ms / busy) * 100).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(5)} ms  ${name}`)
   console.log(`profile: ${OUT}`)
 } finally {
   await rig.stop()

@@ -66,13 +66,25 @@ const ratioCell = (r: { median: number; min: number; max: number }) =>
   REPEATS > 1 ? `${fmt(r.median, 2)} (${fmt(r.min, 2)}–${fmt(r.max, 2)})` : fmt(r.median, 2)
 
 function loadTable(runs: Runs) {
-  console.log(`\nAudited PATCH at ${LATENCY_MS} ms upstream latency, ${SECONDS} s per run, median of ${REPEATS} (ms, requests/s)`)
-  console.log('| c | (a) simulator p50 / p99 / rps | (b) floor p50 / p99 / rps | (c) gateway p50 / p99 / rps | c/b p50 | c/b rps | workerd CPU ms/req b / c |')
+  console.log(
+    `\nAudited PATCH at ${LATENCY_MS} ms upstream latency, ${SECONDS} s per run, median of ${REPEATS} (ms, requests/s)`
+  )
+  console.log(
+    '| c | (a) simulator p50 / p99 / rps | (b) floor p50 / p99 / rps | (c) gateway p50 / p99 / rps | c/b p50 | c/b rps | workerd CPU ms/req b / c |'
+  )
   console.log('|---:|---:|---:|---:|---:|---:|---:|')
   for (const c of CONCURRENCY) {
-    const [a, b, g] = (['simulator', 'floor', 'gateway'] as const).map((name) => medianResult(runs[name]![c]!)) as [LoadResult, LoadResult, LoadResult]
-    const cell = (r: LoadResult) => `${r.p50} / ${r.p99} / ${fmt(r.rps, 0)}${r.errors + r.non2xx ? ` (${r.errors + r.non2xx} failed)` : ''}`
-    const cpu = b.cpuMsPerRequest === null || g.cpuMsPerRequest === null ? 'n/a' : `${fmt(b.cpuMsPerRequest, 2)} / ${fmt(g.cpuMsPerRequest, 2)}`
+    const [a, b, g] = (['simulator', 'floor', 'gateway'] as const).map((name) => medianResult(runs[name]![c]!)) as [
+      LoadResult,
+      LoadResult,
+      LoadResult,
+    ]
+    const cell = (r: LoadResult) =>
+      `${r.p50} / ${r.p99} / ${fmt(r.rps, 0)}${r.errors + r.non2xx ? ` (${r.errors + r.non2xx} failed)` : ''}`
+    const cpu =
+      b.cpuMsPerRequest === null || g.cpuMsPerRequest === null
+        ? 'n/a'
+        : `${fmt(b.cpuMsPerRequest, 2)} / ${fmt(g.cpuMsPerRequest, 2)}`
     const p50 = ratioCell(pairedRatio(runs, c, (r) => r.p50))
     const rps = ratioCell(pairedRatio(runs, c, (r) => r.rps))
     console.log(`| ${c} | ${cell(a)} | ${cell(b)} | ${cell(g)} | ${p50} | ${rps} | ${cpu} |`)
@@ -83,17 +95,36 @@ function targets(runs: Runs, gzipBytes: number) {
   const checks: { name: string; value: number; range?: [number, number]; target: string; met: boolean }[] = []
   if (runs.gateway![P50_TARGET.connections]) {
     const ratio = pairedRatio(runs, P50_TARGET.connections, (r) => r.p50)
-    checks.push({ name: `gateway p50 / floor p50 at c=${P50_TARGET.connections}`, value: ratio.median, range: [ratio.min, ratio.max], target: `≤ ${P50_TARGET.ratio}`, met: ratio.median <= P50_TARGET.ratio })
+    checks.push({
+      name: `gateway p50 / floor p50 at c=${P50_TARGET.connections}`,
+      value: ratio.median,
+      range: [ratio.min, ratio.max],
+      target: `≤ ${P50_TARGET.ratio}`,
+      met: ratio.median <= P50_TARGET.ratio,
+    })
   }
   if (runs.gateway![RPS_TARGET.connections]) {
     const ratio = pairedRatio(runs, RPS_TARGET.connections, (r) => r.rps)
-    checks.push({ name: `gateway rps / floor rps at c=${RPS_TARGET.connections}`, value: ratio.median, range: [ratio.min, ratio.max], target: `≥ ${RPS_TARGET.ratio}`, met: ratio.median >= RPS_TARGET.ratio })
+    checks.push({
+      name: `gateway rps / floor rps at c=${RPS_TARGET.connections}`,
+      value: ratio.median,
+      range: [ratio.min, ratio.max],
+      target: `≥ ${RPS_TARGET.ratio}`,
+      met: ratio.median >= RPS_TARGET.ratio,
+    })
   }
-  checks.push({ name: 'bundle gzip KiB', value: gzipBytes / 1024, target: '≤ 48', met: gzipBytes <= BUNDLE_TARGET_BYTES })
+  checks.push({
+    name: 'bundle gzip KiB',
+    value: gzipBytes / 1024,
+    target: '≤ 48',
+    met: gzipBytes <= BUNDLE_TARGET_BYTES,
+  })
   console.log('\nTargets')
   for (const check of checks) {
     const range = check.range && REPEATS > 1 ? `, runs ${fmt(check.range[0], 2)}–${fmt(check.range[1], 2)}` : ''
-    console.log(`  ${check.met ? 'met    ' : 'MISSED '} ${check.name}: ${fmt(check.value, 2)} (target ${check.target}${range})`)
+    console.log(
+      `  ${check.met ? 'met    ' : 'MISSED '} ${check.name}: ${fmt(check.value, 2)} (target ${check.target}${range})`
+    )
   }
   return checks
 }
@@ -120,7 +151,9 @@ async function main() {
   process.once('SIGINT', stop).once('SIGTERM', stop)
   let summary: Record<string, unknown>
   try {
-    console.log(`bundle: ${fmt(rig.build.gzipBytes / 1024, 1)} KiB gzip (${fmt(rig.build.rawBytes / 1024, 0)} KiB minified)`)
+    console.log(
+      `bundle: ${fmt(rig.build.gzipBytes / 1024, 1)} KiB gzip (${fmt(rig.build.rawBytes / 1024, 0)} KiB minified)`
+    )
     const targetsToLoad: Target[] = [
       { name: 'simulator', url: rig.sim.url, headers: { 'x-api-key': 'exa_bench_upstream_key' } },
       { name: 'floor', url: rig.floor.url, headers: {} },
@@ -134,7 +167,9 @@ async function main() {
           ;((runs[target.name] ??= {})[c] ??= []).push(result)
           rig.sim.simulator.requests.length = 0 // the simulator records every request; keep memory flat
           const cpu = result.cpuMsPerRequest === null ? '' : `  workerd CPU ${fmt(result.cpuMsPerRequest, 2)} ms/req`
-          console.log(`  ${round}/${REPEATS} ${target.name.padEnd(9)} c=${String(c).padEnd(3)} p50 ${result.p50} ms  p99 ${result.p99} ms  ${fmt(result.rps, 0)} req/s${cpu}`)
+          console.log(
+            `  ${round}/${REPEATS} ${target.name.padEnd(9)} c=${String(c).padEnd(3)} p50 ${result.p50} ms  p99 ${result.p99} ms  ${fmt(result.rps, 0)} req/s${cpu}`
+          )
         }
       }
     }
@@ -142,19 +177,36 @@ async function main() {
     const checks = targets(runs, rig.build.gzipBytes)
     console.log('\nLoad check: 200 audited updates, 20 in flight…')
     const loadCheck = await runLoadCheck(rig)
-    console.log(`  ${loadCheck.ok ? 'passed' : 'FAILED'}: ${loadCheck.answered200} answered 200, ${loadCheck.rows} rows, ${loadCheck.succeeded} succeeded, ${loadCheck.pending} pending, ${loadCheck.consistent} consistent, ${loadCheck.upstreamPatches} PATCHes at Exa, chain ${loadCheck.chainVerified ? 'verified' : 'BROKEN'} (settled ${loadCheck.settleMs} ms after the last answer)`)
+    console.log(
+      `  ${loadCheck.ok ? 'passed' : 'FAILED'}: ${loadCheck.answered200} answered 200, ${loadCheck.rows} rows, ${loadCheck.succeeded} succeeded, ${loadCheck.pending} pending, ${loadCheck.consistent} consistent, ${loadCheck.upstreamPatches} PATCHes at Exa, chain ${loadCheck.chainVerified ? 'verified' : 'BROKEN'} (settled ${loadCheck.settleMs} ms after the last answer)`
+    )
     for (const problem of loadCheck.problems) console.log(`    ${problem}`)
     const results = Object.fromEntries(
-      Object.entries(runs).map(([name, byC]) => [name, Object.fromEntries(Object.entries(byC).map(([c, list]) => [c, medianResult(list)]))])
+      Object.entries(runs).map(([name, byC]) => [
+        name,
+        Object.fromEntries(Object.entries(byC).map(([c, list]) => [c, medianResult(list)])),
+      ])
     )
-    summary = { latencyMs: LATENCY_MS, seconds: SECONDS, repeats: REPEATS, bundle: rig.build, results, runs, checks, loadCheck }
+    summary = {
+      latencyMs: LATENCY_MS,
+      seconds: SECONDS,
+      repeats: REPEATS,
+      bundle: rig.build,
+      results,
+      runs,
+      checks,
+      loadCheck,
+    }
   } finally {
     await rig.stop()
   }
   summary.auditScale = auditScale()
   mkdirSync('bench/results', { recursive: true })
   const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`
-  writeFileSync(file, JSON.stringify({ ...summary, commit: gitCommit(), totalSeconds: (Date.now() - started) / 1000 }, null, 2))
+  writeFileSync(
+    file,
+    JSON.stringify({ ...summary, commit: gitCommit(), totalSeconds: (Date.now() - started) / 1000 }, null, 2)
+  )
   console.log(`\nResults: ${file} (${fmt((Date.now() - started) / 1000, 0)} s in all)`)
 }
 

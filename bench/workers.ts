@@ -18,7 +18,9 @@ export const BENCH_ADMIN_TOKEN = 'bench-admin-token-not-a-secret'
 
 /** Bundles the worker exactly as a deploy would (minified unless asked not to: a profile wants names) and measures it. */
 export function buildWorker(outdir: string, minify = true) {
-  execFileSync('npx', ['wrangler', 'deploy', '--dry-run', ...(minify ? ['--minify'] : []), '--outdir', outdir], { stdio: 'pipe' })
+  execFileSync('npx', ['wrangler', 'deploy', '--dry-run', ...(minify ? ['--minify'] : []), '--outdir', outdir], {
+    stdio: 'pipe',
+  })
   const code = readFileSync(join(outdir, 'index.js'))
   return { scriptPath: join(outdir, 'index.js'), rawBytes: code.byteLength, gzipBytes: gzipSync(code).byteLength }
 }
@@ -97,7 +99,9 @@ export async function startGateway(scriptPath: string, exaBaseUrl: string, persi
     },
   })
   const d1 = (await mf.getD1Database('DB')) as unknown as D1Database
-  for (const file of readdirSync('migrations').filter((f) => f.endsWith('.sql')).sort()) {
+  for (const file of readdirSync('migrations')
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
     const statements = readFileSync(join('migrations', file), 'utf8').split('--> statement-breakpoint')
     for (const statement of statements.map((s) => s.trim()).filter(Boolean)) await d1.prepare(statement).run()
   }
@@ -122,10 +126,18 @@ export async function issueBenchKey(gatewayUrl: string): Promise<string> {
 export type BenchRig = Awaited<ReturnType<typeof startRig>>
 
 /** Everything the bench talks to; `stop()` ends all of it and removes the temp dirs. */
-export async function startRig(latencyMs: number, imports: number, options: { minify?: boolean; inspectorPort?: number } = {}) {
+export async function startRig(
+  latencyMs: number,
+  imports: number,
+  options: { minify?: boolean; inspectorPort?: number } = {}
+) {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-bench-'))
   const build = buildWorker(join(dir, 'dist'), options.minify ?? true)
-  const seed = Array.from({ length: imports }, (_, i) => ({ id: `import_bench_${i}`, title: `bench ${i}`, metadata: {} }))
+  const seed = Array.from({ length: imports }, (_, i) => ({
+    id: `import_bench_${i}`,
+    title: `bench ${i}`,
+    metadata: {},
+  }))
   const sim = await startSimulatorServer({ apiKey: BENCH_EXA_KEY, latencyMs, seed })
   const floor = await startFloor(sim.url)
   const gateway = await startGateway(build.scriptPath, sim.url, dir, options.inspectorPort)

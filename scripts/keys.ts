@@ -29,7 +29,11 @@ class UsageError extends Error {}
 
 type KeyView = Record<string, unknown> & { id: string; name: string; key?: string }
 
-const list = (value: string | undefined) => value?.split(',').map((item) => item.trim()).filter(Boolean)
+const list = (value: string | undefined) =>
+  value
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
 
 function rateLimit(value: string | undefined) {
   if (value === undefined) return undefined
@@ -81,7 +85,10 @@ async function call(url: string, method: string, path: string, body?: unknown): 
   try {
     res = await fetch(url.replace(/\/+$/, '') + path, {
       method,
-      headers: { authorization: `Bearer ${credential}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${credential}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     })
   } catch (err) {
@@ -103,7 +110,10 @@ function describe(key: KeyView): string {
     ['prefix', key.prefix],
     ['scopes', (key.scopes as string[]).join(', ')],
     ['origins', (key.origins as string[] | null)?.join(', ') ?? '(server key: any client)'],
-    ['rate limit', key.rateLimit ? `${(key.rateLimit as any).requests} per ${(key.rateLimit as any).periodSeconds} s` : '(default)'],
+    [
+      'rate limit',
+      key.rateLimit ? `${(key.rateLimit as any).requests} per ${(key.rateLimit as any).periodSeconds} s` : '(default)',
+    ],
     ['expires', key.expiresAt ?? 'never'],
     ['last used', key.lastUsedAt ?? 'never'],
   ]
@@ -153,7 +163,9 @@ async function main(argv: string[]) {
   if (values.json) return console.log(JSON.stringify(result, null, 2))
   if (command === 'list') {
     const keys = result.data as KeyView[]
-    console.log(keys.length ? keys.map(describe).join('\n\n') : 'No keys yet: npm run keys -- create --name … --scopes …')
+    console.log(
+      keys.length ? keys.map(describe).join('\n\n') : 'No keys yet: npm run keys -- create --name … --scopes …'
+    )
     return
   }
   console.log(describe(result))

@@ -94,7 +94,9 @@ async function main() {
     simulator
       ? `Upstream: the Exa SIMULATOR at ${simulator.url} (no EXA_API_KEY configured), with demo imports ${DEMO_IMPORTS.map((i) => i.id).join(', ')}`
       : `Upstream: ${devVars.EXA_BASE_URL ?? 'https://api.exa.ai'} with your EXA_API_KEY`,
-    configuredAdminToken ? 'Admin API: your ADMIN_TOKEN' : `Admin API: Authorization: Bearer ${adminToken}   (generated for this run)`,
+    configuredAdminToken
+      ? 'Admin API: your ADMIN_TOKEN'
+      : `Admin API: Authorization: Bearer ${adminToken}   (generated for this run)`,
     key ? `Dev client key (imports:read, imports:write, audit:read): ${key}` : '',
     '',
     'Try it:',

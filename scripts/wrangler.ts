@@ -14,7 +14,9 @@ export function runWrangler(args: string[], options: { quiet?: boolean } = {}): 
       stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', 'inherit'],
       env: { ...process.env, CI: 'true' },
     })
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`wrangler ${args.join(' ')} exited with ${code}`))))
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`wrangler ${args.join(' ')} exited with ${code}`))
+    )
   })
 }
 
@@ -22,7 +24,11 @@ export function runWrangler(args: string[], options: { quiet?: boolean } = {}): 
  * Starts a long-running wrangler command (e.g. `dev`) with `--var NAME:value` for each var. Its
  * output goes to the terminal, or to `logFile` when one is given.
  */
-export function spawnWrangler(args: string[], vars: Record<string, string> = {}, options: { logFile?: string } = {}): ChildProcess {
+export function spawnWrangler(
+  args: string[],
+  vars: Record<string, string> = {},
+  options: { logFile?: string } = {}
+): ChildProcess {
   const varArgs = Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])
   const output = options.logFile ? openSync(options.logFile, 'a') : 'inherit'
   return spawn(process.execPath, [WRANGLER, ...args, ...varArgs], {

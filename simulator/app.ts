@@ -120,7 +120,12 @@ export function createExaSimulator(options: SimulatorOptions) {
     const id = c.req.param('id')
     const expected = uploadSignatures.get(id)
     if (!expected || c.req.query('signature') !== expected) return c.text('SignatureDoesNotMatch', 403)
-    uploads.push({ importId: id, contentType: c.req.header('content-type') ?? null, body: await c.req.text(), at: Date.now() })
+    uploads.push({
+      importId: id,
+      contentType: c.req.header('content-type') ?? null,
+      body: await c.req.text(),
+      at: Date.now(),
+    })
     return c.body(null, 200)
   })
   app.post('/__sim/latency', async (c) => {
@@ -157,7 +162,10 @@ export function createExaSimulator(options: SimulatorOptions) {
       if (fault.kind === 'status') {
         const status = fault.status ?? 500
         for (const [name, value] of Object.entries(fault.headers ?? {})) c.header(name, value)
-        return c.json(fault.body ?? { requestId: c.var.requestId, error: `Simulated ${status}`, tag: 'SIMULATED_FAULT' }, status as 500)
+        return c.json(
+          fault.body ?? { requestId: c.var.requestId, error: `Simulated ${status}`, tag: 'SIMULATED_FAULT' },
+          status as 500
+        )
       }
     }
     const presented = c.req.header('x-api-key') ?? /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1]
@@ -168,12 +176,17 @@ export function createExaSimulator(options: SimulatorOptions) {
   app.get('/websets/v0/imports', (c) => {
     const { limit = '25', cursor } = c.req.query()
     const n = Number(limit)
-    if (!Number.isInteger(n) || n < 1 || n > 200) return exaError(c, 400, 'limit must be between 1 and 200', 'INVALID_REQUEST')
+    if (!Number.isInteger(n) || n < 1 || n > 200)
+      return exaError(c, 400, 'limit must be between 1 and 200', 'INVALID_REQUEST')
     const from = cursor === undefined ? undefined : decodeCursor(cursor)
     if (cursor !== undefined && from === undefined) return exaError(c, 400, 'Invalid cursor', 'INVALID_REQUEST')
     const page = store.list(n, from)
     if (!page) return exaError(c, 400, 'Invalid cursor', 'INVALID_REQUEST')
-    return c.json({ data: page.data, hasMore: page.nextCursor !== null, nextCursor: page.nextCursor && encodeCursor(page.nextCursor) })
+    return c.json({
+      data: page.data,
+      hasMore: page.nextCursor !== null,
+      nextCursor: page.nextCursor && encodeCursor(page.nextCursor),
+    })
   })
 
   app.post('/websets/v0/imports', async (c) => {
@@ -181,10 +194,14 @@ export function createExaSimulator(options: SimulatorOptions) {
     const entity = body?.entity as { type?: string; description?: unknown } | undefined
     const valid =
       body &&
-      typeof body.size === 'number' && body.size > 0 && body.size <= 50_000_000 &&
-      typeof body.count === 'number' && body.count > 0 &&
+      typeof body.size === 'number' &&
+      body.size > 0 &&
+      body.size <= 50_000_000 &&
+      typeof body.count === 'number' &&
+      body.count > 0 &&
       body.format === 'csv' &&
-      entity && ENTITY_TYPES.includes(entity.type ?? '') &&
+      entity &&
+      ENTITY_TYPES.includes(entity.type ?? '') &&
       (entity.type !== 'custom' || typeof entity.description === 'string') &&
       (body.title === undefined || typeof body.title === 'string') &&
       (body.metadata === undefined || isStringRecord(body.metadata))
@@ -219,7 +236,9 @@ export function createExaSimulator(options: SimulatorOptions) {
     }
     const patch = body as { title?: unknown; metadata?: unknown }
     if (
-      typeof body !== 'object' || body === null || Array.isArray(body) ||
+      typeof body !== 'object' ||
+      body === null ||
+      Array.isArray(body) ||
       (patch.title !== undefined && typeof patch.title !== 'string') ||
       (patch.metadata !== undefined && !isStringRecord(patch.metadata))
     ) {

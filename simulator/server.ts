@@ -5,9 +5,21 @@ import type { SimImport } from './store.ts'
 
 /** Demo imports that `npm start` seeds, with fixed ids so the README's commands work as written. */
 export const DEMO_IMPORTS: Partial<SimImport>[] = [
-  { id: 'import_demo_leads', title: 'Q2 leads', entity: { type: 'company' }, count: 120, metadata: { owner: 'ana', team: 'sales' } },
+  {
+    id: 'import_demo_leads',
+    title: 'Q2 leads',
+    entity: { type: 'company' },
+    count: 120,
+    metadata: { owner: 'ana', team: 'sales' },
+  },
   { id: 'import_demo_speakers', title: 'Conference speakers', entity: { type: 'person' }, count: 48, metadata: {} },
-  { id: 'import_demo_papers', title: 'Retrieval papers', entity: { type: 'research_paper' }, count: 300, metadata: { source: 'arxiv' } },
+  {
+    id: 'import_demo_papers',
+    title: 'Retrieval papers',
+    entity: { type: 'research_paper' },
+    count: 300,
+    metadata: { source: 'arxiv' },
+  },
 ]
 
 /** Serves the simulator over HTTP on loopback (for `npm start`, the e2e suite and benchmarks). */

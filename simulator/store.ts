@@ -3,8 +3,7 @@
  * docs/architecture.md §7 (the Exa simulator). Nothing here knows about HTTP.
  */
 export type Entity =
-  | { type: 'company' | 'person' | 'article' | 'research_paper' }
-  | { type: 'custom'; description: string }
+  { type: 'company' | 'person' | 'article' | 'research_paper' } | { type: 'custom'; description: string }
 
 export type SimImport = {
   id: string
@@ -85,7 +84,9 @@ export class ImportStore {
 
   /** Newest first; the cursor is the id of the first item of the next page. */
   list(limit: number, cursor?: string): { data: SimImport[]; nextCursor: string | null } | undefined {
-    const all = [...this.imports.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
+    const all = [...this.imports.values()].sort(
+      (a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id)
+    )
     const start = cursor === undefined ? 0 : all.findIndex((i) => i.id === cursor)
     if (start < 0) return undefined
     const data = all.slice(start, start + limit)

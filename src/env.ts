@@ -53,13 +53,22 @@ const ConfigSchema = z.object({
     z.transform((value, ctx) => {
       const url = value?.trim() || 'https://api.exa.ai'
       if (/^https?:\/\/[^/]+\/?$/.test(url)) return url.replace(/\/$/, '')
-      ctx.issues.push({ code: 'custom', input: value, message: 'EXA_BASE_URL must be an origin like https://api.exa.ai' })
+      ctx.issues.push({
+        code: 'custom',
+        input: value,
+        message: 'EXA_BASE_URL must be an origin like https://api.exa.ai',
+      })
       return z.NEVER
     })
   ),
   ALLOWED_ORIGINS: z.pipe(
     z.optional(z.string()),
-    z.transform((value) => (value ?? '').split(',').map((o) => o.trim()).filter(Boolean))
+    z.transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean)
+    )
   ),
   UPSTREAM_TIMEOUT_MS: positiveInt('UPSTREAM_TIMEOUT_MS', 10_000),
   RATE_LIMIT_REQUESTS: positiveInt('RATE_LIMIT_REQUESTS', 600),

@@ -80,7 +80,4 @@ export const handleError: ErrorHandler = (err, c) => {
 }
 
 export const handleNotFound: NotFoundHandler = (c) =>
-  errorResponse(
-    c,
-    new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)
-  )
+  errorResponse(c, new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`))

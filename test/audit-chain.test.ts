@@ -25,7 +25,10 @@ beforeEach(async () => {
 const verify = async () => (await getJson('/audit/verify', key.key)).body
 const row = async (id: string) => (await db().select().from(auditEvents).where(eq(auditEvents.id, id)))[0]!
 const outcome = (status: number, title: string) =>
-  settledFields({ id: 'i', title: 'old', metadata: {} }, { status, upstreamRequestId: 'req_up', after: { id: 'i', title, metadata: { owner: 'bo' } } })
+  settledFields(
+    { id: 'i', title: 'old', metadata: {} },
+    { status, upstreamRequestId: 'req_up', after: { id: 'i', title, metadata: { owner: 'bo' } } }
+  )
 
 describe('every path that settles a row seals it', () => {
   it('links finalized updates, failed attempts, key events and reconciled rows, and verify re-derives them', async () => {
@@ -35,11 +38,18 @@ describe('every path that settles a row seals it', () => {
     const pendingId = (await writeAhead(db(), startFor(item.id, { id: item.id, title: 'two', metadata: {} }))).id
     expect(await reconcileRow(db(), parseConfig(env) as Config, (await row(pendingId))!)).toBe(true)
 
-    const settled = await env.DB.prepare("SELECT id, action, outcome FROM audit_events WHERE outcome != 'pending' ORDER BY id").all()
+    const settled = await env.DB.prepare(
+      "SELECT id, action, outcome FROM audit_events WHERE outcome != 'pending' ORDER BY id"
+    ).all()
     const chain = await links()
     expect(chain.map((l) => l.seq)).toEqual(settled.results.map((_, i) => i + 1))
     expect(new Set(chain.map((l) => l.event_id))).toEqual(new Set(settled.results.map((r: any) => r.id)))
-    expect(settled.results.map((r: any) => r.action).sort()).toEqual(['import.update', 'import.update', 'import.update', 'key.create'])
+    expect(settled.results.map((r: any) => r.action).sort()).toEqual([
+      'import.update',
+      'import.update',
+      'import.update',
+      'key.create',
+    ])
 
     // The chain is exactly SHA-256 links over each row's canonical form.
     let previous = GENESIS
@@ -55,7 +65,9 @@ describe('every path that settles a row seals it', () => {
   it('writes the changed fields of a finalized row in the same batch as its link', async () => {
     const id = (await writeAhead(db(), startFor('import_f'))).id
     expect(await settles(db(), id, outcome(200, 'new'))).toBe(true)
-    const fields = await env.DB.prepare('SELECT field FROM audit_changed_fields WHERE event_id = ? ORDER BY field').bind(id).all()
+    const fields = await env.DB.prepare('SELECT field FROM audit_changed_fields WHERE event_id = ? ORDER BY field')
+      .bind(id)
+      .all()
     expect(fields.results.map((r: any) => r.field)).toEqual(['metadata', 'metadata.owner', 'title'])
   })
 
@@ -71,7 +83,9 @@ describe('every path that settles a row seals it', () => {
 
 describe('concurrency', () => {
   it('gives racing finalizes distinct, gapless positions: losers re-read the head and retry', async () => {
-    const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => writeAhead(db(), startFor(`import_race_${i}`)).then((row) => row.id)))
+    const ids = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => writeAhead(db(), startFor(`import_race_${i}`)).then((row) => row.id))
+    )
     // A handle each, as if each settle ran in its own isolate (one isolate's settles take turns).
     const results = await Promise.all(ids.map((id) => settlePending(drizzle(env.DB), id, outcome(200, 'raced'))))
     expect(results.every((r) => r.settled)).toBe(true)
@@ -85,14 +99,25 @@ describe('concurrency', () => {
   it('groups the finalizes one isolate makes concurrently: one batch for many rows, each settled and linked once', async () => {
     const items = await Promise.all(Array.from({ length: 24 }, (_, i) => sim.seed({ title: `group ${i}` })))
     const responses = await Promise.all(
-      items.map((item) => api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: `${item.title} ✓` }), { settle: false }))
+      items.map((item) =>
+        api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: `${item.title} ✓` }), {
+          settle: false,
+        })
+      )
     )
     expect(responses.map((res) => res.status)).toEqual(items.map(() => 200))
     await allSettled()
 
-    const updates = await env.DB.prepare("SELECT id, outcome FROM audit_events WHERE action = 'import.update'").all<{ id: string; outcome: string }>()
+    const updates = await env.DB.prepare("SELECT id, outcome FROM audit_events WHERE action = 'import.update'").all<{
+      id: string
+      outcome: string
+    }>()
     expect(updates.results.map((r) => r.outcome)).toEqual(items.map(() => 'succeeded'))
-    const chain = await env.DB.prepare('SELECT seq, event_id, created_at FROM audit_chain ORDER BY seq').all<{ seq: number; event_id: string; created_at: number }>()
+    const chain = await env.DB.prepare('SELECT seq, event_id, created_at FROM audit_chain ORDER BY seq').all<{
+      seq: number
+      event_id: string
+      created_at: number
+    }>()
     expect(chain.results.map((l) => l.seq)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1))
     const linked = chain.results.map((l) => l.event_id)
     expect(new Set(linked).size).toBe(25)
@@ -105,18 +130,28 @@ describe('concurrency', () => {
   })
 
   it('settles the others of a group when one of its rows was already settled', async () => {
-    const ids = await Promise.all(['a', 'b', 'c', 'd'].map((name) => writeAhead(db(), startFor(`import_group_${name}`)).then((row) => row.id)))
+    const ids = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((name) => writeAhead(db(), startFor(`import_group_${name}`)).then((row) => row.id))
+    )
     expect(await settles(drizzle(env.DB), ids[1]!, outcome(200, 'elsewhere'))).toBe(true)
     const results = await Promise.all(ids.map((id) => settlePending(db(), id, outcome(200, 'grouped'))))
     expect(results.map((r) => r.settled)).toEqual([true, false, true, true])
     expect((await row(ids[1]!)).after).toMatchObject({ title: 'elsewhere' })
-    expect((await links()).map((l) => l.event_id).filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort())
+    expect(
+      (await links())
+        .map((l) => l.event_id)
+        .filter((id) => ids.includes(id))
+        .sort()
+    ).toEqual([...ids].sort())
     expect(await verify()).toMatchObject({ ok: true, checked: 5 })
   })
 
   it('lets exactly one of two settles of the same row win', async () => {
     const id = (await writeAhead(db(), startFor('import_same'))).id
-    const results = await Promise.all([settlePending(db(), id, outcome(200, 'a')), settlePending(db(), id, outcome(200, 'b'))])
+    const results = await Promise.all([
+      settlePending(db(), id, outcome(200, 'a')),
+      settlePending(db(), id, outcome(200, 'b')),
+    ])
     expect(results.filter((r) => r.settled)).toHaveLength(1)
     expect((await links()).filter((l) => l.event_id === id)).toHaveLength(1)
     expect(await verify()).toMatchObject({ ok: true })

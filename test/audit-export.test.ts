@@ -54,13 +54,25 @@ function parseCsv(text: string): string[][] {
 }
 
 const rowsOf = async (id: string) =>
-  (await env.DB.prepare('SELECT count(*) AS n FROM audit_events WHERE import_id = ?').bind(id).first<{ n: number }>())!.n
+  (await env.DB.prepare('SELECT count(*) AS n FROM audit_events WHERE import_id = ?').bind(id).first<{ n: number }>())!
+    .n
 
-const ndjson = (text: string) => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as EventView)
+const ndjson = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as EventView)
 
 /** Seeds `count` synthetic rows for one import, after (in id order) everything so far. */
 async function seedBulk(count: number, prefix: string, startMs = Date.now()) {
-  for (const statement of seedAuditStatements({ from: 0, to: count, startMs, stepMs: 1, imports: 1, importPrefix: prefix })) {
+  for (const statement of seedAuditStatements({
+    from: 0,
+    to: count,
+    startMs,
+    stepMs: 1,
+    imports: 1,
+    importPrefix: prefix,
+  })) {
     await env.DB.prepare(statement).run()
   }
   return `${prefix}0`
@@ -94,7 +106,9 @@ describe('GET /audit/export', () => {
 
   it('applies the filters', async () => {
     const res = await exportOf(`importId=${importId}&field=metadata.owner`)
-    expect(ndjson(await res.text()).map((e) => e.id)).toEqual((await listAll(key.key, { importId, field: 'metadata.owner' })).map((e) => e.id))
+    expect(ndjson(await res.text()).map((e) => e.id)).toEqual(
+      (await listAll(key.key, { importId, field: 'metadata.owner' })).map((e) => e.id)
+    )
   })
 
   it('reads page by page, skipping and repeating nothing while rows arrive', async () => {
@@ -109,11 +123,14 @@ describe('GET /audit/export', () => {
     // New rows for the same import land while the export is half read.
     await seedBulk(50, 'import_pages_', Date.now() + 60_000)
     let text = new TextDecoder().decode(first.value)
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += new TextDecoder().decode(chunk.value)
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      text += new TextDecoder().decode(chunk.value)
     expect(ndjson(text).map((e) => e.id)).toEqual(expected)
 
     const csv = parseCsv(await (await exportOf(`importId=${bulk}&format=csv&outcome=succeeded`)).text())
-    expect(csv.slice(1).map((r) => r[0])).toEqual((await listAll(key.key, { importId: bulk, outcome: 'succeeded' })).map((e) => e.id))
+    expect(csv.slice(1).map((r) => r[0])).toEqual(
+      (await listAll(key.key, { importId: bulk, outcome: 'succeeded' })).map((e) => e.id)
+    )
   })
 
   it('exports 100,000 rows as a stream', { timeout: 120_000 }, async () => {

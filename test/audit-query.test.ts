@@ -31,7 +31,10 @@ beforeAll(async () => {
   await sim.fault({ kind: 'status', status: 400, method: 'PATCH' })
   expect((await patchImport(bob.key, B, { title: 'refused' })).status).toBe(400)
   const [first] = await listAll(alice.key, { importId: A, actor: 'alice' })
-  expect((await api(`/audit/events/${first!.id}/revert?force=true`, { method: 'POST', headers: { 'x-api-key': alice.key } })).status).toBe(200)
+  expect(
+    (await api(`/audit/events/${first!.id}/revert?force=true`, { method: 'POST', headers: { 'x-api-key': alice.key } }))
+      .status
+  ).toBe(200)
   all = await listAll(alice.key)
 })
 
@@ -67,11 +70,31 @@ describe('GET /audit/events filters', () => {
   for (const [name, query, predicate] of single) it(`filters by ${name}`, () => expectFilter(query(), predicate))
 
   const combined: [string, () => Record<string, string>, (e: EventView) => boolean][] = [
-    ['importId + field', () => ({ importId: A, field: 'title' }), (e) => e.importId === A && paths(e).includes('title')],
-    ['actor + action', () => ({ actor: 'bob', action: 'import.update' }), (e) => e.actor === 'bob' && e.action === 'import.update'],
-    ['field + outcome + action', () => ({ field: 'metadata', outcome: 'succeeded', action: 'import.update' }), (e) => paths(e).some((p) => p.startsWith('metadata.')) && e.action === 'import.update'],
-    ['keyId + since + until', () => ({ keyId: alice.id, since: at(all.length - 3), until: at(1) }), (e) => e.keyId === alice.id && e.startedAt >= at(all.length - 3) && e.startedAt <= at(1)],
-    ['importId + outcome', () => ({ importId: B, outcome: 'succeeded' }), (e) => e.importId === B && e.outcome === 'succeeded'],
+    [
+      'importId + field',
+      () => ({ importId: A, field: 'title' }),
+      (e) => e.importId === A && paths(e).includes('title'),
+    ],
+    [
+      'actor + action',
+      () => ({ actor: 'bob', action: 'import.update' }),
+      (e) => e.actor === 'bob' && e.action === 'import.update',
+    ],
+    [
+      'field + outcome + action',
+      () => ({ field: 'metadata', outcome: 'succeeded', action: 'import.update' }),
+      (e) => paths(e).some((p) => p.startsWith('metadata.')) && e.action === 'import.update',
+    ],
+    [
+      'keyId + since + until',
+      () => ({ keyId: alice.id, since: at(all.length - 3), until: at(1) }),
+      (e) => e.keyId === alice.id && e.startedAt >= at(all.length - 3) && e.startedAt <= at(1),
+    ],
+    [
+      'importId + outcome',
+      () => ({ importId: B, outcome: 'succeeded' }),
+      (e) => e.importId === B && e.outcome === 'succeeded',
+    ],
   ]
   for (const [name, query, predicate] of combined) it(`combines ${name}`, () => expectFilter(query(), predicate))
 })
@@ -91,9 +114,15 @@ describe('GET /audit/events paging', () => {
     const seen: string[] = []
     let cursor: string | null = null
     do {
-      const { body }: { body: any } = await getJson(`/audit/events?importId=${item}&limit=7${cursor ? `&cursor=${cursor}` : ''}`, alice.key)
+      const { body }: { body: any } = await getJson(
+        `/audit/events?importId=${item}&limit=7${cursor ? `&cursor=${cursor}` : ''}`,
+        alice.key
+      )
       seen.push(...body.data.map((e: EventView) => e.id))
-      writers.push(patchImport(alice.key, item, { title: `new ${seen.length}` }), patchImport(bob.key, item, { title: `new' ${seen.length}` }))
+      writers.push(
+        patchImport(alice.key, item, { title: `new ${seen.length}` }),
+        patchImport(bob.key, item, { title: `new' ${seen.length}` })
+      )
       cursor = body.nextCursor
     } while (cursor)
     expect(await Promise.all(writers).then((r) => r.map((x) => x.status))).toEqual(writers.map(() => 200))
@@ -121,13 +150,20 @@ describe('GET /audit/events refuses bad filters, naming the field', () => {
     ['cursor=not-a-cursor', 'cursor'],
     [`cursor=${btoa(JSON.stringify({ v: 1, before: '../../etc', q: 'x' }))}`, 'cursor'],
   ]
-  for (const [query, field] of refused) it(`refuses ${query}`, async () => expect400(await api(`/audit/events?${query}`, { headers: { 'x-api-key': alice.key } }), field))
+  for (const [query, field] of refused)
+    it(`refuses ${query}`, async () =>
+      expect400(await api(`/audit/events?${query}`, { headers: { 'x-api-key': alice.key } }), field))
 
   it('refuses a cursor used with other filters than it was issued for', async () => {
     const { body } = await getJson(`/audit/events?importId=${A}&limit=1`, alice.key)
     expect(body.nextCursor).toEqual(expect.any(String))
     expect((await getJson(`/audit/events?importId=${A}&limit=1&cursor=${body.nextCursor}`, alice.key)).status).toBe(200)
-    await expect400(await api(`/audit/events?importId=${B}&limit=1&cursor=${body.nextCursor}`, { headers: { 'x-api-key': alice.key } }), 'cursor')
+    await expect400(
+      await api(`/audit/events?importId=${B}&limit=1&cursor=${body.nextCursor}`, {
+        headers: { 'x-api-key': alice.key },
+      }),
+      'cursor'
+    )
   })
 
   it('refuses unknown parameters', async () => {
@@ -142,7 +178,12 @@ describe('GET /audit/events/{id}', () => {
     const [event] = await listAll(bob.key, { importId: A, actor: 'bob' })
     const { status, body } = await getJson(`/audit/events/${event!.id}`, bob.key)
     expect(status).toBe(200)
-    expect(body).toMatchObject({ id: event!.id, action: 'import.update', before: { metadata: { owner: 'ana' } }, after: { metadata: { owner: 'bo' } } })
+    expect(body).toMatchObject({
+      id: event!.id,
+      action: 'import.update',
+      before: { metadata: { owner: 'ana' } },
+      after: { metadata: { owner: 'bo' } },
+    })
     expect(body.changes).toEqual([{ path: 'metadata.owner', from: 'ana', to: 'bo' }])
   })
 
@@ -155,21 +196,57 @@ describe('GET /audit/events/{id}', () => {
 describe('query plans', () => {
   const queries: EventQuery['filters'][] = [
     {},
-    { importId: 'i' }, { keyId: 'k' }, { actor: 'a' }, { action: 'import.update' }, { action: 'key.*' }, { outcome: 'failed' },
-    { field: 'title' }, { field: 'metadata.owner' }, { since: '2026-01-01T00:00:00Z' }, { until: '2026-01-01T00:00:00Z' },
-    { importId: 'i', field: 'title' }, { actor: 'a', action: 'import.update', outcome: 'succeeded' },
-    { field: 'metadata', action: 'import.update', outcome: 'succeeded', since: '2026-01-01T00:00:00Z', until: '2026-12-01T00:00:00Z' },
+    { importId: 'i' },
+    { keyId: 'k' },
+    { actor: 'a' },
+    { action: 'import.update' },
+    { action: 'key.*' },
+    { outcome: 'failed' },
+    { field: 'title' },
+    { field: 'metadata.owner' },
+    { since: '2026-01-01T00:00:00Z' },
+    { until: '2026-01-01T00:00:00Z' },
+    { importId: 'i', field: 'title' },
+    { actor: 'a', action: 'import.update', outcome: 'succeeded' },
+    {
+      field: 'metadata',
+      action: 'import.update',
+      outcome: 'succeeded',
+      since: '2026-01-01T00:00:00Z',
+      until: '2026-12-01T00:00:00Z',
+    },
     { keyId: 'k', field: 'title', since: '2026-01-01T00:00:00Z' },
-    { importId: 'i', keyId: 'k', actor: 'a', action: 'key.*', outcome: 'pending', field: 'metadata', since: '2026-01-01T00:00:00Z', until: '2026-12-01T00:00:00Z' },
+    {
+      importId: 'i',
+      keyId: 'k',
+      actor: 'a',
+      action: 'key.*',
+      outcome: 'pending',
+      field: 'metadata',
+      since: '2026-01-01T00:00:00Z',
+      until: '2026-12-01T00:00:00Z',
+    },
   ]
   for (const filters of queries) {
     it(`uses indexes, never scans, for ${JSON.stringify(filters)}`, async () => {
-      const selects = [undefined, '01ARZ3NDEKTSV4RRFFQ69G5FAV'].flatMap((beforeId) => eventSelects(db(), { filters, limit: 25, beforeId }))
+      const selects = [undefined, '01ARZ3NDEKTSV4RRFFQ69G5FAV'].flatMap((beforeId) =>
+        eventSelects(db(), { filters, limit: 25, beforeId })
+      )
       for (const select of selects) {
         const { sql, params } = select.toSQL()
-        const plan = (await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>()).results.map((r) => r.detail)
-        expect(plan.filter((step) => /^SCAN |TEMP B-TREE/.test(step)), plan.join('\n')).toEqual([])
-        expect(plan.some((step) => /^SEARCH (audit_events|audit_changed_fields) USING .*INDEX/.test(step)), plan.join('\n')).toBe(true)
+        const plan = (
+          await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+            .bind(...params)
+            .all<{ detail: string }>()
+        ).results.map((r) => r.detail)
+        expect(
+          plan.filter((step) => /^SCAN |TEMP B-TREE/.test(step)),
+          plan.join('\n')
+        ).toEqual([])
+        expect(
+          plan.some((step) => /^SEARCH (audit_events|audit_changed_fields) USING .*INDEX/.test(step)),
+          plan.join('\n')
+        ).toBe(true)
       }
     })
   }
@@ -177,11 +254,24 @@ describe('query plans', () => {
 
 describe('query cost', () => {
   it('reads about one page of rows per page, however deep the page', async () => {
-    const seed = { from: 0, to: 3000, startMs: Date.UTC(2025, 0, 1), stepMs: 1000, imports: 3, importPrefix: 'import_cost_' }
+    const seed = {
+      from: 0,
+      to: 3000,
+      startMs: Date.UTC(2025, 0, 1),
+      stepMs: 1000,
+      imports: 3,
+      importPrefix: 'import_cost_',
+    }
     for (const statement of seedAuditStatements(seed)) await env.DB.prepare(statement).run()
     const cases: EventQuery['filters'][] = [
-      {}, { importId: 'import_cost_1' }, { actor: 'actor-3' }, { outcome: 'succeeded' }, { field: 'title' }, { action: 'key.*' },
-      { since: '2025-01-01T00:00:00Z', until: '2025-01-01T00:40:00Z' }, { importId: 'import_cost_0', field: 'metadata.owner' },
+      {},
+      { importId: 'import_cost_1' },
+      { actor: 'actor-3' },
+      { outcome: 'succeeded' },
+      { field: 'title' },
+      { action: 'key.*' },
+      { since: '2025-01-01T00:00:00Z', until: '2025-01-01T00:40:00Z' },
+      { importId: 'import_cost_0', field: 'metadata.owner' },
     ]
     const limit = 100
     for (const filters of cases) {
@@ -193,7 +283,9 @@ describe('query cost', () => {
         const ids: string[] = []
         for (const select of selects) {
           const { sql, params } = select.toSQL()
-          const result = await env.DB.prepare(sql).bind(...params).all<{ id: string }>()
+          const result = await env.DB.prepare(sql)
+            .bind(...params)
+            .all<{ id: string }>()
           read += result.meta.rows_read
           ids.push(...result.results.map((r) => r.id))
         }

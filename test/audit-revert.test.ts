@@ -13,7 +13,8 @@ beforeEach(async () => {
   key = await issueKey()
 })
 
-const revert = (id: string, query = '', k = key.key) => api(`/audit/events/${id}/revert${query}`, { method: 'POST', headers: { 'x-api-key': k } })
+const revert = (id: string, query = '', k = key.key) =>
+  api(`/audit/events/${id}/revert${query}`, { method: 'POST', headers: { 'x-api-key': k } })
 
 async function update(importId: string, body: unknown): Promise<EventView> {
   expect((await patchImport(key.key, importId, body)).status).toBe(200)
@@ -39,7 +40,12 @@ describe('POST /audit/events/{id}/revert', () => {
 
     const res = await revert(event.id)
     expect(res.status).toBe(200)
-    expect(await res.json()).toMatchObject({ id: item.id, object: 'import', title: 'Q2 leads', metadata: { owner: 'ana' } })
+    expect(await res.json()).toMatchObject({
+      id: item.id,
+      object: 'import',
+      title: 'Q2 leads',
+      metadata: { owner: 'ana' },
+    })
     expect(await sim.get(item.id)).toMatchObject({ title: 'Q2 leads', metadata: { owner: 'ana' } })
 
     const [row] = await listAll(key.key, { importId: item.id, action: 'import.revert' })
@@ -64,7 +70,12 @@ describe('POST /audit/events/{id}/revert', () => {
     const first = await update(item.id, { title: 'two', metadata: { owner: 'ana' } })
     await update(item.id, { title: 'three', metadata: { owner: 'bo' } })
 
-    const refused = await expectRefused(() => revert(first.id), 409, /changed since event .*\(title, metadata.owner\).*force=true/, item.id)
+    const refused = await expectRefused(
+      () => revert(first.id),
+      409,
+      /changed since event .*\(title, metadata.owner\).*force=true/,
+      item.id
+    )
     // Machine-readable, so a client (the viewer) need not parse the message.
     expect(refused).toMatchObject({ tag: 'CONFLICT', changed: ['title', 'metadata.owner'], forceable: true })
     expect((await sim.get(item.id)).title).toBe('three')
@@ -72,7 +83,10 @@ describe('POST /audit/events/{id}/revert', () => {
     const res = await revert(first.id, '?force=true')
     expect(res.status).toBe(200)
     expect(await sim.get(item.id)).toMatchObject({ title: 'one', metadata: { owner: 'ana' } })
-    expect((await listAll(key.key, { importId: item.id, action: 'import.revert' }))[0]).toMatchObject({ revertsEventId: first.id, before: { title: 'three' } })
+    expect((await listAll(key.key, { importId: item.id, action: 'import.revert' }))[0]).toMatchObject({
+      revertsEventId: first.id,
+      before: { title: 'three' },
+    })
   })
 
   it('reverts a revert (redo)', async () => {
@@ -91,7 +105,9 @@ describe('POST /audit/events/{id}/revert', () => {
     const [failed] = await listAll(key.key, { importId: item.id })
     await expectRefused(() => revert(failed!.id), 409, /is failed, not succeeded/, item.id)
 
-    const pending = (await writeAhead(db(), { ...startFor(item.id, { id: item.id, title: 'kept', metadata: {} }), keyId: key.id })).id
+    const pending = (
+      await writeAhead(db(), { ...startFor(item.id, { id: item.id, title: 'kept', metadata: {} }), keyId: key.id })
+    ).id
     await expectRefused(() => revert(pending), 409, /is pending, not succeeded/, item.id)
 
     expect((await patchImport(key.key, 'import_gone', { title: 'x' })).status).toBe(404)
@@ -99,7 +115,11 @@ describe('POST /audit/events/{id}/revert', () => {
     await expectRefused(() => revert(noBefore!.id), 409, /is failed/)
 
     const [keyEvent] = await listAll(key.key, { action: 'key.create' })
-    const notRevertible = await expectRefused(() => revert(keyEvent!.id), 409, /is key.create; only import.update and import.revert/)
+    const notRevertible = await expectRefused(
+      () => revert(keyEvent!.id),
+      409,
+      /is key.create; only import.update and import.revert/
+    )
     expect(notRevertible.forceable).toBeUndefined()
     expect((await sim.get(item.id)).title).toBe('kept')
   })
@@ -107,7 +127,13 @@ describe('POST /audit/events/{id}/revert', () => {
   it('passes on Exa answering 404 for an import that no longer exists', async () => {
     const item = await sim.seed({ title: 'a' })
     const event = await update(item.id, { title: 'b' })
-    await sim.fault({ kind: 'status', status: 404, method: 'GET', pathIncludes: item.id, body: { error: 'Import not found', tag: 'NOT_FOUND' } })
+    await sim.fault({
+      kind: 'status',
+      status: 404,
+      method: 'GET',
+      pathIncludes: item.id,
+      body: { error: 'Import not found', tag: 'NOT_FOUND' },
+    })
     await expectRefused(() => revert(event.id), 404, /Import not found/, item.id)
   })
 

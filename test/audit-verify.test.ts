@@ -20,7 +20,8 @@ beforeEach(async () => {
   await wipeAudit()
   key = await issueKey()
   const item = await sim.seed({ title: 't0' })
-  for (const title of ['t1', 't2', 't3', 't4']) expect((await patchImport(key.key, item.id, { title })).status).toBe(200)
+  for (const title of ['t1', 't2', 't3', 't4'])
+    expect((await patchImport(key.key, item.id, { title })).status).toBe(200)
   await allSettled()
   chain = await links()
   expect(chain).toHaveLength(5)
@@ -31,7 +32,10 @@ const verify = async (query = '') => {
   expect(status).toBe(200)
   return body
 }
-const sql = (statement: string, ...params: unknown[]) => env.DB.prepare(statement).bind(...params).run()
+const sql = (statement: string, ...params: unknown[]) =>
+  env.DB.prepare(statement)
+    .bind(...params)
+    .run()
 const link = (seq: number) => chain[seq - 1]!
 const eventRow = async (id: string) => (await db().select().from(auditEvents).where(eq(auditEvents.id, id)))[0]!
 
@@ -43,7 +47,13 @@ describe('GET /audit/verify', () => {
 
   it('detects an edited row', async () => {
     await sql("UPDATE audit_events SET after = json_set(after, '$.title', 'forged') WHERE id = ?", link(3).event_id)
-    expect(await verify()).toMatchObject({ ok: false, checked: 2, firstBrokenId: link(3).event_id, firstBrokenSeq: 3, reason: expect.stringMatching(/changed/) })
+    expect(await verify()).toMatchObject({
+      ok: false,
+      checked: 2,
+      firstBrokenId: link(3).event_id,
+      firstBrokenSeq: 3,
+      reason: expect.stringMatching(/changed/),
+    })
   })
 
   it('detects an edit of a column that is not JSON (the actor)', async () => {
@@ -59,20 +69,39 @@ describe('GET /audit/verify', () => {
   it('detects an edit whose link was re-hashed to match, at the next chain hash', async () => {
     await sql("UPDATE audit_events SET actor = 'someone-else' WHERE id = ?", link(2).event_id)
     await sql('UPDATE audit_chain SET row_hash = ? WHERE seq = 2', await rowHash(await eventRow(link(2).event_id)))
-    expect(await verify()).toMatchObject({ ok: false, firstBrokenSeq: 2, reason: expect.stringMatching(/rewritten or reordered/) })
+    expect(await verify()).toMatchObject({
+      ok: false,
+      firstBrokenSeq: 2,
+      reason: expect.stringMatching(/rewritten or reordered/),
+    })
   })
 
   it('detects a deleted row', async () => {
     await sql('DELETE FROM audit_events WHERE id = ?', link(2).event_id)
-    expect(await verify()).toMatchObject({ ok: false, checked: 1, firstBrokenId: link(2).event_id, reason: expect.stringMatching(/missing/) })
+    expect(await verify()).toMatchObject({
+      ok: false,
+      checked: 1,
+      firstBrokenId: link(2).event_id,
+      reason: expect.stringMatching(/missing/),
+    })
   })
 
   it('detects a row deleted together with its link (a gap), and a gap closed by renumbering', async () => {
     await sql('DELETE FROM audit_events WHERE id = ?', link(3).event_id)
     await sql('DELETE FROM audit_chain WHERE seq = 3')
-    expect(await verify()).toMatchObject({ ok: false, checked: 2, firstBrokenSeq: 4, reason: expect.stringMatching(/link 3 is missing/) })
+    expect(await verify()).toMatchObject({
+      ok: false,
+      checked: 2,
+      firstBrokenSeq: 4,
+      reason: expect.stringMatching(/link 3 is missing/),
+    })
     await sql('UPDATE audit_chain SET seq = seq - 1 WHERE seq > 3')
-    expect(await verify()).toMatchObject({ ok: false, checked: 2, firstBrokenId: link(4).event_id, reason: expect.stringMatching(/rewritten or reordered/) })
+    expect(await verify()).toMatchObject({
+      ok: false,
+      checked: 2,
+      firstBrokenId: link(4).event_id,
+      reason: expect.stringMatching(/rewritten or reordered/),
+    })
   })
 
   it('detects an inserted settled row (no link)', async () => {
@@ -81,7 +110,12 @@ describe('GET /audit/verify', () => {
       "INSERT INTO audit_events (id, action, import_id, outcome, actor, request_id, started_at, finished_at) VALUES (?, 'import.update', 'import_x', 'succeeded', 'ghost', 'req_x', 1, 2)",
       forged
     )
-    expect(await verify()).toMatchObject({ ok: false, checked: 5, firstBrokenId: forged, reason: expect.stringMatching(/no link/) })
+    expect(await verify()).toMatchObject({
+      ok: false,
+      checked: 5,
+      firstBrokenId: forged,
+      reason: expect.stringMatching(/no link/),
+    })
   })
 
   it('detects reordered links', async () => {
@@ -103,7 +137,10 @@ describe('GET /audit/verify', () => {
     await sql('DELETE FROM audit_chain WHERE seq = 5')
     // Within the database the shorter chain is consistent: that is what anchoring is for.
     expect(await verify()).toMatchObject({ ok: true, checked: 4 })
-    expect(await verify(`?seq=5&chainHash=${link(5).chain_hash}`)).toMatchObject({ ok: false, reason: expect.stringMatching(/before your anchor/) })
+    expect(await verify(`?seq=5&chainHash=${link(5).chain_hash}`)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/before your anchor/),
+    })
   })
 
   it('needs an anchor to see a consistently rewritten chain, and catches it with one', async () => {
@@ -125,7 +162,10 @@ describe('GET /audit/verify', () => {
 
   it('refuses a half anchor or a malformed one', async () => {
     await expect400(await api('/audit/verify?seq=3', { headers: { 'x-api-key': key.key } }), 'chainHash')
-    await expect400(await api(`/audit/verify?seq=0&chainHash=${link(1).chain_hash}`, { headers: { 'x-api-key': key.key } }), 'seq')
+    await expect400(
+      await api(`/audit/verify?seq=0&chainHash=${link(1).chain_hash}`, { headers: { 'x-api-key': key.key } }),
+      'seq'
+    )
     await expect400(await api('/audit/verify?seq=1&chainHash=abc', { headers: { 'x-api-key': key.key } }), 'chainHash')
   })
 

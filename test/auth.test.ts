@@ -22,7 +22,9 @@ describe('authentication', () => {
     // Lookups that arrive together share one query (group commit); each must still get its own key.
     const keys = [...Array(24)].map((_, i) => [alice, bob, gone][i % 3]!)
     const answers = await Promise.all(
-      keys.map((key, i) => api(`/websets/v0/imports/${importId}`, jsonInit('PATCH', key.key, { title: `${key.name} ${i}` })))
+      keys.map((key, i) =>
+        api(`/websets/v0/imports/${importId}`, jsonInit('PATCH', key.key, { title: `${key.name} ${i}` }))
+      )
     )
     expect(answers.map((r) => r.status)).toEqual(keys.map((key) => (key === gone ? 401 : 200)))
     const events = await auditEventsFor(importId, alice.key)
@@ -32,7 +34,11 @@ describe('authentication', () => {
 
   it('refuses a request without a key', async () => {
     await expectError(
-      await api(`/websets/v0/imports/${importId}`, { method: 'PATCH', body: '{"title":"x"}', headers: { 'content-type': 'application/json' } }),
+      await api(`/websets/v0/imports/${importId}`, {
+        method: 'PATCH',
+        body: '{"title":"x"}',
+        headers: { 'content-type': 'application/json' },
+      }),
       401,
       'UNAUTHENTICATED',
       /x-api-key/
@@ -41,12 +47,24 @@ describe('authentication', () => {
 
   it('refuses an unknown key and a malformed key', async () => {
     const unknown = 'egw_' + 'A'.repeat(43)
-    await expectError(await api(`/websets/v0/imports/${importId}`, jsonInit('PATCH', unknown, { title: 'x' })), 401, 'UNAUTHENTICATED')
-    await expectError(await api(`/websets/v0/imports/${importId}`, jsonInit('PATCH', 'hunter2', { title: 'x' })), 401, 'UNAUTHENTICATED')
+    await expectError(
+      await api(`/websets/v0/imports/${importId}`, jsonInit('PATCH', unknown, { title: 'x' })),
+      401,
+      'UNAUTHENTICATED'
+    )
+    await expectError(
+      await api(`/websets/v0/imports/${importId}`, jsonInit('PATCH', 'hunter2', { title: 'x' })),
+      401,
+      'UNAUTHENTICATED'
+    )
   })
 
   it('never accepts the Exa key itself as a client key', async () => {
-    await expectError(await api(`/websets/v0/imports/${importId}`, jsonInit('PATCH', TEST_EXA_API_KEY, { title: 'x' })), 401, 'UNAUTHENTICATED')
+    await expectError(
+      await api(`/websets/v0/imports/${importId}`, jsonInit('PATCH', TEST_EXA_API_KEY, { title: 'x' })),
+      401,
+      'UNAUTHENTICATED'
+    )
     await expectError(
       await api(`/websets/v0/imports/${importId}`, { headers: { authorization: `Bearer ${TEST_EXA_API_KEY}` } }),
       401,
@@ -70,13 +88,23 @@ describe('authentication', () => {
 describe('scopes', () => {
   it('refuses an update from a read-only key with 403 naming the scope, and forwards nothing', async () => {
     const { key } = await issueKey(['imports:read'])
-    await expectError(await api(`/websets/v0/imports/${importId}`, jsonInit('PATCH', key, { title: 'x' })), 403, 'FORBIDDEN', /imports:write/)
+    await expectError(
+      await api(`/websets/v0/imports/${importId}`, jsonInit('PATCH', key, { title: 'x' })),
+      403,
+      'FORBIDDEN',
+      /imports:write/
+    )
     expect(await sim.requests()).toEqual([])
   })
 
   it('refuses reads without imports:read and the audit log without audit:read', async () => {
     const { key } = await issueKey(['imports:write'])
-    await expectError(await api(`/websets/v0/imports/${importId}`, { headers: { 'x-api-key': key } }), 403, 'FORBIDDEN', /imports:read/)
+    await expectError(
+      await api(`/websets/v0/imports/${importId}`, { headers: { 'x-api-key': key } }),
+      403,
+      'FORBIDDEN',
+      /imports:read/
+    )
     await expectError(await api('/audit/events', { headers: { 'x-api-key': key } }), 403, 'FORBIDDEN', /audit:read/)
   })
 })
@@ -96,7 +124,11 @@ describe('admin API', () => {
 
   it('refuses the admin API without the token, and with a non-admin key', async () => {
     await expectError(await api('/admin/keys'), 401, 'UNAUTHENTICATED')
-    await expectError(await api('/admin/keys', { headers: { authorization: 'Bearer wrong-token' } }), 401, 'UNAUTHENTICATED')
+    await expectError(
+      await api('/admin/keys', { headers: { authorization: 'Bearer wrong-token' } }),
+      401,
+      'UNAUTHENTICATED'
+    )
     const { key } = await issueKey(['imports:read', 'imports:write', 'audit:read'])
     await expectError(await api('/admin/keys', { headers: { 'x-api-key': key } }), 403, 'FORBIDDEN', /admin/)
   })

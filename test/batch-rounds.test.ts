@@ -33,7 +33,10 @@ const echoPart: BatchPart<number, number> = (handle, items) => ({
   read: ([result]) => (result!.results as { value: number }[]).map((row) => row.value * 10),
 })
 
-const outcome = settledFields({ id: 'i', title: 'old', metadata: {} }, { status: 200, upstreamRequestId: 'req_up', after: { id: 'i', title: 'new', metadata: {} } })
+const outcome = settledFields(
+  { id: 'i', title: 'old', metadata: {} },
+  { status: 200, upstreamRequestId: 'req_up', after: { id: 'i', title: 'new', metadata: {} } }
+)
 
 beforeEach(async () => {
   await sim.reset()
@@ -56,7 +59,9 @@ describe('shared D1 rounds', () => {
     expect(await first).toBe(0)
     expect(echoes).toEqual([10, 20, 30])
     expect(keys.map((found) => found?.id ?? null)).toEqual([key.id, null])
-    const stored = await env.DB.prepare("SELECT id FROM audit_events WHERE outcome = 'pending' ORDER BY id").all<{ id: string }>()
+    const stored = await env.DB.prepare("SELECT id FROM audit_events WHERE outcome = 'pending' ORDER BY id").all<{
+      id: string
+    }>()
     expect(stored.results.map((r) => r.id)).toEqual(rows.map((row) => row.id).sort())
     expect(calls.batch).toBe(2)
   })
@@ -64,11 +69,15 @@ describe('shared D1 rounds', () => {
   it('answers every request and keeps every write-ahead row while seals fail', async () => {
     const key = await issueKey()
     const items = await Promise.all(Array.from({ length: 12 }, (_, i) => sim.seed({ title: `t${i}` })))
-    await env.DB.exec("CREATE TRIGGER refuse_fields BEFORE INSERT ON audit_changed_fields BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_fields BEFORE INSERT ON audit_changed_fields BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
     try {
       const responses = await Promise.all(items.map((item) => patchImport(key.key, item.id, { title: 'new' })))
       expect(responses.map((res) => res.status)).toEqual(items.map(() => 200))
-      const rows = await env.DB.prepare("SELECT outcome FROM audit_events WHERE action = 'import.update'").all<{ outcome: string }>()
+      const rows = await env.DB.prepare("SELECT outcome FROM audit_events WHERE action = 'import.update'").all<{
+        outcome: string
+      }>()
       // Every write-ahead row is there; no seal got through, so every row is still pending.
       expect(rows.results.map((r) => r.outcome)).toEqual(items.map(() => 'pending'))
     } finally {
@@ -80,7 +89,9 @@ describe('shared D1 rounds', () => {
 describe('seals from memory', () => {
   it('fall back to reading when another writer moved the head, and keep the chain gapless', async () => {
     const mine = db()
-    const [a, b, c] = await Promise.all(['import_1', 'import_2', 'import_3'].map((id) => writeAhead(mine, startFor(id))))
+    const [a, b, c] = await Promise.all(
+      ['import_1', 'import_2', 'import_3'].map((id) => writeAhead(mine, startFor(id)))
+    )
     expect(await settles(mine, a!.id, outcome, a)).toBe(true) // this handle now knows the head
     expect(await settles(drizzle(env.DB), b!.id, outcome)).toBe(true) // another isolate links next
     expect(await settles(mine, c!.id, outcome, c)).toBe(true) // built on a stale head: must re-read
@@ -92,7 +103,9 @@ describe('seals from memory', () => {
 
   it('seal nothing for a row settled elsewhere, even over a head they know, and leave that row as it was', async () => {
     const mine = db()
-    const [a, b, c] = await Promise.all(['import_1', 'import_2', 'import_3'].map((id) => writeAhead(mine, startFor(id))))
+    const [a, b, c] = await Promise.all(
+      ['import_1', 'import_2', 'import_3'].map((id) => writeAhead(mine, startFor(id)))
+    )
     expect(await settles(mine, a!.id, outcome, a)).toBe(true)
     const elsewhere = settledFields(null, { status: 500, upstreamRequestId: null, after: null, error: 'elsewhere' })
     expect(await settles(drizzle(env.DB), b!.id, elsewhere)).toBe(true)

@@ -22,7 +22,11 @@ beforeEach(async () => {
 function preflight(origin: string, method = 'PATCH', path = importPath) {
   return api(path, {
     method: 'OPTIONS',
-    headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'x-api-key, content-type' },
+    headers: {
+      origin,
+      'access-control-request-method': method,
+      'access-control-request-headers': 'x-api-key, content-type',
+    },
   })
 }
 
@@ -67,7 +71,11 @@ describe('browser keys', () => {
   it('let the page read a refusal that is not about its origin (missing scope, revoked key)', async () => {
     const { id, key } = await issueKey(['imports:read'], { origins: [APP] })
     await issueKey(['imports:read'], { origins: [APP] })
-    const forbidden = await api(importPath, { method: 'PATCH', headers: { 'x-api-key': key, origin: APP, 'content-type': 'application/json' }, body: '{}' })
+    const forbidden = await api(importPath, {
+      method: 'PATCH',
+      headers: { 'x-api-key': key, origin: APP, 'content-type': 'application/json' },
+      body: '{}',
+    })
     expect(forbidden.headers.get('access-control-allow-origin')).toBe(APP)
     await expectError(forbidden, 403, 'FORBIDDEN', /imports:write/)
     await admin('DELETE', `/admin/keys/${id}`)
@@ -92,7 +100,9 @@ describe('CORS preflights', () => {
     expect(res.status).toBe(204)
     expect(res.headers.get('access-control-allow-origin')).toBe(APP)
     expect(res.headers.get('access-control-allow-methods')).toBe('GET, POST, PATCH, DELETE')
-    expect(res.headers.get('access-control-allow-headers')).toBe('x-api-key, authorization, content-type, idempotency-key')
+    expect(res.headers.get('access-control-allow-headers')).toBe(
+      'x-api-key, authorization, content-type, idempotency-key'
+    )
     expect(Number(res.headers.get('access-control-max-age'))).toBeGreaterThan(0)
     expect(res.headers.get('access-control-allow-credentials')).toBeNull()
     expect(res.headers.get('vary')).toMatch(/Origin/)
@@ -114,11 +124,16 @@ describe('CORS preflights', () => {
 
   it('stop for the origin of a revoked or expired key at once', async () => {
     const revoked = await issueKey(['imports:read'], { origins: ['https://revoked.example.com'] })
-    const expired = await issueKey(['imports:read'], { origins: ['https://expired.example.com'], expiresAt: new Date(Date.now() + 60_000).toISOString() })
+    const expired = await issueKey(['imports:read'], {
+      origins: ['https://expired.example.com'],
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    })
     expect((await preflight('https://revoked.example.com')).status).toBe(204)
     expect((await preflight('https://expired.example.com')).status).toBe(204)
     await admin('DELETE', `/admin/keys/${revoked.id}`)
-    await env.DB.prepare('UPDATE api_keys SET expires_at = ? WHERE id = ?').bind(Date.now() - 1, expired.id).run()
+    await env.DB.prepare('UPDATE api_keys SET expires_at = ? WHERE id = ?')
+      .bind(Date.now() - 1, expired.id)
+      .run()
     expect(corsHeaders(await preflight('https://revoked.example.com'))).toEqual([])
     expect(corsHeaders(await preflight('https://expired.example.com'))).toEqual([])
   })

@@ -30,7 +30,8 @@ async function createEvents(): Promise<EventView[]> {
   return ((await res.json()) as { data: EventView[] }).data
 }
 
-const eventFor = async (res: Response) => (await createEvents()).find((e) => e.requestId === res.headers.get('x-request-id'))
+const eventFor = async (res: Response) =>
+  (await createEvents()).find((e) => e.requestId === res.headers.get('x-request-id'))
 
 describe('POST /websets/v0/imports', () => {
   it("answers Exa's 201 unchanged, uploadUrl included, and forwards the body as sent", async () => {
@@ -49,7 +50,9 @@ describe('POST /websets/v0/imports', () => {
 
     const upload = await fetch(body.uploadUrl, { method: 'PUT', body: 'url\nhttps://a.example\n' })
     expect(upload.status).toBe(200)
-    expect(await sim.uploads()).toEqual([expect.objectContaining({ importId: body.id, body: 'url\nhttps://a.example\n' })])
+    expect(await sim.uploads()).toEqual([
+      expect.objectContaining({ importId: body.id, body: 'url\nhttps://a.example\n' }),
+    ])
   })
 
   it('audits import.create with the created Import as after, minus the upload capability', async () => {
@@ -101,10 +104,25 @@ describe('POST validation: refused before anything goes upstream or into the log
     ['a count of 0', { ...validBody, count: 0 }, 'count'],
     ['the webset format', { ...validBody, format: 'webset' }, 'format', /csv/],
     ['a missing entity', { ...validBody, entity: undefined }, 'entity'],
-    ['an unknown entity type', { ...validBody, entity: { type: 'planet' } }, 'entity.type', /^entity.type: must be one of company, person/],
+    [
+      'an unknown entity type',
+      { ...validBody, entity: { type: 'planet' } },
+      'entity.type',
+      /^entity.type: must be one of company, person/,
+    ],
     ['a custom entity without description', { ...validBody, entity: { type: 'custom' } }, 'entity.description'],
-    ['a custom description of 1 character', { ...validBody, entity: { type: 'custom', description: 'x' } }, 'entity.description', /at least 2/],
-    ['a custom description over 200 characters', { ...validBody, entity: { type: 'custom', description: 'x'.repeat(201) } }, 'entity.description', /at most 200/],
+    [
+      'a custom description of 1 character',
+      { ...validBody, entity: { type: 'custom', description: 'x' } },
+      'entity.description',
+      /at least 2/,
+    ],
+    [
+      'a custom description over 200 characters',
+      { ...validBody, entity: { type: 'custom', description: 'x'.repeat(201) } },
+      'entity.description',
+      /at most 200/,
+    ],
     ['a description on a company entity', { ...validBody, entity: { type: 'company', description: 'xx' } }, 'entity'],
     ['a numeric title', { ...validBody, title: 42 }, 'title'],
     ['a null title', { ...validBody, title: null }, 'title'],
@@ -138,7 +156,11 @@ describe('POST validation: refused before anything goes upstream or into the log
 describe('POST auth', () => {
   it('refuses a missing key with 401 and a read-only key with 403, forwarding nothing', async () => {
     const logged = (await createEvents()).length
-    const anonymous = await api('/websets/v0/imports', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(validBody) })
+    const anonymous = await api('/websets/v0/imports', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(validBody),
+    })
     expect(anonymous.status).toBe(401)
     expect(await anonymous.json()).toMatchObject({ tag: 'UNAUTHENTICATED' })
     const reader = await issueKey(['imports:read'])
@@ -156,7 +178,13 @@ describe('POST upstream errors', () => {
   })
 
   it("passes Exa's 400 through verbatim and settles the row as failed, with Exa's request id", async () => {
-    await sim.fault({ kind: 'status', status: 400, method: 'POST', body: { error: 'CSV too large for plan', tag: 'INVALID_REQUEST_BODY' }, headers: { 'x-request-id': 'req_exa_fault' } })
+    await sim.fault({
+      kind: 'status',
+      status: 400,
+      method: 'POST',
+      body: { error: 'CSV too large for plan', tag: 'INVALID_REQUEST_BODY' },
+      headers: { 'x-request-id': 'req_exa_fault' },
+    })
     const res = await create(validBody)
     expect(res.status).toBe(400)
     expect(await res.json()).toEqual({ error: 'CSV too large for plan', tag: 'INVALID_REQUEST_BODY' })
@@ -197,16 +225,29 @@ describe('POST upstream errors', () => {
     await sim.fault({ kind: 'notJson', status: 502, method: 'POST' })
     const res = await create(validBody)
     expect(res.status).toBe(502)
-    expect(await res.json()).toMatchObject({ tag: 'UPSTREAM_ERROR', error: 'Exa answered 502 (with a body that is not JSON)' })
+    expect(await res.json()).toMatchObject({
+      tag: 'UPSTREAM_ERROR',
+      error: 'Exa answered 502 (with a body that is not JSON)',
+    })
     expect(await sim.requests({ method: 'POST' })).toHaveLength(1)
-    expect(await eventFor(res)).toMatchObject({ outcome: 'failed', importId: null, upstreamStatus: 502, requestBody: validBody })
+    expect(await eventFor(res)).toMatchObject({
+      outcome: 'failed',
+      importId: null,
+      upstreamStatus: 502,
+      requestBody: validBody,
+    })
   })
 
   it('answers 503 AUDIT_UNAVAILABLE and creates nothing when the pending row cannot be written', async () => {
-    await env.DB.exec("CREATE TRIGGER refuse_audit_insert BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_audit_insert BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
     const res = await create(validBody)
     expect(res.status).toBe(503)
-    expect(await res.json()).toMatchObject({ tag: 'AUDIT_UNAVAILABLE', error: expect.stringMatching(/nothing was sent/) })
+    expect(await res.json()).toMatchObject({
+      tag: 'AUDIT_UNAVAILABLE',
+      error: expect.stringMatching(/nothing was sent/),
+    })
     expect(await sim.requests()).toEqual([])
   })
 })

@@ -14,7 +14,10 @@ beforeEach(async () => {
 
 // exa-js sends content-type: application/json on a DELETE without a body; so do these.
 const del = (id: string, k = key.key) =>
-  api(`/websets/v0/imports/${id}`, { method: 'DELETE', headers: { 'x-api-key': k, 'content-type': 'application/json' } })
+  api(`/websets/v0/imports/${id}`, {
+    method: 'DELETE',
+    headers: { 'x-api-key': k, 'content-type': 'application/json' },
+  })
 
 describe('DELETE /websets/v0/imports/:id', () => {
   it("answers Exa's 200 with the deleted Import unchanged, and the import is gone", async () => {
@@ -95,13 +98,21 @@ describe('DELETE upstream errors', () => {
     expect(res.status).toBe(503)
     expect(await sim.requests({ method: 'DELETE' })).toHaveLength(1)
     const [event] = await auditEventsFor(item.id, key.key)
-    expect(event).toMatchObject({ outcome: 'failed', upstreamStatus: 503, before: { title: 'keep me' }, after: null, changes: [] })
+    expect(event).toMatchObject({
+      outcome: 'failed',
+      upstreamStatus: 503,
+      before: { title: 'keep me' },
+      after: null,
+      changes: [],
+    })
     expect((await sim.get(item.id)).title).toBe('keep me')
   })
 
   it('answers 503 AUDIT_UNAVAILABLE and deletes nothing when the pending row cannot be written', async () => {
     const item = await sim.seed()
-    await env.DB.exec("CREATE TRIGGER refuse_audit_insert BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_audit_insert BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
     const res = await del(item.id)
     expect(res.status).toBe(503)
     expect(await res.json()).toMatchObject({ tag: 'AUDIT_UNAVAILABLE' })
@@ -115,7 +126,9 @@ describe('DELETE upstream errors', () => {
     const pending = del(item.id)
     // Poll until Exa holds the DELETE, then look at the log.
     while ((await sim.requests({ method: 'DELETE' })).length === 0) await new Promise((r) => setTimeout(r, 20))
-    const row = await env.DB.prepare('SELECT outcome, before FROM audit_events WHERE import_id = ?').bind(item.id).first<{ outcome: string; before: string }>()
+    const row = await env.DB.prepare('SELECT outcome, before FROM audit_events WHERE import_id = ?')
+      .bind(item.id)
+      .first<{ outcome: string; before: string }>()
     expect(row?.outcome).toBe('pending')
     expect(JSON.parse(row!.before)).toEqual(item)
     expect((await pending).status).toBe(200)

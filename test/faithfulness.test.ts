@@ -23,14 +23,20 @@ describe('a double slash from a trailing-slash base URL', () => {
     expect((await api('//websets/v0/imports?limit=1', { headers })).status).toBe(200)
     const patched = await api(`//websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'after' }))
     expect(await patched.json()).toMatchObject({ title: 'after' })
-    const created = await api('//websets/v0/imports', jsonInit('POST', key.key, { size: 10, count: 1, format: 'csv', entity: { type: 'company' } }))
+    const created = await api(
+      '//websets/v0/imports',
+      jsonInit('POST', key.key, { size: 10, count: 1, format: 'csv', entity: { type: 'company' } })
+    )
     expect(created.status).toBe(201)
     expect((await api(`///websets/v0/imports/${item.id}`, { method: 'DELETE', headers })).status).toBe(200)
 
     const paths = (await sim.requests()).map((r) => `${r.method} ${r.path}`)
     expect(paths.every((p) => p.includes(' /websets/v0/imports'))).toBe(true)
     expect(paths).toContain(`DELETE /websets/v0/imports/${item.id}`)
-    expect((await auditEventsFor(item.id, key.key)).map((e) => e.action).sort()).toEqual(['import.delete', 'import.update'])
+    expect((await auditEventsFor(item.id, key.key)).map((e) => e.action).sort()).toEqual([
+      'import.delete',
+      'import.update',
+    ])
   })
 
   it('still refuses what it does not serve behind a double slash', async () => {
@@ -40,7 +46,7 @@ describe('a double slash from a trailing-slash base URL', () => {
   })
 })
 
-describe("what exa-py sends: update(id, {}) is a PATCH with no body but content-type: application/json", () => {
+describe('what exa-py sends: update(id, {}) is a PATCH with no body but content-type: application/json', () => {
   it('is forwarded as {} and audited with no changes', async () => {
     const item = await sim.seed({ title: 'same' })
     const res = await api(`/websets/v0/imports/${item.id}`, {
@@ -50,7 +56,13 @@ describe("what exa-py sends: update(id, {}) is a PATCH with no body but content-
     expect(res.status).toBe(200)
     expect(await res.text()).toBe(JSON.stringify(await sim.get(item.id)))
     const [event] = await auditEventsFor(item.id, key.key)
-    expect(event).toMatchObject({ action: 'import.update', outcome: 'succeeded', requestBody: {}, changes: [], userAgent: 'exa-py 2.16.1' })
+    expect(event).toMatchObject({
+      action: 'import.update',
+      outcome: 'succeeded',
+      requestBody: {},
+      changes: [],
+      userAgent: 'exa-py 2.16.1',
+    })
   })
 })
 

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest'
 import { GroupCommit } from '../src/lib/group-commit'
 
 /** A group whose rounds take `ms` and are recorded; an item named in `failing` fails its round. */
-function recordingGroup(options: { maxGroup: number; ms?: number; failing?: Set<number>; alone?: (n: number) => boolean; gatherMs?: number }) {
+function recordingGroup(options: {
+  maxGroup: number
+  ms?: number
+  failing?: Set<number>
+  alone?: (n: number) => boolean
+  gatherMs?: number
+}) {
   const rounds: number[][] = []
   const group = new GroupCommit<number, string>({
     maxGroup: options.maxGroup,
@@ -38,7 +44,14 @@ describe('GroupCommit', () => {
   it('fails only the item that fails: its round is retried an item at a time', async () => {
     const { group } = recordingGroup({ maxGroup: 8, failing: new Set([3]) })
     const answers = await Promise.allSettled([...Array(6).keys()].map((item) => group.submit(item)))
-    expect(answers.map((answer) => answer.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
+    expect(answers.map((answer) => answer.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ])
     expect((answers[3] as PromiseRejectedResult).reason.message).toBe('round 3 failed')
   })
 
@@ -77,7 +90,11 @@ describe('GroupCommit', () => {
             })
           )
           answers.forEach((answer, item) =>
-            expect(answer).toEqual(failing.has(item) ? expect.objectContaining({ status: 'rejected' }) : { status: 'fulfilled', value: `done ${item}` })
+            expect(answer).toEqual(
+              failing.has(item)
+                ? expect.objectContaining({ status: 'rejected' })
+                : { status: 'fulfilled', value: `done ${item}` }
+            )
           )
           for (const round of rounds) expect(round.length).toBeLessThanOrEqual(maxGroup)
         }

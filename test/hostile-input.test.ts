@@ -43,7 +43,11 @@ async function forAll<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Pr
  * Runs a property, then checks against the simulator's own record that exactly the requests
  * the property counted as forwarded reached Exa (one look at the end keeps 1,000 runs fast).
  */
-async function assertForwarding<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>, expectedUpstreamCalls: () => number) {
+async function assertForwarding<T>(
+  arbitrary: fc.Arbitrary<T>,
+  predicate: (value: T) => Promise<void>,
+  expectedUpstreamCalls: () => number
+) {
   const before = await forwardedCount()
   await forAll(arbitrary, predicate)
   expect(await forwardedCount()).toBe(before + expectedUpstreamCalls())
@@ -63,16 +67,27 @@ const tricky = fc.constantFrom('title', 'metadata', '__proto__', 'constructor', 
 const bodies = fc.oneof(
   fc.jsonValue(),
   fc.dictionary(tricky, fc.jsonValue()),
-  fc.record({ title: fc.oneof(fc.string(), fc.jsonValue()), metadata: fc.dictionary(fc.oneof(tricky, fc.string()), fc.oneof(fc.string({ maxLength: 1005 }), fc.jsonValue())) }, { requiredKeys: [] })
+  fc.record(
+    {
+      title: fc.oneof(fc.string(), fc.jsonValue()),
+      metadata: fc.dictionary(fc.oneof(tricky, fc.string()), fc.oneof(fc.string({ maxLength: 1005 }), fc.jsonValue())),
+    },
+    { requiredKeys: [] }
+  )
 )
 
 describe('hostile input (fast-check)', { timeout: 180_000 }, () => {
   it('any JSON body: valid ones are forwarded, everything else is a 400 that forwards nothing', async () => {
     let upstreamCalls = 0
     await assertForwarding(
-      bodies, async (body) => {
+      bodies,
+      async (body) => {
         const text = JSON.stringify(body)
-        const res = await api(`/websets/v0/imports/${importId}`, { method: 'PATCH', headers: { 'x-api-key': key.key, 'content-type': 'application/json' }, body: text })
+        const res = await api(`/websets/v0/imports/${importId}`, {
+          method: 'PATCH',
+          headers: { 'x-api-key': key.key, 'content-type': 'application/json' },
+          body: text,
+        })
         if (isValidUpdate(JSON.parse(text))) {
           expect(res.status).toBe(200)
           upstreamCalls += 2 // the before read and the PATCH
@@ -86,10 +101,18 @@ describe('hostile input (fast-check)', { timeout: 180_000 }, () => {
   })
 
   it('any bytes with any content type: never 5xx, never forwarded unless they are a valid update', async () => {
-    const contentTypes = fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', '', 'multipart/form-data; boundary=x')
+    const contentTypes = fc.constantFrom(
+      'application/json',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/json; charset=latin1',
+      '',
+      'multipart/form-data; boundary=x'
+    )
     let upstreamCalls = 0
     await assertForwarding(
-      fc.tuple(fc.uint8Array({ maxLength: 300 }), contentTypes), async ([bytes, contentType]) => {
+      fc.tuple(fc.uint8Array({ maxLength: 300 }), contentTypes),
+      async ([bytes, contentType]) => {
         const headers: Record<string, string> = { 'x-api-key': key.key }
         if (contentType) headers['content-type'] = contentType
         const res = await api(`/websets/v0/imports/${importId}`, { method: 'PATCH', headers, body: bytes })
@@ -107,7 +130,8 @@ describe('hostile input (fast-check)', { timeout: 180_000 }, () => {
   it('any import id: only ids of the safe alphabet reach Exa, verbatim', async () => {
     let upstreamCalls = 0
     await assertForwarding(
-      fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.stringMatching(/^[A-Za-z0-9_%./\\-]{0,140}$/)), async (id) => {
+      fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.stringMatching(/^[A-Za-z0-9_%./\\-]{0,140}$/)),
+      async (id) => {
         const res = await api(`/websets/v0/imports/${encodeURIComponent(id)}`, { headers: { 'x-api-key': key.key } })
         expect(res.status).toBeLessThan(500)
         if (/^[A-Za-z0-9_-]{1,128}$/.test(id)) {
@@ -115,7 +139,9 @@ describe('hostile input (fast-check)', { timeout: 180_000 }, () => {
           upstreamCalls++
         } else if (wasForwarded(res)) {
           // Only what URL parsing turns into the list path ("", ".", "..") may reach Exa, as a list.
-          expect(new URL(`https://x/websets/v0/imports/${encodeURIComponent(id)}`).pathname).toMatch(/^\/websets\/v0\/imports\/?$/)
+          expect(new URL(`https://x/websets/v0/imports/${encodeURIComponent(id)}`).pathname).toMatch(
+            /^\/websets\/v0\/imports\/?$/
+          )
           upstreamCalls++
         } else {
           await expectGatewayError(res, [400, 404])
@@ -128,22 +154,26 @@ describe('hostile input (fast-check)', { timeout: 180_000 }, () => {
   })
 
   it('any query string on the list and audit routes: never 5xx, refusals in our shape', async () => {
-    const params = fc.dictionary(fc.constantFrom('limit', 'cursor', 'importId', 'since', 'until', 'action', 'outcome', 'actor', 'x'), fc.string())
-    await forAll(
-      fc.tuple(params, fc.constantFrom('/websets/v0/imports', '/audit/events')),
-      async ([query, path]) => {
-        const res = await api(`${path}?${new URLSearchParams(query)}`, { headers: { 'x-api-key': key.key } })
-        expect(res.status).toBeLessThan(500)
-        // A valid query reaches Exa, whose own refusals (e.g. an unknown cursor) pass through.
-        if (res.status !== 200 && !wasForwarded(res)) await expectGatewayError(res, [400])
-      }
+    const params = fc.dictionary(
+      fc.constantFrom('limit', 'cursor', 'importId', 'since', 'until', 'action', 'outcome', 'actor', 'x'),
+      fc.string()
     )
+    await forAll(fc.tuple(params, fc.constantFrom('/websets/v0/imports', '/audit/events')), async ([query, path]) => {
+      const res = await api(`${path}?${new URLSearchParams(query)}`, { headers: { 'x-api-key': key.key } })
+      expect(res.status).toBeLessThan(500)
+      // A valid query reaches Exa, whose own refusals (e.g. an unknown cursor) pass through.
+      if (res.status !== 200 && !wasForwarded(res)) await expectGatewayError(res, [400])
+    })
   })
 
   it('any credential and Idempotency-Key header values: never 5xx, never forwarded unless authenticated', async () => {
-    const headerValue = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 300 })
+    const headerValue = fc.string({
+      unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+      maxLength: 300,
+    })
     await assertForwarding(
-      fc.tuple(headerValue, headerValue), async ([credential, idempotencyKey]) => {
+      fc.tuple(headerValue, headerValue),
+      async ([credential, idempotencyKey]) => {
         const res = await api(`/websets/v0/imports/${importId}`, {
           method: 'PATCH',
           headers: { 'x-api-key': credential, 'idempotency-key': idempotencyKey, 'content-type': 'application/json' },

@@ -61,7 +61,10 @@ describe('Idempotency-Key on PATCH', () => {
   it('lets two concurrent requests with one key make exactly one upstream call; the other gets 409', async () => {
     const item = await sim.seed()
     await sim.fault({ kind: 'latency', latencyMs: 300, method: 'PATCH' })
-    const [a, b] = await Promise.all([patch(item.id, { title: 'c' }, 'idem-3'), patch(item.id, { title: 'c' }, 'idem-3')])
+    const [a, b] = await Promise.all([
+      patch(item.id, { title: 'c' }, 'idem-3'),
+      patch(item.id, { title: 'c' }, 'idem-3'),
+    ])
     expect([a.status, b.status].sort()).toEqual([200, 409])
     const conflict = a.status === 409 ? a : b
     expect(await conflict.json()).toMatchObject({ tag: 'CONFLICT', error: expect.stringMatching(/in progress/) })
@@ -81,7 +84,9 @@ describe('Idempotency-Key on PATCH', () => {
   it('forgets a key after 24 hours', async () => {
     const item = await sim.seed()
     await patch(item.id, { title: 'e' }, 'idem-5')
-    await env.DB.prepare("UPDATE idempotency_records SET expires_at = ? WHERE idempotency_key = 'idem-5'").bind(Date.now() - 1).run()
+    await env.DB.prepare("UPDATE idempotency_records SET expires_at = ? WHERE idempotency_key = 'idem-5'")
+      .bind(Date.now() - 1)
+      .run()
     const res = await patch(item.id, { title: 'e' }, 'idem-5')
     expect(res.headers.get('idempotent-replayed')).toBeNull()
     expect(await sim.requests({ method: 'PATCH' })).toHaveLength(2)

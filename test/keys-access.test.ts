@@ -27,7 +27,9 @@ describe('revocation and expiry act on the very next request', () => {
     const { id, key } = await issueKey(['imports:read'], { expiresAt: new Date(Date.now() + 3_600_000).toISOString() })
     expect((await read(key)).status).toBe(200)
     // Time travel: the expiry the gateway stored is now behind us.
-    await env.DB.prepare('UPDATE api_keys SET expires_at = ? WHERE id = ?').bind(Date.now() - 1, id).run()
+    await env.DB.prepare('UPDATE api_keys SET expires_at = ? WHERE id = ?')
+      .bind(Date.now() - 1, id)
+      .run()
     await expectError(await read(key), 401, 'UNAUTHENTICATED', /expired/)
     expect(await getKey(id)).toMatchObject({ status: 'expired' })
   })
@@ -58,7 +60,9 @@ describe('rotation', () => {
     expect((await read(rotated.key)).status).toBe(200)
 
     // Time travel to the end of the grace period the gateway stored for the old secret.
-    const { meta } = await env.DB.prepare('UPDATE api_key_secrets SET expires_at = ? WHERE key_id = ? AND expires_at = ?')
+    const { meta } = await env.DB.prepare(
+      'UPDATE api_key_secrets SET expires_at = ? WHERE key_id = ? AND expires_at = ?'
+    )
       .bind(Date.now(), id, graceEnd)
       .run()
     expect(meta.changes).toBe(1)
@@ -68,7 +72,9 @@ describe('rotation', () => {
 
   it('ends the old secret at once with a grace period of 0 (the default)', async () => {
     const { id, key: oldKey } = await issueKey(['imports:read'])
-    const first = (await (await admin('POST', `/admin/keys/${id}/rotate`, { gracePeriodSeconds: 0 })).json()) as { key: string }
+    const first = (await (await admin('POST', `/admin/keys/${id}/rotate`, { gracePeriodSeconds: 0 })).json()) as {
+      key: string
+    }
     await expectError(await read(oldKey), 401, 'UNAUTHENTICATED')
     const second = (await (await admin('POST', `/admin/keys/${id}/rotate`, {})).json()) as { key: string }
     await expectError(await read(first.key), 401, 'UNAUTHENTICATED')
@@ -84,7 +90,12 @@ describe('rotation', () => {
 
   it('validates the body', async () => {
     const { id } = await issueKey(['imports:read'])
-    for (const body of [{ gracePeriodSeconds: -1 }, { gracePeriodSeconds: 1.5 }, { gracePeriodSeconds: '60' }, { grace: 60 }]) {
+    for (const body of [
+      { gracePeriodSeconds: -1 },
+      { gracePeriodSeconds: 1.5 },
+      { gracePeriodSeconds: '60' },
+      { grace: 60 },
+    ]) {
       await expectError(await admin('POST', `/admin/keys/${id}/rotate`, body), 400, 'INVALID_REQUEST_BODY')
     }
     await expectError(await admin('POST', '/admin/keys/key_00000000000000000000000000/rotate', {}), 404, 'NOT_FOUND')
@@ -97,7 +108,10 @@ describe('lastUsedAt', () => {
     expect((await getKey(id)).lastUsedAt).toBeNull()
     const t0 = Date.now()
     await read(key)
-    const used = await eventually(() => getKey(id), (k) => k.lastUsedAt !== null)
+    const used = await eventually(
+      () => getKey(id),
+      (k) => k.lastUsedAt !== null
+    )
     expect(Date.parse(used.lastUsedAt)).toBeGreaterThanOrEqual(t0 - 5)
 
     // Recent: a second use writes nothing (checked after a stale key's write has landed).
@@ -108,14 +122,19 @@ describe('lastUsedAt', () => {
     await env.DB.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?').bind(stale, other.id).run()
     await read(key)
     await read(other.key)
-    const refreshed = await eventually(() => getKey(other.id), (k) => Date.parse(k.lastUsedAt) > stale)
+    const refreshed = await eventually(
+      () => getKey(other.id),
+      (k) => Date.parse(k.lastUsedAt) > stale
+    )
     expect(Date.parse(refreshed.lastUsedAt)).toBeGreaterThan(stale)
     expect(Date.parse((await getKey(id)).lastUsedAt)).toBe(recent)
   })
 
   it('is written off the request path: a failing write does not fail the request', async () => {
     const { key } = await issueKey(['imports:read'])
-    await env.DB.exec("CREATE TRIGGER refuse_last_used BEFORE UPDATE OF last_used_at ON api_keys BEGIN SELECT RAISE(ABORT, 'no'); END")
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_last_used BEFORE UPDATE OF last_used_at ON api_keys BEGIN SELECT RAISE(ABORT, 'no'); END"
+    )
     try {
       expect((await read(key)).status).toBe(200)
     } finally {

@@ -57,13 +57,25 @@ describe('POST /admin/keys', () => {
     ['an empty name', { name: '   ', scopes: ['imports:read'] }, /name/],
     ['expiresAt in the past', { name: 'x', scopes: ['imports:read'], expiresAt: '2020-01-01T00:00:00Z' }, /future/],
     ['expiresAt that is not a date', { name: 'x', scopes: ['imports:read'], expiresAt: 'tomorrow' }, /ISO 8601/],
-    ['an origin with a path', { name: 'x', scopes: ['imports:read'], origins: ['https://app.example.com/page'] }, /origin/],
-    ['an origin with a trailing slash', { name: 'x', scopes: ['imports:read'], origins: ['https://app.example.com/'] }, /origin/],
+    [
+      'an origin with a path',
+      { name: 'x', scopes: ['imports:read'], origins: ['https://app.example.com/page'] },
+      /origin/,
+    ],
+    [
+      'an origin with a trailing slash',
+      { name: 'x', scopes: ['imports:read'], origins: ['https://app.example.com/'] },
+      /origin/,
+    ],
     ['a wildcard origin', { name: 'x', scopes: ['imports:read'], origins: ['*'] }, /origin/],
     ['an upper-case origin', { name: 'x', scopes: ['imports:read'], origins: ['https://App.example.com'] }, /origin/],
     ['plain http off loopback', { name: 'x', scopes: ['imports:read'], origins: ['http://app.example.com'] }, /origin/],
     ['an empty origins list', { name: 'x', scopes: ['imports:read'], origins: [] }, /origins/],
-    ['a rate limit of 0', { name: 'x', scopes: ['imports:read'], rateLimit: { requests: 0, periodSeconds: 60 } }, /rateLimit/],
+    [
+      'a rate limit of 0',
+      { name: 'x', scopes: ['imports:read'], rateLimit: { requests: 0, periodSeconds: 60 } },
+      /rateLimit/,
+    ],
     ['an unknown field', { name: 'x', scopes: ['imports:read'], admin: true }, /admin/],
   ]
   for (const [what, body, message] of refused) {
@@ -84,11 +96,25 @@ describe('GET /admin/keys/{id}', () => {
 
 describe('PATCH /admin/keys/{id}', () => {
   it('changes the given settings, keeps the others, and null clears', async () => {
-    const { id } = await issueKey(['imports:read'], { origins: ['https://a.example.com'], rateLimit: { requests: 5, periodSeconds: 10 } })
+    const { id } = await issueKey(['imports:read'], {
+      origins: ['https://a.example.com'],
+      rateLimit: { requests: 5, periodSeconds: 10 },
+    })
     const expiresAt = inAnHour()
-    const res = await admin('PATCH', `/admin/keys/${id}`, { name: 'renamed', scopes: ['imports:read', 'audit:read'], expiresAt, rateLimit: null })
+    const res = await admin('PATCH', `/admin/keys/${id}`, {
+      name: 'renamed',
+      scopes: ['imports:read', 'audit:read'],
+      expiresAt,
+      rateLimit: null,
+    })
     expect(res.status).toBe(200)
-    const expected = { name: 'renamed', scopes: ['imports:read', 'audit:read'], origins: ['https://a.example.com'], expiresAt, rateLimit: null }
+    const expected = {
+      name: 'renamed',
+      scopes: ['imports:read', 'audit:read'],
+      origins: ['https://a.example.com'],
+      expiresAt,
+      rateLimit: null,
+    }
     expect(await res.json()).toMatchObject(expected)
     expect(await getKey(id)).toMatchObject(expected)
     await admin('PATCH', `/admin/keys/${id}`, { origins: null, expiresAt: null })
@@ -99,11 +125,35 @@ describe('PATCH /admin/keys/{id}', () => {
     const { id } = await issueKey(['imports:read'])
     const before = await getKey(id)
     await expectError(await admin('PATCH', `/admin/keys/${id}`, {}), 400, 'INVALID_REQUEST_BODY', /nothing to change/)
-    await expectError(await admin('PATCH', `/admin/keys/${id}`, { scopes: ['root'] }), 400, 'INVALID_REQUEST_BODY', /scopes/)
-    await expectError(await admin('PATCH', `/admin/keys/${id}`, { expiresAt: '2001-01-01T00:00:00Z' }), 400, 'INVALID_REQUEST_BODY', /future/)
-    await expectError(await admin('PATCH', `/admin/keys/${id}`, { origins: ['ftp://x.example.com'] }), 400, 'INVALID_REQUEST_BODY', /origin/)
-    await expectError(await admin('PATCH', `/admin/keys/${id}`, { prefix: 'egw_mine' }), 400, 'INVALID_REQUEST_BODY', /prefix/)
-    const notJson = await api(`/admin/keys/${id}`, { method: 'PATCH', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'text/plain' }, body: 'name=x' })
+    await expectError(
+      await admin('PATCH', `/admin/keys/${id}`, { scopes: ['root'] }),
+      400,
+      'INVALID_REQUEST_BODY',
+      /scopes/
+    )
+    await expectError(
+      await admin('PATCH', `/admin/keys/${id}`, { expiresAt: '2001-01-01T00:00:00Z' }),
+      400,
+      'INVALID_REQUEST_BODY',
+      /future/
+    )
+    await expectError(
+      await admin('PATCH', `/admin/keys/${id}`, { origins: ['ftp://x.example.com'] }),
+      400,
+      'INVALID_REQUEST_BODY',
+      /origin/
+    )
+    await expectError(
+      await admin('PATCH', `/admin/keys/${id}`, { prefix: 'egw_mine' }),
+      400,
+      'INVALID_REQUEST_BODY',
+      /prefix/
+    )
+    const notJson = await api(`/admin/keys/${id}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'text/plain' },
+      body: 'name=x',
+    })
     await expectError(notJson, 415, 'UNSUPPORTED_MEDIA_TYPE')
     expect(await getKey(id)).toEqual(before)
   })
@@ -125,7 +175,11 @@ describe('DELETE /admin/keys/{id}', () => {
     expect(revoked).toMatchObject({ id, status: 'revoked', revokedAt: expect.any(String) })
     const again = await admin('DELETE', `/admin/keys/${id}`)
     expect(await again.json()).toEqual(revoked)
-    const { results } = await env.DB.prepare("SELECT id FROM audit_events WHERE action = 'key.revoke' AND subject_key_id = ?").bind(id).all()
+    const { results } = await env.DB.prepare(
+      "SELECT id FROM audit_events WHERE action = 'key.revoke' AND subject_key_id = ?"
+    )
+      .bind(id)
+      .all()
     expect(results).toHaveLength(1)
   })
 })

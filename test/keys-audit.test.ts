@@ -21,9 +21,13 @@ async function keyEvents(subjectKeyId: string): Promise<EventView[]> {
 
 describe('key management is audited', () => {
   it('records create, update, rotate and revoke with the acting identity and key views, never a secret', async () => {
-    const created = (await (await admin('POST', '/admin/keys', { name: 'carol', scopes: ['imports:read'] })).json()) as Record<string, any>
+    const created = (await (
+      await admin('POST', '/admin/keys', { name: 'carol', scopes: ['imports:read'] })
+    ).json()) as Record<string, any>
     await admin('PATCH', `/admin/keys/${created.id}`, { name: 'carol-2' })
-    const rotated = (await (await admin('POST', `/admin/keys/${created.id}/rotate`, { gracePeriodSeconds: 60 })).json()) as Record<string, any>
+    const rotated = (await (
+      await admin('POST', `/admin/keys/${created.id}/rotate`, { gracePeriodSeconds: 60 })
+    ).json()) as Record<string, any>
     await admin('DELETE', `/admin/keys/${created.id}`)
 
     const events = await keyEvents(created.id)
@@ -32,8 +36,15 @@ describe('key management is audited', () => {
     for (const event of events) {
       expect(event).toMatchObject({ actor: 'admin-token', keyId: null, outcome: 'succeeded', subjectKeyId: created.id })
     }
-    expect(byAction['key.create']).toMatchObject({ before: null, after: { id: created.id, name: 'carol', prefix: created.prefix } })
-    expect(byAction['key.update']).toMatchObject({ before: { name: 'carol' }, after: { name: 'carol-2' }, requestBody: { name: 'carol-2' } })
+    expect(byAction['key.create']).toMatchObject({
+      before: null,
+      after: { id: created.id, name: 'carol', prefix: created.prefix },
+    })
+    expect(byAction['key.update']).toMatchObject({
+      before: { name: 'carol' },
+      after: { name: 'carol-2' },
+      requestBody: { name: 'carol-2' },
+    })
     expect(byAction['key.rotate']).toMatchObject({
       before: { prefix: created.prefix },
       after: { prefix: rotated.prefix },
@@ -42,7 +53,9 @@ describe('key management is audited', () => {
     expect(byAction['key.revoke']).toMatchObject({ before: { status: 'active' }, after: { status: 'revoked' } })
 
     // Not in the API's answer, not in any column of any row.
-    const { results } = await env.DB.prepare('SELECT * FROM audit_events WHERE subject_key_id = ?').bind(created.id).all()
+    const { results } = await env.DB.prepare('SELECT * FROM audit_events WHERE subject_key_id = ?')
+      .bind(created.id)
+      .all()
     const stored = JSON.stringify(results) + JSON.stringify(events)
     for (const secret of [created.key, rotated.key, TEST_ADMIN_TOKEN]) {
       expect(stored).not.toContain(secret)

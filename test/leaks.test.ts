@@ -42,7 +42,11 @@ describe('credentials stay where they belong', () => {
     const item = await sim.seed()
     const { key } = await issueKey()
     const responses = [
-      await api(`/websets/v0/imports/${item.id}`, { method: 'PATCH', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: '{"title":"y"}' }),
+      await api(`/websets/v0/imports/${item.id}`, {
+        method: 'PATCH',
+        headers: { 'x-api-key': key, 'content-type': 'application/json' },
+        body: '{"title":"y"}',
+      }),
       await api(`/websets/v0/imports/${item.id}`, { headers: { 'x-api-key': key } }),
       await api('/audit/events', { headers: { 'x-api-key': key } }),
       await api('/admin/keys', { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } }),

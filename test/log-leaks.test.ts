@@ -4,7 +4,10 @@ import { OBSERVER_ORIGIN, TEST_ADMIN_TOKEN, TEST_EXA_API_KEY } from './support/s
 // Runs after every other file (see LogLeaksLastSequencer): by then the suite has exercised every
 // route, error and fault, and everything the worker printed has been collected.
 it('never logged a secret during the whole suite', async () => {
-  const { lines, secrets } = (await (await fetch(`${OBSERVER_ORIGIN}/collected`)).json()) as { lines: string[]; secrets: string[] }
+  const { lines, secrets } = (await (await fetch(`${OBSERVER_ORIGIN}/collected`)).json()) as {
+    lines: string[]
+    secrets: string[]
+  }
   const requestLines = lines.flatMap((l) => l.split('\n')).filter((l) => l.includes('"msg":"request"'))
   expect(requestLines.length).toBeGreaterThan(20)
   expect(secrets.length).toBeGreaterThan(5)
@@ -21,7 +24,17 @@ it('logs one structured line per request with the agreed fields and no bodies', 
     .filter((l) => l.includes('"msg":"request"'))
     .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>)
   for (const entry of entries) {
-    expect(Object.keys(entry).sort()).toEqual(['durationMs', 'keyId', 'level', 'method', 'msg', 'requestId', 'route', 'status', 'upstreamStatus'])
+    expect(Object.keys(entry).sort()).toEqual([
+      'durationMs',
+      'keyId',
+      'level',
+      'method',
+      'msg',
+      'requestId',
+      'route',
+      'status',
+      'upstreamStatus',
+    ])
   }
   expect(entries.some((e) => e.route === '/websets/v0/imports/:id' && e.upstreamStatus === 200)).toBe(true)
   expect(entries.some((e) => e.route === '/healthz' && e.status === 200)).toBe(true)

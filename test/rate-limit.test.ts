@@ -35,7 +35,8 @@ describe('per-key rate limits', () => {
     const other = await issueKey(['imports:read'], { rateLimit: { requests: 3, periodSeconds: 60 } })
     // Concurrent requests of one isolate share limiter calls (group commit): the decisions must still be one per request.
     const answers = await Promise.all([...Array(20)].map((_, i) => read(i % 2 ? limited.key : other.key)))
-    const statuses = (key: string) => answers.filter((_, i) => (i % 2 ? limited.key : other.key) === key).map((r) => r.status)
+    const statuses = (key: string) =>
+      answers.filter((_, i) => (i % 2 ? limited.key : other.key) === key).map((r) => r.status)
     expect(statuses(limited.key).filter((s) => s === 200)).toHaveLength(5)
     expect(statuses(limited.key).filter((s) => s === 429)).toHaveLength(5)
     expect(statuses(other.key).filter((s) => s === 200)).toHaveLength(3)
@@ -72,13 +73,21 @@ describe('per-key rate limits', () => {
     // Spending the default budget (hundreds of requests) would make this test slow and, since the
     // budget refills as time passes, timing-dependent. Instead: the limit the key's limiter
     // counted that request under, read from the Durable Object's own storage.
-    const state = await runInDurableObject(env.RATE_LIMITER.getByName(id), (_instance, ctx) => ctx.storage.kv.get('state'))
-    expect(state).toMatchObject({ requests: Number(env.RATE_LIMIT_REQUESTS), periodSeconds: Number(env.RATE_LIMIT_PERIOD_SECONDS) })
+    const state = await runInDurableObject(env.RATE_LIMITER.getByName(id), (_instance, ctx) =>
+      ctx.storage.kv.get('state')
+    )
+    expect(state).toMatchObject({
+      requests: Number(env.RATE_LIMIT_REQUESTS),
+      periodSeconds: Number(env.RATE_LIMIT_PERIOD_SECONDS),
+    })
   })
 
   it('let a browser page read its 429 and when to retry', async () => {
     const origin = 'https://limited.example.com'
-    const { key } = await issueKey(['imports:read'], { origins: [origin], rateLimit: { requests: 1, periodSeconds: 60 } })
+    const { key } = await issueKey(['imports:read'], {
+      origins: [origin],
+      rateLimit: { requests: 1, periodSeconds: 60 },
+    })
     await read(key, { origin })
     const limited = await read(key, { origin })
     expect(limited.status).toBe(429)

@@ -11,7 +11,8 @@ beforeEach(async () => {
 })
 
 // exa-js sends content-type: application/json on every GET, with no body.
-const get = (path: string, k = key.key) => api(path, { headers: { 'x-api-key': k, 'content-type': 'application/json' } })
+const get = (path: string, k = key.key) =>
+  api(path, { headers: { 'x-api-key': k, 'content-type': 'application/json' } })
 
 type Page = { data: { id: string }[]; hasMore: boolean; nextCursor: string | null }
 
@@ -51,7 +52,10 @@ describe('GET /websets/v0/imports/:id', () => {
     await sim.fault({ kind: 'notJson', status: 200 })
     const html = await get('/websets/v0/imports/import_x')
     expect(html.status).toBe(502)
-    expect(await html.json()).toMatchObject({ tag: 'UPSTREAM_ERROR', error: expect.stringContaining('without a JSON body') })
+    expect(await html.json()).toMatchObject({
+      tag: 'UPSTREAM_ERROR',
+      error: expect.stringContaining('without a JSON body'),
+    })
   })
 })
 
@@ -120,7 +124,12 @@ describe('GET /websets/v0/imports', () => {
     expect(bad.status).toBe(400)
     expect(await bad.json()).toMatchObject({ error: 'Invalid cursor', tag: 'INVALID_REQUEST' })
 
-    await sim.fault({ kind: 'status', status: 429, headers: { 'retry-after': '7' }, body: { error: 'slow down', tag: 'RATE_LIMITED' } })
+    await sim.fault({
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '7' },
+      body: { error: 'slow down', tag: 'RATE_LIMITED' },
+    })
     const limited = await get('/websets/v0/imports')
     expect(limited.status).toBe(429)
     expect(limited.headers.get('retry-after')).toBe('7')

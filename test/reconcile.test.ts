@@ -21,12 +21,24 @@ afterEach(async () => {
   await env.DB.exec('DROP TRIGGER IF EXISTS refuse_audit_update')
 })
 
-type Row = { id: string; outcome: string; reconciled: number; error: string | null; after: string | null; before: string | null }
+type Row = {
+  id: string
+  outcome: string
+  reconciled: number
+  error: string | null
+  after: string | null
+  before: string | null
+}
 const rowsFor = async (importId: string) =>
   (await env.DB.prepare('SELECT * FROM audit_events WHERE import_id = ? ORDER BY id').bind(importId).all<Row>()).results
 
 /** A pending row as a worker that died after the write-ahead insert would have left it. */
-async function insertAbandonedRow(importId: string, requested: object, minutesAgo: number, before: object | null = null) {
+async function insertAbandonedRow(
+  importId: string,
+  requested: object,
+  minutesAgo: number,
+  before: object | null = null
+) {
   const startedAt = Date.now() - minutesAgo * 60_000
   const id = ulid(startedAt)
   await env.DB.prepare(
@@ -47,7 +59,10 @@ async function runCron() {
 describe('the scheduled reconciler', () => {
   it("settles an old pending row as succeeded when Exa's state shows the change, and never deletes it", async () => {
     const item = await sim.seed({ title: 'applied', metadata: { owner: 'bo' } })
-    const id = await insertAbandonedRow(item.id, { title: 'applied', metadata: { owner: 'bo' } }, 10, { ...item, title: 'old' })
+    const id = await insertAbandonedRow(item.id, { title: 'applied', metadata: { owner: 'bo' } }, 10, {
+      ...item,
+      title: 'old',
+    })
     await runCron()
     const [row] = await rowsFor(item.id)
     expect(row).toMatchObject({ id, outcome: 'succeeded', reconciled: 1 })
@@ -60,7 +75,11 @@ describe('the scheduled reconciler', () => {
     await insertAbandonedRow('import_gone', { title: 'x' }, 10)
     await runCron()
     const [row] = await rowsFor(item.id)
-    expect(row).toMatchObject({ outcome: 'failed', reconciled: 1, error: expect.stringMatching(/does not show the requested change/) })
+    expect(row).toMatchObject({
+      outcome: 'failed',
+      reconciled: 1,
+      error: expect.stringMatching(/does not show the requested change/),
+    })
     const [gone] = await rowsFor('import_gone')
     expect(gone).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/no longer exists/) })
   })
@@ -85,17 +104,25 @@ describe('the scheduled reconciler', () => {
 
 describe('finalize failures', () => {
   const refuseUpdates = () =>
-    env.DB.exec("CREATE TRIGGER refuse_audit_update BEFORE UPDATE ON audit_events BEGIN SELECT RAISE(ABORT, 'd1 down'); END")
+    env.DB.exec(
+      "CREATE TRIGGER refuse_audit_update BEFORE UPDATE ON audit_events BEGIN SELECT RAISE(ABORT, 'd1 down'); END"
+    )
 
   it("still gives the client Exa's answer, and retries the finalize off the request path", async () => {
     const item = await sim.seed({ title: 'old' })
     await refuseUpdates()
-    const res = await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'new' }), { settle: false })
+    const res = await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'new' }), {
+      settle: false,
+    })
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ title: 'new' })
     expect((await rowsFor(item.id))[0]?.outcome).toBe('pending')
     await env.DB.exec('DROP TRIGGER refuse_audit_update')
-    const [row] = await eventually(() => rowsFor(item.id), (rows) => rows[0]?.outcome === 'succeeded', 8_000)
+    const [row] = await eventually(
+      () => rowsFor(item.id),
+      (rows) => rows[0]?.outcome === 'succeeded',
+      8_000
+    )
     expect(row).toMatchObject({ outcome: 'succeeded', reconciled: 0 })
     expect(JSON.parse(row!.after!)).toMatchObject({ title: 'new' })
   })
@@ -103,7 +130,10 @@ describe('finalize failures', () => {
   it('leaves the row pending for the reconciler when every retry fails', async () => {
     const item = await sim.seed({ title: 'old' })
     await refuseUpdates()
-    expect((await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'new' }), { settle: false })).status).toBe(200)
+    expect(
+      (await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'new' }), { settle: false }))
+        .status
+    ).toBe(200)
     await new Promise((resolve) => setTimeout(resolve, 4500))
     expect((await rowsFor(item.id))[0]?.outcome).toBe('pending')
     await env.DB.exec('DROP TRIGGER refuse_audit_update')
@@ -117,16 +147,24 @@ describe('unknown outcomes of the PATCH', () => {
   it('a PATCH that timed out but was applied is settled as succeeded in the background', async () => {
     const item = await sim.seed({ title: 'old' })
     await sim.fault({ kind: 'latency', latencyMs: 1500, method: 'PATCH' })
-    const res = await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'slow but applied' }), { settle: false })
+    const res = await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'slow but applied' }), {
+      settle: false,
+    })
     expect(res.status).toBe(504)
-    const [row] = await eventually(() => rowsFor(item.id), (rows) => rows[0]?.outcome !== 'pending', 8_000)
+    const [row] = await eventually(
+      () => rowsFor(item.id),
+      (rows) => rows[0]?.outcome !== 'pending',
+      8_000
+    )
     expect(row).toMatchObject({ outcome: 'succeeded', reconciled: 1, error: expect.stringMatching(/did not answer/) })
   })
 
   it('a PATCH answered with garbage and never applied stays pending, then the reconciler settles it as failed', async () => {
     const item = await sim.seed({ title: 'old' })
     await sim.fault({ kind: 'malformed', method: 'PATCH' })
-    const res = await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'lost' }), { settle: false })
+    const res = await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'lost' }), {
+      settle: false,
+    })
     expect(res.status).toBe(502)
     expect(await res.json()).toMatchObject({ tag: 'UPSTREAM_ERROR' })
     await new Promise((resolve) => setTimeout(resolve, 1500))

@@ -28,16 +28,16 @@ const covers = (pattern: string, path: string) =>
   (pattern.endsWith('/*') && (path === pattern.slice(0, -2) || path.startsWith(pattern.slice(0, -1))))
 
 /** Every method + path the app answers, with the guards that run for it (its own and its sub-app's). */
-const routes = [...new Map(table.filter((r) => r.method !== 'ALL').map((r) => [`${r.method} ${r.path}`, r])).values()].map(
-  ({ method, path }) => ({
-    method,
-    path,
-    guards: table
-      .filter((r) => (r.method === method || r.method === 'ALL') && covers(r.path, path))
-      .map((r) => guardOf(r.handler))
-      .filter((guard): guard is Guard => guard !== undefined),
-  })
-)
+const routes = [
+  ...new Map(table.filter((r) => r.method !== 'ALL').map((r) => [`${r.method} ${r.path}`, r])).values(),
+].map(({ method, path }) => ({
+  method,
+  path,
+  guards: table
+    .filter((r) => (r.method === method || r.method === 'ALL') && covers(r.path, path))
+    .map((r) => guardOf(r.handler))
+    .filter((guard): guard is Guard => guard !== undefined),
+}))
 
 /** The path with every parameter filled in (auth runs before validation, so any value will do). */
 const concrete = (path: string) => path.replace(/:[A-Za-z]+/g, 'x0')

@@ -60,12 +60,18 @@ describe('GET /healthz', () => {
     const { key } = await issueKey(['imports:read'])
     const res = await withEnv({ EXA_API_KEY: undefined }, '/websets/v0/imports/import_x', { 'x-api-key': key })
     expect(res.status).toBe(500)
-    expect(await res.json()).toMatchObject({ tag: 'CONFIGURATION_ERROR', error: expect.stringMatching(/wrangler secret put EXA_API_KEY/) })
+    expect(await res.json()).toMatchObject({
+      tag: 'CONFIGURATION_ERROR',
+      error: expect.stringMatching(/wrangler secret put EXA_API_KEY/),
+    })
   })
 
   it('reports bad configuration on other routes as a clear 500, not a crash', async () => {
     const res = await withEnv({ UPSTREAM_TIMEOUT_MS: '-5' }, '/audit/events')
     expect(res.status).toBe(500)
-    expect(await res.json()).toMatchObject({ tag: 'CONFIGURATION_ERROR', error: expect.stringMatching(/UPSTREAM_TIMEOUT_MS/) })
+    expect(await res.json()).toMatchObject({
+      tag: 'CONFIGURATION_ERROR',
+      error: expect.stringMatching(/UPSTREAM_TIMEOUT_MS/),
+    })
   })
 })

@@ -9,10 +9,30 @@ import { CreateKeyBody, RotateKeyBody } from '../src/keys/schemas'
  * the key integers. Each expectation is what zod's builtins say, word for word, so a schema
  * rewritten for size (or a zod upgrade) cannot change the API's 400s unnoticed.
  */
-const cases: [string, { safeParse(input: unknown): { success: boolean; error?: unknown } }, unknown, [string, string][]][] = [
-  ['metadata not an object', UpdateImportBody, { metadata: 'x' }, [['metadata', 'Invalid input: expected record, received string']]],
-  ['metadata an array', UpdateImportBody, { metadata: ['x'] }, [['metadata', 'Invalid input: expected record, received array']]],
-  ['metadata null', UpdateImportBody, { metadata: null }, [['metadata', 'Invalid input: expected record, received null']]],
+const cases: [
+  string,
+  { safeParse(input: unknown): { success: boolean; error?: unknown } },
+  unknown,
+  [string, string][],
+][] = [
+  [
+    'metadata not an object',
+    UpdateImportBody,
+    { metadata: 'x' },
+    [['metadata', 'Invalid input: expected record, received string']],
+  ],
+  [
+    'metadata an array',
+    UpdateImportBody,
+    { metadata: ['x'] },
+    [['metadata', 'Invalid input: expected record, received array']],
+  ],
+  [
+    'metadata null',
+    UpdateImportBody,
+    { metadata: null },
+    [['metadata', 'Invalid input: expected record, received null']],
+  ],
   [
     'bad metadata values, in key order',
     UpdateImportBody,
@@ -23,11 +43,36 @@ const cases: [string, { safeParse(input: unknown): { success: boolean; error?: u
       ['metadata.c', 'metadata values are at most 1000 characters'],
     ],
   ],
-  ['a snapshot metadata value that is a number', ImportSnapshot, { id: 'i', title: 't', metadata: { a: 1 } }, [['metadata.a', 'Invalid input: expected string, received number']]],
-  ['a snapshot without metadata', ImportSnapshot, { id: 'i', title: 't' }, [['metadata', 'Invalid input: expected record, received undefined']]],
-  ['a missing entity', CreateImportBody, { size: 1, count: 1, format: 'csv' }, [['entity', 'Invalid input: expected object, received undefined']]],
-  ['an entity that is a string', CreateImportBody, { size: 1, count: 1, format: 'csv', entity: 'company' }, [['entity', 'Invalid input: expected object, received string']]],
-  ['an entity that is an array', CreateImportBody, { size: 1, count: 1, format: 'csv', entity: [] }, [['entity', 'Invalid input: expected object, received array']]],
+  [
+    'a snapshot metadata value that is a number',
+    ImportSnapshot,
+    { id: 'i', title: 't', metadata: { a: 1 } },
+    [['metadata.a', 'Invalid input: expected string, received number']],
+  ],
+  [
+    'a snapshot without metadata',
+    ImportSnapshot,
+    { id: 'i', title: 't' },
+    [['metadata', 'Invalid input: expected record, received undefined']],
+  ],
+  [
+    'a missing entity',
+    CreateImportBody,
+    { size: 1, count: 1, format: 'csv' },
+    [['entity', 'Invalid input: expected object, received undefined']],
+  ],
+  [
+    'an entity that is a string',
+    CreateImportBody,
+    { size: 1, count: 1, format: 'csv', entity: 'company' },
+    [['entity', 'Invalid input: expected object, received string']],
+  ],
+  [
+    'an entity that is an array',
+    CreateImportBody,
+    { size: 1, count: 1, format: 'csv', entity: [] },
+    [['entity', 'Invalid input: expected object, received array']],
+  ],
   [
     'an unknown entity type (its other fields unchecked)',
     CreateImportBody,
@@ -96,8 +141,18 @@ const cases: [string, { safeParse(input: unknown): { success: boolean; error?: u
       ['rateLimit.periodSeconds', 'Invalid input: expected number, received null'],
     ],
   ],
-  ['a fractional grace period', RotateKeyBody, { gracePeriodSeconds: 1.5 }, [['gracePeriodSeconds', 'Invalid input: expected int, received number']]],
-  ['a grace period over 30 days', RotateKeyBody, { gracePeriodSeconds: 30 * 86_400 + 1 }, [['gracePeriodSeconds', 'Too big: expected number to be <=2592000']]],
+  [
+    'a fractional grace period',
+    RotateKeyBody,
+    { gracePeriodSeconds: 1.5 },
+    [['gracePeriodSeconds', 'Invalid input: expected int, received number']],
+  ],
+  [
+    'a grace period over 30 days',
+    RotateKeyBody,
+    { gracePeriodSeconds: 30 * 86_400 + 1 },
+    [['gracePeriodSeconds', 'Too big: expected number to be <=2592000']],
+  ],
 ]
 
 describe('validation messages of the written-out schemas', () => {
@@ -105,7 +160,9 @@ describe('validation messages of the written-out schemas', () => {
     it(`words ${what} as zod did`, () => {
       const result = schema.safeParse(input)
       expect(result.success).toBe(false)
-      expect(toIssues(result.error as Parameters<typeof toIssues>[0])).toEqual(expected.map(([path, message]) => ({ path, message })))
+      expect(toIssues(result.error as Parameters<typeof toIssues>[0])).toEqual(
+        expected.map(([path, message]) => ({ path, message }))
+      )
     })
   }
 
@@ -113,11 +170,15 @@ describe('validation messages of the written-out schemas', () => {
     const metadata = { b: 'x', a: 'y', '1': 'z' }
     expect(UpdateImportBody.parse({ metadata })).toEqual({ metadata })
     expect(Object.keys(UpdateImportBody.parse({ metadata }).metadata!)).toEqual(['1', 'b', 'a'])
-    expect(CreateImportBody.parse({ size: 1, count: 1, format: 'csv', entity: { type: 'custom', description: 'ab' } }).entity).toEqual({
+    expect(
+      CreateImportBody.parse({ size: 1, count: 1, format: 'csv', entity: { type: 'custom', description: 'ab' } }).entity
+    ).toEqual({
       type: 'custom',
       description: 'ab',
     })
-    expect(CreateKeyBody.parse({ name: ' k ', scopes: ['admin'], rateLimit: { requests: 5, periodSeconds: 60 } })).toEqual({
+    expect(
+      CreateKeyBody.parse({ name: ' k ', scopes: ['admin'], rateLimit: { requests: 5, periodSeconds: 60 } })
+    ).toEqual({
       name: 'k',
       scopes: ['admin'],
       rateLimit: { requests: 5, periodSeconds: 60 },

@@ -46,7 +46,12 @@ describe('GET /ui/session', () => {
 
   it('is 401 without a key, with an unknown one and once the key is revoked', async () => {
     await expectError(await api('/ui/session'), 401, 'UNAUTHENTICATED', /missing API key/)
-    await expectError(await api('/ui/session', withKey(`egw_${'A'.repeat(43)}`)), 401, 'UNAUTHENTICATED', /unknown, revoked or expired/)
+    await expectError(
+      await api('/ui/session', withKey(`egw_${'A'.repeat(43)}`)),
+      401,
+      'UNAUTHENTICATED',
+      /unknown, revoked or expired/
+    )
     const issued = await issueKey(['audit:read'])
     expect((await admin('DELETE', `/admin/keys/${issued.id}`)).status).toBe(200)
     await expectError(await api('/ui/session', withKey(issued.key)), 401, 'UNAUTHENTICATED')

@@ -13,7 +13,10 @@ describe('PATCH /websets/v0/imports/:id', () => {
     const item = await sim.seed({ title: 'Q2 leads', metadata: { owner: 'ana' } })
     const { key, name, id: keyId } = await issueKey()
 
-    const res = await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key, { title: 'Q3 leads', metadata: { owner: 'bo' } }))
+    const res = await api(
+      `/websets/v0/imports/${item.id}`,
+      jsonInit('PATCH', key, { title: 'Q3 leads', metadata: { owner: 'bo' } })
+    )
 
     expect(res.status).toBe(200)
     const body = (await res.json()) as Record<string, unknown>

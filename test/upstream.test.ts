@@ -82,7 +82,13 @@ describe('answers that are not JSON', () => {
 describe('upstream errors on the PATCH', () => {
   it('passes a 429 through with retry-after kept', async () => {
     const item = await sim.seed()
-    await sim.fault({ kind: 'status', status: 429, method: 'PATCH', headers: { 'retry-after': '7' }, body: { error: 'slow down', tag: 'RATE_LIMITED' } })
+    await sim.fault({
+      kind: 'status',
+      status: 429,
+      method: 'PATCH',
+      headers: { 'retry-after': '7' },
+      body: { error: 'slow down', tag: 'RATE_LIMITED' },
+    })
     const res = await patch(item.id)
     expect(res.status).toBe(429)
     expect(res.headers.get('retry-after')).toBe('7')
@@ -102,12 +108,23 @@ describe('upstream errors on the PATCH', () => {
 
   it('passes a 400 through and settles the row as failed with the before kept', async () => {
     const item = await sim.seed({ title: 'old' })
-    await sim.fault({ kind: 'status', status: 400, method: 'PATCH', body: { error: 'bad title', tag: 'INVALID_REQUEST_BODY' } })
+    await sim.fault({
+      kind: 'status',
+      status: 400,
+      method: 'PATCH',
+      body: { error: 'bad title', tag: 'INVALID_REQUEST_BODY' },
+    })
     const res = await patch(item.id)
     expect(res.status).toBe(400)
     expect(await res.json()).toEqual({ error: 'bad title', tag: 'INVALID_REQUEST_BODY' })
     const [event] = await auditEventsFor(item.id, key.key)
-    expect(event).toMatchObject({ outcome: 'failed', upstreamStatus: 400, before: { title: 'old' }, after: null, changes: [] })
+    expect(event).toMatchObject({
+      outcome: 'failed',
+      upstreamStatus: 400,
+      before: { title: 'old' },
+      after: null,
+      changes: [],
+    })
   })
 
   it('never retries the PATCH', async () => {
@@ -131,7 +148,10 @@ describe('write-ahead', () => {
     )
     const res = await patch(item.id)
     expect(res.status).toBe(503)
-    expect(await res.json()).toMatchObject({ tag: 'AUDIT_UNAVAILABLE', error: expect.stringMatching(/nothing was sent/) })
+    expect(await res.json()).toMatchObject({
+      tag: 'AUDIT_UNAVAILABLE',
+      error: expect.stringMatching(/nothing was sent/),
+    })
     expect(await sim.requests({ method: 'PATCH' })).toEqual([])
     expect((await sim.get(item.id)).title).toBe('untouched')
   })
@@ -143,7 +163,9 @@ describe('write-ahead', () => {
     const pending = patch(item.id, undefined, false)
     await new Promise((resolve) => setTimeout(resolve, 150))
     expect(await sim.requests({ method: 'PATCH' })).toHaveLength(1)
-    const row = await env.DB.prepare('SELECT outcome, before FROM audit_events WHERE import_id = ?').bind(item.id).first<{ outcome: string; before: string }>()
+    const row = await env.DB.prepare('SELECT outcome, before FROM audit_events WHERE import_id = ?')
+      .bind(item.id)
+      .first<{ outcome: string; before: string }>()
     expect(row?.outcome).toBe('pending')
     expect(JSON.parse(row!.before)).toMatchObject({ title: 'before' })
     expect((await pending).status).toBe(200)

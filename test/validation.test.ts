@@ -35,7 +35,11 @@ describe('PATCH body validation: refused before anything goes upstream', () => {
     ['a numeric title', '{"title":42}', 'title'],
     ['null metadata', '{"metadata":null}', 'metadata'],
     ['a non-string metadata value', '{"metadata":{"owner":1}}', 'metadata.owner'],
-    ['a metadata value over 1000 characters', JSON.stringify({ metadata: { note: 'x'.repeat(1001) } }), 'metadata.note'],
+    [
+      'a metadata value over 1000 characters',
+      JSON.stringify({ metadata: { note: 'x'.repeat(1001) } }),
+      'metadata.note',
+    ],
     ['an array', '[{"title":"x"}]', ''],
     ['a string', '"title"', ''],
     ['a duplicate key', '{"title":"ok","title":{"evil":true}}', ''],
@@ -45,7 +49,11 @@ describe('PATCH body validation: refused before anything goes upstream', () => {
   ]
   for (const [what, body, path] of invalidBodies) {
     it(`refuses ${what} with 400 INVALID_REQUEST_BODY`, async () => {
-      const error = await expectRefused(await patchRaw(`/websets/v0/imports/${importId}`, body), 400, 'INVALID_REQUEST_BODY')
+      const error = await expectRefused(
+        await patchRaw(`/websets/v0/imports/${importId}`, body),
+        400,
+        'INVALID_REQUEST_BODY'
+      )
       if (path) expect(error.issues).toEqual(expect.arrayContaining([expect.objectContaining({ path })]))
       expect(await sim.requests()).toEqual([])
     })
@@ -61,13 +69,25 @@ describe('PATCH body validation: refused before anything goes upstream', () => {
   })
 
   it('names the field in the message', async () => {
-    const error = await expectRefused(await patchRaw(`/websets/v0/imports/${importId}`, '{"title":42}'), 400, 'INVALID_REQUEST_BODY')
+    const error = await expectRefused(
+      await patchRaw(`/websets/v0/imports/${importId}`, '{"title":42}'),
+      400,
+      'INVALID_REQUEST_BODY'
+    )
     expect(error.error).toMatch(/^title: /)
   })
 
   it('refuses a body that is not JSON with 415', async () => {
-    await expectRefused(await patchRaw(`/websets/v0/imports/${importId}`, 'title=x', 'application/x-www-form-urlencoded'), 415, 'UNSUPPORTED_MEDIA_TYPE')
-    await expectRefused(await patchRaw(`/websets/v0/imports/${importId}`, '{"title":"x"}', null), 415, 'UNSUPPORTED_MEDIA_TYPE')
+    await expectRefused(
+      await patchRaw(`/websets/v0/imports/${importId}`, 'title=x', 'application/x-www-form-urlencoded'),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE'
+    )
+    await expectRefused(
+      await patchRaw(`/websets/v0/imports/${importId}`, '{"title":"x"}', null),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE'
+    )
   })
 
   it('refuses a body over 64 KiB with 413, declared or not', async () => {
@@ -94,7 +114,11 @@ describe('import id validation', () => {
   const badIds = ['a%2Fb', '..%2Fadmin', 'a%2E%2E', 'a.b', 'x'.repeat(129), 'a%20b', 'a%0d%0aSet-Cookie:x', 'imp%3Fx=1']
   for (const id of badIds) {
     it(`refuses ${JSON.stringify(id)} with 400 INVALID_PARAMS`, async () => {
-      const error = await expectRefused(await patchRaw(`/websets/v0/imports/${id}`, '{"title":"x"}'), 400, 'INVALID_PARAMS')
+      const error = await expectRefused(
+        await patchRaw(`/websets/v0/imports/${id}`, '{"title":"x"}'),
+        400,
+        'INVALID_PARAMS'
+      )
       expect(error.issues).toEqual([expect.objectContaining({ path: 'id' })])
       expect(await sim.requests()).toEqual([])
     })

@@ -32,7 +32,13 @@ const MAX_ATTEMPTS = 12
 
 /** The last link, or undefined for an empty chain. */
 async function readHead(db: Db): Promise<Head | undefined> {
-  return (await db.select({ seq: auditChain.seq, chainHash: auditChain.chainHash }).from(auditChain).orderBy(desc(auditChain.seq)).limit(1))[0]
+  return (
+    await db
+      .select({ seq: auditChain.seq, chainHash: auditChain.chainHash })
+      .from(auditChain)
+      .orderBy(desc(auditChain.seq))
+      .limit(1)
+  )[0]
 }
 
 async function nextLink(head: Head | undefined, row: AuditEventRow, createdAt = Date.now()): Promise<Link> {
@@ -52,11 +58,13 @@ const insertLink = (db: Db, link: Link) => db.insert(auditChain).values(link)
 /** The `field` filter's index rows, written only if this batch's link went in. */
 function changedFieldRows(db: Db, link: Link, changes: unknown) {
   const fields = Array.isArray(changes) ? changedFields(changes as Change[]) : []
-  return db.insert(auditChangedFields).select(sql`SELECT value, ${link.eventId} FROM json_each(${JSON.stringify(fields)})
+  return db.insert(auditChangedFields)
+    .select(sql`SELECT value, ${link.eventId} FROM json_each(${JSON.stringify(fields)})
     WHERE EXISTS (SELECT 1 FROM audit_chain WHERE seq = ${link.seq} AND event_id = ${link.eventId})`)
 }
 
-const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(64, 2 ** attempt)))
+const backoff = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(64, 2 ** attempt)))
 
 /**
  * After a failed batch: if the head moved past the position we claimed, another writer won it,
@@ -80,7 +88,12 @@ export type SettleResult = { settled: boolean; attempts: number }
  * is no longer pending: whoever settled it first sealed it. Self-contained (reads the row
  * itself unless given it as `pending`), so it can run after the response, e.g. in `waitUntil`.
  */
-export async function settlePending(db: Db, id: string, fields: SettleFields, pending?: AuditEventRow): Promise<SettleResult> {
+export async function settlePending(
+  db: Db,
+  id: string,
+  fields: SettleFields,
+  pending?: AuditEventRow
+): Promise<SettleResult> {
   const settle = { id, set: definedOnly(fields), pending }
   if (pending) {
     const fromMemory = await inBackgroundRound(db, sealFromMemory, settle)
@@ -106,7 +119,12 @@ const sealRounds = perObject(
   (db: Db) =>
     new GroupCommit<Seal, SettleResult | { attempts: number }>({
       run: async (seals) =>
-        'insert' in seals[0]! ? [await insertNow(db, seals[0].insert)] : settleGroup(db, seals.map((seal) => (seal as { settle: Settle }).settle)),
+        'insert' in seals[0]!
+          ? [await insertNow(db, seals[0].insert)]
+          : settleGroup(
+              db,
+              seals.map((seal) => (seal as { settle: Settle }).settle)
+            ),
       alone: (seal) => 'insert' in seal,
       // Larger rounds only lengthen the batch: the gain is in sharing its round trips.
       maxGroup: 32,
@@ -132,7 +150,10 @@ async function settleGroup(db: Db, settles: Settle[]): Promise<SettleResult[]> {
     const read = (await db.$client.prepare(PENDING_WITH_HEAD_SQL).bind(ids).all<Record<string, unknown>>()).results
     const pending = new Map(read.map((raw) => [raw.id as string, decodeRow(auditEvents, raw)]))
     const first = read[0]
-    const head = first && first.head_seq !== null ? { seq: first.head_seq as number, chainHash: first.head_hash as string } : undefined
+    const head =
+      first && first.head_seq !== null
+        ? { seq: first.head_seq as number, chainHash: first.head_hash as string }
+        : undefined
 
     for (const result of results) result.attempts = attempt
     // A row listed twice is linked once: the first take removes it.
@@ -169,14 +190,19 @@ const sealFromMemory: BatchPart<Settle, SettleResult | 'stale'> = async (db, set
   const linked = await linkInOrder(head, settles, (settle) => settle.pending)
   return {
     statements: settleStatements(db, head, linked),
-    read: (results) => (linksWentIn(db, linked, results) ? settles.map(() => ({ settled: true, attempts: 1 })) : stale()),
+    read: (results) =>
+      linksWentIn(db, linked, results) ? settles.map(() => ({ settled: true, attempts: 1 })) : stale(),
   }
 }
 
 type Linked = { index: number; link: Link; set: SettleFields }
 
 /** Links the settles in queue order over `head`; a settle `rowOf` gives no row for gets no link. */
-async function linkInOrder(head: Head | undefined, settles: Settle[], rowOf: (settle: Settle) => AuditEventRow | undefined): Promise<Linked[]> {
+async function linkInOrder(
+  head: Head | undefined,
+  settles: Settle[],
+  rowOf: (settle: Settle) => AuditEventRow | undefined
+): Promise<Linked[]> {
   const createdAt = Date.now()
   const linked: Linked[] = []
   let previous = head
@@ -225,15 +251,25 @@ const SETTLE_SQL = {
     WHERE EXISTS (SELECT 1 FROM audit_chain WHERE seq = ${field('l', 'seq')} AND event_id = ${field('l', 'eventId')})`,
   update: `UPDATE audit_events SET ${columnNames(auditEvents)
     .filter((name) => name !== 'id')
-    .map((name) => `"${name}" = CASE WHEN json_type(s.value, '$.set.${name}') IS NULL THEN "${name}" ELSE ${field('s', `set.${name}`)} END`)
+    .map(
+      (name) =>
+        `"${name}" = CASE WHEN json_type(s.value, '$.set.${name}') IS NULL THEN "${name}" ELSE ${field('s', `set.${name}`)} END`
+    )
     .join(', ')}
     FROM json_each(?) AS s WHERE audit_events.id = ${field('s', 'id')} AND audit_events.outcome = 'pending'
       AND EXISTS (SELECT 1 FROM audit_chain WHERE seq = ${field('s', 'seq')} AND event_id = audit_events.id)`,
 }
 
 function settleStatements(db: Db, head: Head | undefined, linked: Linked[]): D1PreparedStatement[] {
-  const links = linked.map(({ link, set }) => ({ ...link, fields: Array.isArray(set.changes) ? changedFields(set.changes) : [] }))
-  const updates = linked.map(({ link, set }) => ({ id: link.eventId, seq: link.seq, set: encodeColumns(auditEvents, set) }))
+  const links = linked.map(({ link, set }) => ({
+    ...link,
+    fields: Array.isArray(set.changes) ? changedFields(set.changes) : [],
+  }))
+  const updates = linked.map(({ link, set }) => ({
+    id: link.eventId,
+    seq: link.seq,
+    set: encodeColumns(auditEvents, set),
+  }))
   return [
     db.$client.prepare(SETTLE_SQL.link).bind(JSON.stringify(links), head?.seq ?? 0),
     db.$client.prepare(SETTLE_SQL.fields).bind(JSON.stringify(links)),
@@ -259,7 +295,12 @@ async function insertNow(db: Db, { row, statements }: Insert) {
   for (let attempt = 1; ; attempt++) {
     const link = await nextLink(await readHead(db), row)
     try {
-      await db.batch([db.insert(auditEvents).values(row), insertLink(db, link), changedFieldRows(db, link, row.changes), ...statements])
+      await db.batch([
+        db.insert(auditEvents).values(row),
+        insertLink(db, link),
+        changedFieldRows(db, link, row.changes),
+        ...statements,
+      ])
       knownHeads.set(db, link)
       return { attempts: attempt }
     } catch (err) {

@@ -3,7 +3,6 @@ import type { EventFilters, ExportFormat } from './filters'
 import { queryEvents } from './query'
 import { EVENT_FIELDS, toEventView, type EventView } from './view'
 
-
 /** Rows per D1 query while exporting: small enough to keep memory flat, large enough to be quick. */
 export const EXPORT_PAGE_ROWS = 500
 
@@ -26,7 +25,10 @@ export const exportContentType = (format: ExportFormat) =>
 
 /** `audit-20261129T120000Z.csv`: sortable, and safe in a content-disposition header. */
 export const exportFileName = (format: ExportFormat, now = new Date()) =>
-  `audit-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.${format}`
+  `audit-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}.${format}`
 
 /**
  * The matching events, newest first, as a stream that reads one page per pull: memory holds about
@@ -34,7 +36,11 @@ export const exportFileName = (format: ExportFormat, now = new Date()) =>
  * The first page is read up front so that a D1 failure is still an error response, not a
  * truncated file. Pages follow the id cursor, so rows written during the export never shift it.
  */
-export async function exportStream(db: Db, filters: EventFilters, format: ExportFormat): Promise<ReadableStream<Uint8Array>> {
+export async function exportStream(
+  db: Db,
+  filters: EventFilters,
+  format: ExportFormat
+): Promise<ReadableStream<Uint8Array>> {
   const encoder = new TextEncoder()
   let page = await queryEvents(db, { filters, limit: EXPORT_PAGE_ROWS })
   let first = true

@@ -5,12 +5,14 @@ import { ULID_PATTERN } from '../lib/ids'
 import { ACTION_FILTERS } from './actions'
 import { canonicalJson } from './seal'
 
-const isoDate = z.string().check(
-  z.refine(
-    (value) => /^\d{4}-\d{2}-\d{2}/.test(value) && Date.parse(value) >= 0,
-    'must be an ISO 8601 date-time, e.g. 2026-11-29T12:00:00Z'
+const isoDate = z
+  .string()
+  .check(
+    z.refine(
+      (value) => /^\d{4}-\d{2}-\d{2}/.test(value) && Date.parse(value) >= 0,
+      'must be an ISO 8601 date-time, e.g. 2026-11-29T12:00:00Z'
+    )
   )
-)
 const name = (max: number) => z.string().check(z.minLength(1), z.maxLength(max))
 
 /** The filters shared by the event list and the export: the one list of them. */
@@ -23,7 +25,9 @@ const filterShape = {
   outcome: z.optional(z.enum(AUDIT_OUTCOMES)),
   /** A changed field: `title`, `metadata` (any key) or one metadata key as `metadata.<key>`. */
   field: z.optional(
-    z.string().check(z.regex(/^(title|metadata|metadata\..{1,256})$/s, 'field must be title, metadata or metadata.<key>'))
+    z
+      .string()
+      .check(z.regex(/^(title|metadata|metadata\..{1,256})$/s, 'field must be title, metadata or metadata.<key>'))
   ),
   since: z.optional(isoDate),
   until: z.optional(isoDate),
@@ -38,7 +42,12 @@ type Ctx = z.core.ParsePayload<unknown>
 
 function checkRange(filters: EventFilters, ctx: Ctx) {
   if (filters.since && filters.until && Date.parse(filters.since) > Date.parse(filters.until)) {
-    ctx.issues.push({ code: 'custom', input: filters.until, path: ['until'], message: 'until must not be before since' })
+    ctx.issues.push({
+      code: 'custom',
+      input: filters.until,
+      path: ['until'],
+      message: 'until must not be before since',
+    })
   }
 }
 
@@ -66,7 +75,10 @@ function decodeCursor(cursor: string, filters: EventFilters): string | 'other-qu
 
 const limit = z.pipe(
   z.string().check(z.regex(/^\d+$/, 'limit must be a whole number from 1 to 200')),
-  z.pipe(z.transform(Number), z.number().check(z.minimum(1, 'limit must be at least 1'), z.maximum(200, 'limit must be at most 200')))
+  z.pipe(
+    z.transform(Number),
+    z.number().check(z.minimum(1, 'limit must be at least 1'), z.maximum(200, 'limit must be at most 200'))
+  )
 )
 
 const FILTER_NAMES = Object.keys(filterShape) as (keyof EventFilters)[]

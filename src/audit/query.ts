@@ -47,7 +47,8 @@ function columnConditions(filters: OneAction, fieldDrives: boolean): SQL[] {
 }
 
 /** A page's SELECT: awaitable, batchable, and inspectable (`toSQL`) for EXPLAIN QUERY PLAN. */
-export type EventsSelect = BatchItem<'sqlite'> & PromiseLike<AuditEventRow[]> & { toSQL(): { sql: string; params: unknown[] } }
+export type EventsSelect = BatchItem<'sqlite'> &
+  PromiseLike<AuditEventRow[]> & { toSQL(): { sql: string; params: unknown[] } }
 
 type OneAction = Omit<EventFilters, 'action'> & { action?: Exclude<EventFilters['action'], 'key.*'> }
 

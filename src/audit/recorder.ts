@@ -55,7 +55,9 @@ const INSERT_PENDING_SQL = `INSERT INTO audit_events (${AUDIT_COLUMNS.map((name)
  * request forwards anything.
  */
 const writeAheadPart: BatchPart<AuditEventRow, void> = (db, rows) => ({
-  statements: [db.$client.prepare(INSERT_PENDING_SQL).bind(JSON.stringify(rows.map((row) => encodeColumns(auditEvents, row))))],
+  statements: [
+    db.$client.prepare(INSERT_PENDING_SQL).bind(JSON.stringify(rows.map((row) => encodeColumns(auditEvents, row)))),
+  ],
   read: () => rows.map(() => undefined),
 })
 
@@ -118,7 +120,10 @@ export async function recordKeyEvent(
 ) {
   const now = Date.now()
   const row: NewAuditEvent = {
-    ...startRow({ ...origin, action: event.action, subjectKeyId: event.subjectKeyId, requestBody: event.requestBody }, now),
+    ...startRow(
+      { ...origin, action: event.action, subjectKeyId: event.subjectKeyId, requestBody: event.requestBody },
+      now
+    ),
     before: event.before ?? null,
     after: event.after ?? null,
     outcome: 'succeeded',

@@ -13,10 +13,16 @@ export async function findRevertible(db: Db, id: string): Promise<RevertibleEven
   const event = await db.select().from(auditEvents).where(eq(auditEvents.id, id)).get()
   if (!event) throw new ApiError('NOT_FOUND', `no audit event ${id}`)
   if (!isRevertible(event.action) || !event.importId) {
-    throw new ApiError('CONFLICT', `event ${id} is ${event.action}; only ${REVERTIBLE_ACTIONS.join(' and ')} events can be reverted`)
+    throw new ApiError(
+      'CONFLICT',
+      `event ${id} is ${event.action}; only ${REVERTIBLE_ACTIONS.join(' and ')} events can be reverted`
+    )
   }
   if (event.outcome !== 'succeeded') {
-    throw new ApiError('CONFLICT', `event ${id} is ${event.outcome}, not succeeded: there is no applied change to revert`)
+    throw new ApiError(
+      'CONFLICT',
+      `event ${id} is ${event.outcome}, not succeeded: there is no applied change to revert`
+    )
   }
   if (!event.before) throw new ApiError('CONFLICT', `event ${id} has no before snapshot to revert to`)
   return event as RevertibleEvent

@@ -41,11 +41,12 @@ export const GENESIS = '0'.repeat(64)
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        )
       : v
   )
 }
-
 
 /** SHA-256 of a settled row's canonical form: every sealed column, absent ones as null. */
 export function rowHash(row: AuditEventRow): Promise<string> {

@@ -40,23 +40,38 @@ export async function verifyChain(db: Db, anchor?: Anchor): Promise<Verification
     reason,
   })
   for (;;) {
-    const links = await db.select().from(auditChain).where(gt(auditChain.seq, previous.seq)).orderBy(asc(auditChain.seq)).limit(VERIFY_PAGE)
+    const links = await db
+      .select()
+      .from(auditChain)
+      .where(gt(auditChain.seq, previous.seq))
+      .orderBy(asc(auditChain.seq))
+      .limit(VERIFY_PAGE)
     if (links.length === 0) break
     // By id, not a join: a join would also match a row whose id was changed to a linked one.
     const ids = links.map((link) => link.eventId)
     const rows = new Map<string, typeof auditEvents.$inferSelect>()
     for (let i = 0; i < ids.length; i += 90) {
-      for (const row of await db.select().from(auditEvents).where(inArray(auditEvents.id, ids.slice(i, i + 90)))) rows.set(row.id, row)
+      for (const row of await db
+        .select()
+        .from(auditEvents)
+        .where(inArray(auditEvents.id, ids.slice(i, i + 90))))
+        rows.set(row.id, row)
     }
     for (const link of links) {
       if (link.seq !== previous.seq + 1) {
-        return broken(`link ${previous.seq + 1} is missing: a sealed row was deleted with its link`, link.seq, link.eventId)
+        return broken(
+          `link ${previous.seq + 1} is missing: a sealed row was deleted with its link`,
+          link.seq,
+          link.eventId
+        )
       }
       const row = rows.get(link.eventId)
       if (!row) return broken('the sealed row is missing: it was deleted or its id was changed', link.seq, link.eventId)
-      if ((await rowHash(row)) !== link.rowHash) return broken('the row was changed after it was sealed', link.seq, link.eventId)
+      if ((await rowHash(row)) !== link.rowHash)
+        return broken('the row was changed after it was sealed', link.seq, link.eventId)
       const expected = await chainHash(previous.chainHash, link.rowHash)
-      if (expected !== link.chainHash) return broken('the chain was rewritten or reordered here', link.seq, link.eventId)
+      if (expected !== link.chainHash)
+        return broken('the chain was rewritten or reordered here', link.seq, link.eventId)
       if (anchor && link.seq === anchor.seq && link.chainHash !== anchor.chainHash) {
         return broken('the chain no longer matches your anchor: it was rewritten up to here', link.seq, link.eventId)
       }
@@ -65,10 +80,15 @@ export async function verifyChain(db: Db, anchor?: Anchor): Promise<Verification
     }
   }
   if (anchor && anchor.seq > previous.seq) {
-    return broken(`the chain ends at ${previous.seq}, before your anchor ${anchor.seq}: links were removed`, anchor.seq, null)
+    return broken(
+      `the chain ends at ${previous.seq}, before your anchor ${anchor.seq}: links were removed`,
+      anchor.seq,
+      null
+    )
   }
   const unsealed = await firstUnsealedRow(db, previous.seq)
-  if (unsealed) return broken('a settled row has no link: it was inserted (or settled) outside the gateway', null, unsealed)
+  if (unsealed)
+    return broken('a settled row has no link: it was inserted (or settled) outside the gateway', null, unsealed)
   return { ok: true, checked, head: previous.seq ? previous : null }
 }
 
@@ -77,7 +97,10 @@ export async function verifyChain(db: Db, anchor?: Anchor): Promise<Verification
  * cheap query; the anti-join runs only when the counts differ.
  */
 async function firstUnsealedRow(db: Db, links: number): Promise<string | undefined> {
-  const [settled] = await db.select({ n: count() }).from(auditEvents).where(inArray(auditEvents.outcome, [...SETTLED]))
+  const [settled] = await db
+    .select({ n: count() })
+    .from(auditEvents)
+    .where(inArray(auditEvents.outcome, [...SETTLED]))
   if ((settled?.n ?? 0) <= links) return undefined
   const [row] = await db
     .select({ id: auditEvents.id })

@@ -35,7 +35,14 @@ function roundsOn(db: Db, gatherMs: number) {
   return new GroupCommit<Entry, unknown>({
     run: async (entries) => {
       const plans: { indexes: number[]; plan: BatchPlan<unknown> }[] = []
-      for (const [part, indexes] of indexesBy(entries, (entry) => entry.part)) plans.push({ indexes, plan: await part(db, indexes.map((i) => entries[i]!.item)) })
+      for (const [part, indexes] of indexesBy(entries, (entry) => entry.part))
+        plans.push({
+          indexes,
+          plan: await part(
+            db,
+            indexes.map((i) => entries[i]!.item)
+          ),
+        })
       const statements = plans.flatMap(({ plan }) => plan.statements)
       const results = statements.length ? await db.$client.batch(statements) : []
       const answers: unknown[] = []

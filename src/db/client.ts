@@ -11,7 +11,12 @@ import { perObject } from '../lib/per-object'
  */
 export const createDb = perObject((d1: D1Database) => {
   const dialect = new SQLiteAsyncDialect()
-  const db = new DrizzleD1Database('async', dialect, new SQLiteD1Session(d1, dialect, undefined), undefined) as DrizzleD1Database & {
+  const db = new DrizzleD1Database(
+    'async',
+    dialect,
+    new SQLiteD1Session(d1, dialect, undefined),
+    undefined
+  ) as DrizzleD1Database & {
     $client: D1Database
   }
   db.$client = d1

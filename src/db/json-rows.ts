@@ -34,7 +34,8 @@ export function decodeRow<T extends Table>(table: T, raw: Record<string, unknown
 }
 
 /** The column names of `table`, in schema order. */
-export const columnNames = (table: Table): string[] => Object.values(getTableColumns(table)).map((column) => column.name)
+export const columnNames = (table: Table): string[] =>
+  Object.values(getTableColumns(table)).map((column) => column.name)
 
 /** A value of the JSON object `alias.value` (a json_each row) by path. */
 export const field = (alias: string, path: string) => `json_extract(${alias}.value, '$.${path}')`

@@ -22,11 +22,13 @@ export const MAX_IMPORT_BYTES = 50_000_000
 
 // Messages leave out the field: the error summary and each issue carry its path.
 const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.number().check(
-    z.refine(Number.isInteger, 'must be a whole number'),
-    z.minimum(min, `must be at least ${min}`),
-    z.maximum(max, `must be at most ${max.toLocaleString('en-US')}`)
-  )
+  z
+    .number()
+    .check(
+      z.refine(Number.isInteger, 'must be a whole number'),
+      z.minimum(min, `must be at least ${min}`),
+      z.maximum(max, `must be at most ${max.toLocaleString('en-US')}`)
+    )
 
 const ENTITY_TYPES = ['company', 'person', 'article', 'research_paper', 'custom'] as const
 
@@ -37,10 +39,12 @@ export const Entity = z.discriminatedUnion(
     z.strictObject({ type: z.enum(['company', 'person', 'article', 'research_paper']) }),
     z.strictObject({
       type: z.enum(['custom']),
-      description: z.string().check(
-        z.minLength(2, 'a custom entity needs a description of at least 2 characters'),
-        z.maxLength(200, 'a custom entity description is at most 200 characters')
-      ),
+      description: z
+        .string()
+        .check(
+          z.minLength(2, 'a custom entity needs a description of at least 2 characters'),
+          z.maxLength(200, 'a custom entity description is at most 200 characters')
+        ),
     }),
   ],
   // Only the "no such type" case is reworded; a missing entity keeps zod's own message.

@@ -44,7 +44,8 @@ async function authenticateKey(c: Context<AppEnv>, secret: string): Promise<Prin
   if (upstreamHash && digestsEqual(hash, upstreamHash)) {
     throw unauthenticated('unknown API key: use a gateway key (egw_…), not the Exa key')
   }
-  if (!looksLikeKey(secret)) throw unauthenticated('malformed API key: gateway keys look like egw_ followed by 43 characters')
+  if (!looksLikeKey(secret))
+    throw unauthenticated('malformed API key: gateway keys look like egw_ followed by 43 characters')
   const key = await findUsableKeyByHash(c.var.db, hash)
   if (!key) throw unauthenticated('unknown, revoked or expired API key')
   if (lastUsedIsStale(key.lastUsedAt)) {
@@ -75,7 +76,10 @@ async function authenticateKey(c: Context<AppEnv>, secret: string): Promise<Prin
 function assertOrigin(c: Context<AppEnv>, principal: Principal) {
   if (!principal.origins) return
   const origin = c.req.header('origin')
-  if (!origin) throw new OriginRefused('this is a browser key: it works only from the web origins it lists, and this request has no Origin header')
+  if (!origin)
+    throw new OriginRefused(
+      'this is a browser key: it works only from the web origins it lists, and this request has no Origin header'
+    )
   // The allowed origins are not named: they would tell a key thief which Origin to forge.
   if (!principal.origins.includes(origin)) throw new OriginRefused(`this key is not allowed from origin ${origin}`)
 }
@@ -141,21 +145,21 @@ export const requireKey = (...scopes: Scope[]) =>
 export const requireAdmin = () =>
   guarded(
     createMiddleware<AppEnv>(async function requireAdmin(c, next) {
-    const secret = presentedCredential(c)
-    const { adminToken } = c.var.config
-    if (!secret) {
-      throw unauthenticated(
-        adminToken
-          ? 'missing credentials: send Authorization: Bearer <ADMIN_TOKEN> or an admin key'
-          : 'the admin API is off: set the ADMIN_TOKEN secret, or use a key with scope admin'
-      )
-    }
-    if (adminToken && (await secretsEqual(secret, adminToken))) {
-      c.set('principal', { keyId: null, actor: ADMIN_TOKEN_ACTOR, scopes: ['admin'], origins: null, rateLimit: null })
-    } else {
-      await admitKey(c, secret, ['admin'])
-    }
-    await next()
-  }),
+      const secret = presentedCredential(c)
+      const { adminToken } = c.var.config
+      if (!secret) {
+        throw unauthenticated(
+          adminToken
+            ? 'missing credentials: send Authorization: Bearer <ADMIN_TOKEN> or an admin key'
+            : 'the admin API is off: set the ADMIN_TOKEN secret, or use a key with scope admin'
+        )
+      }
+      if (adminToken && (await secretsEqual(secret, adminToken))) {
+        c.set('principal', { keyId: null, actor: ADMIN_TOKEN_ACTOR, scopes: ['admin'], origins: null, rateLimit: null })
+      } else {
+        await admitKey(c, secret, ['admin'])
+      }
+      await next()
+    }),
     { kind: 'admin' }
   )

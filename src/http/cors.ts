@@ -33,7 +33,8 @@ async function mayRead(c: Context<AppEnv>, origin: string): Promise<boolean> {
   return isKnownOrigin(c, origin)
 }
 
-const isPreflight = (c: Context) => c.req.method === 'OPTIONS' && c.req.header('access-control-request-method') !== undefined
+const isPreflight = (c: Context) =>
+  c.req.method === 'OPTIONS' && c.req.header('access-control-request-method') !== undefined
 
 /**
  * CORS for browser keys: answers preflights itself (before authentication: a preflight carries
@@ -44,9 +45,13 @@ export const cors = () =>
     const origin = c.req.header('origin')
     if (origin && isPreflight(c)) {
       if (!(await isKnownOrigin(c, origin))) {
-        throw new ApiError('FORBIDDEN', `origin ${origin} is not allowed: no active key lists it, nor does ALLOWED_ORIGINS`, {
-          headers: { vary: 'Origin' },
-        })
+        throw new ApiError(
+          'FORBIDDEN',
+          `origin ${origin} is not allowed: no active key lists it, nor does ALLOWED_ORIGINS`,
+          {
+            headers: { vary: 'Origin' },
+          }
+        )
       }
       return c.body(null, 204, {
         'access-control-allow-origin': origin,

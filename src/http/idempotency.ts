@@ -19,7 +19,14 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
 async function claim(db: Db, keyId: string, idempotencyKey: string, requestHash: string, now: number) {
   const claimed = await db
     .insert(idempotencyRecords)
-    .values({ keyId, idempotencyKey, requestHash, state: 'in_progress', createdAt: now, expiresAt: now + IDEMPOTENCY_TTL_MS })
+    .values({
+      keyId,
+      idempotencyKey,
+      requestHash,
+      state: 'in_progress',
+      createdAt: now,
+      expiresAt: now + IDEMPOTENCY_TTL_MS,
+    })
     .onConflictDoUpdate({
       target: [idempotencyRecords.keyId, idempotencyRecords.idempotencyKey],
       set: {
@@ -61,7 +68,10 @@ export const idempotency = () =>
     const existing = await claim(db, keyId, idempotencyKey, requestHash, Date.now())
     if (existing) {
       if (existing.requestHash !== requestHash) {
-        throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used with a different request; use a new key')
+        throw new ApiError(
+          'IDEMPOTENCY_KEY_REUSED',
+          'this Idempotency-Key was already used with a different request; use a new key'
+        )
       }
       if (existing.state === 'in_progress') {
         throw new ApiError('CONFLICT', 'a request with this Idempotency-Key is still in progress; retry in a moment')
@@ -80,7 +90,10 @@ export const idempotency = () =>
       return
     }
     const body = await c.res.clone().text()
-    await db.update(idempotencyRecords).set({ state: 'done', responseStatus: c.res.status, responseBody: body }).where(where)
+    await db
+      .update(idempotencyRecords)
+      .set({ state: 'done', responseStatus: c.res.status, responseBody: body })
+      .where(where)
   })
 
 /** The cron's share: forget records past their 24 h. */

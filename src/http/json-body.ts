@@ -31,8 +31,7 @@ async function readCapped(request: Request, limit: number): Promise<Uint8Array> 
   return bytes
 }
 
-const tooLarge = (limit: number) =>
-  new ApiError('PAYLOAD_TOO_LARGE', `request body is larger than ${limit / 1024} KiB`)
+const tooLarge = (limit: number) => new ApiError('PAYLOAD_TOO_LARGE', `request body is larger than ${limit / 1024} KiB`)
 
 const invalidBody = (message: string) => new ApiError('INVALID_REQUEST_BODY', message)
 

@@ -51,7 +51,13 @@ export async function enforceRateLimit(c: Context<AppEnv>, principal: Principal)
   const limit = principal.rateLimit ?? c.var.config.defaultRateLimit
   const decision = await limiterRounds(c.env.RATE_LIMITER).submit({ keyId: principal.keyId, limit })
   if (decision === 'unreachable') {
-    console.error(JSON.stringify({ level: 'error', requestId: c.var.requestId, msg: 'rate limiter unreachable; request let through' }))
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        requestId: c.var.requestId,
+        msg: 'rate limiter unreachable; request let through',
+      })
+    )
     return
   }
   if (!decision.allowed) {

@@ -29,7 +29,11 @@ function originRows(db: Db, keyId: string, origins: readonly string[] | null): B
 }
 
 /** A new key and its first secret. The plaintext `secret` exists only in this return value. */
-export async function prepareKey(db: Db, input: NewKey, now = Date.now()): Promise<PreparedChange & { secret: string }> {
+export async function prepareKey(
+  db: Db,
+  input: NewKey,
+  now = Date.now()
+): Promise<PreparedChange & { secret: string }> {
   const secret = generateKey()
   const row: ApiKeyRow = {
     id: randomId('key_'),
@@ -66,7 +70,10 @@ export function prepareUpdate(db: Db, current: ApiKeyRow, update: KeyUpdate): Pr
   const row = { ...current, ...fields }
   const statements: BatchItem<'sqlite'>[] = [db.update(apiKeys).set(fields).where(eq(apiKeys.id, current.id))]
   if (update.origins !== undefined) {
-    statements.push(db.delete(apiKeyOrigins).where(eq(apiKeyOrigins.keyId, current.id)), ...originRows(db, current.id, row.origins))
+    statements.push(
+      db.delete(apiKeyOrigins).where(eq(apiKeyOrigins.keyId, current.id)),
+      ...originRows(db, current.id, row.origins)
+    )
   }
   return { row, statements }
 }
@@ -76,7 +83,10 @@ export function prepareRevoke(db: Db, current: ApiKeyRow, now = Date.now()): Pre
   return {
     row: { ...current, revokedAt: now },
     statements: [
-      db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, current.id), isNull(apiKeys.revokedAt))),
+      db
+        .update(apiKeys)
+        .set({ revokedAt: now })
+        .where(and(eq(apiKeys.id, current.id), isNull(apiKeys.revokedAt))),
       db.delete(apiKeyOrigins).where(eq(apiKeyOrigins.keyId, current.id)),
     ],
   }
@@ -106,7 +116,10 @@ export async function prepareRotation(
         )
       ),
     db.insert(apiKeySecrets).values({ hash: await sha256Hex(secret), keyId: current.id, createdAt: now }),
-    db.update(apiKeys).set({ prefix: displayPrefix(secret) }).where(eq(apiKeys.id, current.id)),
+    db
+      .update(apiKeys)
+      .set({ prefix: displayPrefix(secret) })
+      .where(eq(apiKeys.id, current.id)),
   ]
   return { row: { ...current, prefix: displayPrefix(secret) }, secret, statements, previousSecretsExpireAt }
 }

@@ -54,5 +54,8 @@ export function countHits(
     // How many more the same instant would let through: (period - (TAT - now)) / interval.
     decisions.push({ allowed: true, remaining: Math.floor(((periodMs - ms + now) * n - frac) / periodMs) })
   }
-  return { decisions, state: counted ? { tat: ms, tatFrac: frac, requests: n, periodSeconds: limit.periodSeconds } : undefined }
+  return {
+    decisions,
+    state: counted ? { tat: ms, tatFrac: frac, requests: n, periodSeconds: limit.periodSeconds } : undefined,
+  }
 }

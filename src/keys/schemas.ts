@@ -19,12 +19,14 @@ export function isBrowserOrigin(value: string): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))
 }
 
-const Origin = z.string().check(
-  z.refine(
-    isBrowserOrigin,
-    'each origin must look like https://app.example.com or https://app.example.com:8443 (lower case, no path, no trailing slash; http only for localhost and 127.0.0.1)'
+const Origin = z
+  .string()
+  .check(
+    z.refine(
+      isBrowserOrigin,
+      'each origin must look like https://app.example.com or https://app.example.com:8443 (lower case, no path, no trailing slash; http only for localhost and 127.0.0.1)'
+    )
   )
-)
 
 const noRepeats = (what: string) =>
   z.refine<string[]>((values) => new Set(values).size === values.length, `${what} must not repeat`)
@@ -38,7 +40,11 @@ const FutureDate = z.pipe(
   z.transform((value, ctx) => {
     const ms = Date.parse(value)
     if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(ms)) {
-      ctx.issues.push({ code: 'custom', input: value, message: 'expiresAt must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z' })
+      ctx.issues.push({
+        code: 'custom',
+        input: value,
+        message: 'expiresAt must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z',
+      })
       return z.NEVER
     }
     if (ms <= Date.now()) {
@@ -75,7 +81,10 @@ export const UpdateKeyBody = z
     rateLimit: z.optional(z.nullable(RateLimit)),
   })
   .check(
-    z.refine((body) => Object.keys(body).length > 0, 'nothing to change: give at least one of name, scopes, origins, expiresAt, rateLimit')
+    z.refine(
+      (body) => Object.keys(body).length > 0,
+      'nothing to change: give at least one of name, scopes, origins, expiresAt, rateLimit'
+    )
   )
 
 export type KeyUpdate = z.infer<typeof UpdateKeyBody>

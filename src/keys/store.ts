@@ -28,7 +28,9 @@ const USABLE_KEYS_SQL = `SELECT s.hash AS secret_hash, k.* FROM api_key_secrets 
 const lookupPart: BatchPart<string, ApiKeyRow | undefined> = (db, hashes) => ({
   statements: [db.$client.prepare(USABLE_KEYS_SQL).bind(JSON.stringify([...new Set(hashes)]), Date.now())],
   read: ([found]) => {
-    const byHash = new Map((found!.results as Record<string, unknown>[]).map((row) => [row.secret_hash as string, decodeRow(apiKeys, row)]))
+    const byHash = new Map(
+      (found!.results as Record<string, unknown>[]).map((row) => [row.secret_hash as string, decodeRow(apiKeys, row)])
+    )
     return hashes.map((hash) => byHash.get(hash))
   },
 })
@@ -48,7 +50,13 @@ export function activeKeyForOrigin(db: Db, origin: string, now: number) {
     .select({ keyId: apiKeyOrigins.keyId })
     .from(apiKeyOrigins)
     .innerJoin(apiKeys, eq(apiKeys.id, apiKeyOrigins.keyId))
-    .where(and(eq(apiKeyOrigins.origin, origin), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))))
+    .where(
+      and(
+        eq(apiKeyOrigins.origin, origin),
+        isNull(apiKeys.revokedAt),
+        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))
+      )
+    )
     .limit(1)
 }
 
@@ -73,5 +81,7 @@ export async function touchLastUsed(db: Db, keyId: string, now = Date.now()) {
   await db
     .update(apiKeys)
     .set({ lastUsedAt: now })
-    .where(and(eq(apiKeys.id, keyId), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, now - LAST_USED_RESOLUTION_MS))))
+    .where(
+      and(eq(apiKeys.id, keyId), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, now - LAST_USED_RESOLUTION_MS)))
+    )
 }

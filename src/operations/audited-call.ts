@@ -129,7 +129,9 @@ function settleAfterResponse(c: Context<AppEnv>, pending: AuditEventRow, fields:
           // next attempt
         }
       }
-      console.error(JSON.stringify({ level: 'error', eventId: pending.id, msg: 'settle failed; left pending for the reconciler' }))
+      console.error(
+        JSON.stringify({ level: 'error', eventId: pending.id, msg: 'settle failed; left pending for the reconciler' })
+      )
     })()
   )
 }

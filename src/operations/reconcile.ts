@@ -24,7 +24,11 @@ function showsRequestedChange(current: Import, requested: UpdateImport): boolean
 /** Decides a pending row from the import's current state at Exa; undefined when Exa can't tell us. */
 async function decide(config: Config, row: AuditEventRow): Promise<Settlement | undefined> {
   if (!row.importId) {
-    return { outcome: 'failed', after: null, error: 'outcome unknown: Exa never confirmed the call; list imports to check' }
+    return {
+      outcome: 'failed',
+      after: null,
+      error: 'outcome unknown: Exa never confirmed the call; list imports to check',
+    }
   }
   const response = await callExa(config, { method: 'GET', path: importPath(row.importId) }).catch(() => undefined)
   if (!response || (response.status >= 500 && response.status !== 501)) return undefined
@@ -33,7 +37,8 @@ async function decide(config: Config, row: AuditEventRow): Promise<Settlement | 
       ? { outcome: 'succeeded', after: null, error: null }
       : { outcome: 'failed', after: null, error: 'reconciled: the import still exists at Exa' }
   }
-  if (response.status === 404) return { outcome: 'failed', after: null, error: 'reconciled: the import no longer exists at Exa' }
+  if (response.status === 404)
+    return { outcome: 'failed', after: null, error: 'reconciled: the import no longer exists at Exa' }
   const current = ImportSnapshot.safeParse(response.json)
   if (!current.success) return undefined
   return showsRequestedChange(current.data, (row.requestBody ?? {}) as UpdateImport)
@@ -80,7 +85,10 @@ export function settleInBackground(c: Context<AppEnv>, eventId: string, note: st
   c.executionCtx.waitUntil(
     (async () => {
       // Only while pending: a settled row is sealed, and changing it would break the chain.
-      await db.update(auditEvents).set({ error: note }).where(and(eq(auditEvents.id, eventId), eq(auditEvents.outcome, 'pending')))
+      await db
+        .update(auditEvents)
+        .set({ error: note })
+        .where(and(eq(auditEvents.id, eventId), eq(auditEvents.outcome, 'pending')))
       let waited = 0
       for (const at of SETTLE_CHECKS_MS) {
         await new Promise((resolve) => setTimeout(resolve, at - waited))

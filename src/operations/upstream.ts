@@ -8,7 +8,10 @@ import type { UpstreamResponse } from '../exa/client'
 export function upstreamConfig(c: Context<AppEnv>): Config {
   const config = c.var.config
   if (!config.exaApiKey) {
-    throw new ApiError('CONFIGURATION_ERROR', 'EXA_API_KEY is not set: run `wrangler secret put EXA_API_KEY` (npm start uses the simulator)')
+    throw new ApiError(
+      'CONFIGURATION_ERROR',
+      'EXA_API_KEY is not set: run `wrangler secret put EXA_API_KEY` (npm start uses the simulator)'
+    )
   }
   return config
 }

@@ -21,7 +21,8 @@ async function existingKey(c: Context<AppEnv>, id: string): Promise<ApiKeyRow> {
 }
 
 function refuseIfRevoked(row: ApiKeyRow, what: string) {
-  if (row.revokedAt !== null) throw new ApiError('CONFLICT', `key ${row.id} is revoked and cannot be ${what}; issue a new key instead`)
+  if (row.revokedAt !== null)
+    throw new ApiError('CONFLICT', `key ${row.id} is revoked and cannot be ${what}; issue a new key instead`)
 }
 
 /** Runs a prepared change and its audit row in one batch; returns the key as it is now. */
@@ -42,7 +43,10 @@ async function applyAudited(
     )
   } catch {
     // One batch: the change and its audit row failed together, so nothing changed.
-    throw new ApiError('AUDIT_UNAVAILABLE', 'the key change could not be written with its audit row, so nothing changed; try again')
+    throw new ApiError(
+      'AUDIT_UNAVAILABLE',
+      'the key change could not be written with its audit row, so nothing changed; try again'
+    )
   }
   return after
 }
@@ -83,5 +87,9 @@ export const adminKeys = new Hono<AppEnv>()
     const gracePeriodSeconds = body.gracePeriodSeconds ?? 0
     const rotation = await prepareRotation(c.var.db, current, gracePeriodSeconds)
     const view = await applyAudited(c, 'key.rotate', current, rotation, { gracePeriodSeconds })
-    return c.json({ ...view, key: rotation.secret, previousSecretExpiresAt: new Date(rotation.previousSecretsExpireAt).toISOString() })
+    return c.json({
+      ...view,
+      key: rotation.secret,
+      previousSecretExpiresAt: new Date(rotation.previousSecretsExpireAt).toISOString(),
+    })
   })

@@ -14,7 +14,9 @@ import { requireKey } from '../http/auth'
 import { ApiError } from '../errors'
 import { zv } from '../http/validator'
 
-const EventIdParam = z.object({ id: z.string().check(z.regex(ULID_PATTERN, 'event id must be a ULID (26 characters)')) })
+const EventIdParam = z.object({
+  id: z.string().check(z.regex(ULID_PATTERN, 'event id must be a ULID (26 characters)')),
+})
 
 const RevertQuery = z.strictObject({ force: z.optional(z.enum(['true', 'false'])) })
 
@@ -27,9 +29,16 @@ const VerifyQuery = z.pipe(
   z.transform((query, ctx) => {
     if ((query.seq === undefined) !== (query.chainHash === undefined)) {
       const missing = query.seq === undefined ? 'seq' : 'chainHash'
-      ctx.issues.push({ code: 'custom', input: query, path: [missing], message: 'an anchor needs both seq and chainHash (from head)' })
+      ctx.issues.push({
+        code: 'custom',
+        input: query,
+        path: [missing],
+        message: 'an anchor needs both seq and chainHash (from head)',
+      })
     }
-    return query.seq !== undefined && query.chainHash !== undefined ? { seq: Number(query.seq), chainHash: query.chainHash } : undefined
+    return query.seq !== undefined && query.chainHash !== undefined
+      ? { seq: Number(query.seq), chainHash: query.chainHash }
+      : undefined
   })
 )
 
@@ -47,8 +56,12 @@ export const audit = new Hono<AppEnv>()
     if (!row) throw new ApiError('NOT_FOUND', `no audit event ${id}`)
     return c.json(toEventView(row))
   })
-  .post('/events/:id/revert', requireKey('imports:write', 'audit:read'), zv('param', EventIdParam), zv('query', RevertQuery), (c) =>
-    revertEvent(c, c.req.valid('param').id, c.req.valid('query').force === 'true')
+  .post(
+    '/events/:id/revert',
+    requireKey('imports:write', 'audit:read'),
+    zv('param', EventIdParam),
+    zv('query', RevertQuery),
+    (c) => revertEvent(c, c.req.valid('param').id, c.req.valid('query').force === 'true')
   )
   .get('/export', reader, zv('query', ExportQuery), async (c) => {
     const { filters, format } = c.req.valid('query')
@@ -59,4 +72,6 @@ export const audit = new Hono<AppEnv>()
       'cache-control': 'no-store',
     })
   })
-  .get('/verify', reader, zv('query', VerifyQuery), async (c) => c.json(await verifyChain(c.var.db, c.req.valid('query'))))
+  .get('/verify', reader, zv('query', VerifyQuery), async (c) =>
+    c.json(await verifyChain(c.var.db, c.req.valid('query')))
+  )

@@ -31,8 +31,16 @@ describe('the commands of docs/audit.md against wrangler dev', () => {
   it('runs every curl command in it successfully', async () => {
     const { key, id: keyId } = await gateway.issueKey(['imports:read', 'imports:write', 'audit:read'], { name: 'dev' })
     const headers = { 'x-api-key': key, 'content-type': 'application/json' }
-    for (const body of [{ title: 'Q3 leads' }, { title: 'Q3 leads', metadata: { owner: 'bo' } }, { title: 'Q4 leads', metadata: { owner: 'bo' } }]) {
-      const res = await fetch(`${gateway.url}/websets/v0/imports/import_demo_leads`, { method: 'PATCH', headers, body: JSON.stringify(body) })
+    for (const body of [
+      { title: 'Q3 leads' },
+      { title: 'Q3 leads', metadata: { owner: 'bo' } },
+      { title: 'Q4 leads', metadata: { owner: 'bo' } },
+    ]) {
+      const res = await fetch(`${gateway.url}/websets/v0/imports/import_demo_leads`, {
+        method: 'PATCH',
+        headers,
+        body: JSON.stringify(body),
+      })
       expect(res.status).toBe(200)
     }
     await gateway.settled(key, 'import_demo_leads')
@@ -58,9 +66,22 @@ describe('the commands of docs/audit.md against wrangler dev', () => {
       const result = await run('bash', ['-c', `${command} -sS --fail-with-body`], { env, cwd: dir }).catch((err) => err)
       expect(result.code ?? 0, `${command}\n${result.stdout ?? ''}${result.stderr ?? ''}`).toBe(0)
     }
-    expect(readdirSync(dir).sort()).toEqual([expect.stringMatching(/^audit-\d{8}T\d{6}Z\.csv$/), expect.stringMatching(/^audit-\d{8}T\d{6}Z\.ndjson$/)])
-    const ndjson = readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.ndjson'))!), 'utf8').trim().split('\n')
-    expect(ndjson.map((line) => JSON.parse(line).id)).toEqual((await get('/audit/events?importId=import_demo_leads&action=import.update')).data.map((e: any) => e.id))
+    expect(readdirSync(dir).sort()).toEqual([
+      expect.stringMatching(/^audit-\d{8}T\d{6}Z\.csv$/),
+      expect.stringMatching(/^audit-\d{8}T\d{6}Z\.ndjson$/),
+    ])
+    const ndjson = readFileSync(
+      join(
+        dir,
+        readdirSync(dir).find((f) => f.endsWith('.ndjson'))!
+      ),
+      'utf8'
+    )
+      .trim()
+      .split('\n')
+    expect(ndjson.map((line) => JSON.parse(line).id)).toEqual(
+      (await get('/audit/events?importId=import_demo_leads&action=import.update')).data.map((e: any) => e.id)
+    )
 
     const verified = await get('/audit/verify')
     expect(verified).toMatchObject({ ok: true })

@@ -17,7 +17,9 @@ function readmePage(gatewayUrl: string, key: string): string {
   // The two edits a reader makes: the gateway's address (npm start's, here another port) and the key.
   expect(html).toContain("'http://127.0.0.1:8787'")
   expect(html).toContain("'egw_PASTE_YOUR_BROWSER_KEY_HERE'")
-  return html.replace("'http://127.0.0.1:8787'", `'${gatewayUrl}'`).replace("'egw_PASTE_YOUR_BROWSER_KEY_HERE'", `'${key}'`)
+  return html
+    .replace("'http://127.0.0.1:8787'", `'${gatewayUrl}'`)
+    .replace("'egw_PASTE_YOUR_BROWSER_KEY_HERE'", `'${key}'`)
 }
 
 /** A static server on a free loopback port, serving `html` at /demo.html: the page's origin. */
@@ -37,12 +39,21 @@ let page: string
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: this suite drives the browser key example of docs/keys.md in it (apt-get install chromium)`)
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: this suite drives the browser key example of docs/keys.md in it (apt-get install chromium)`
+    )
   }
   gateway = await startGateway({ seed: DEMO_IMPORTS })
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   })
 })
 afterAll(async () => {
@@ -62,7 +73,7 @@ async function resultShownAt(url: string): Promise<string> {
   }
 }
 
-describe("the browser key example of docs/keys.md in headless Chromium", () => {
+describe('the browser key example of docs/keys.md in headless Chromium', () => {
   it('reads an import from the page at the key’s origin, and fails from any other origin', async () => {
     const own = await servePage(() => page)
     const other = await servePage(() => page)
@@ -70,7 +81,19 @@ describe("the browser key example of docs/keys.md in headless Chromium", () => {
 
     // Issued as docs/keys.md says, with the CLI; the page's origin is the key's only origin.
     const created = await runKeysCli(
-      ['create', '--name', 'demo-page', '--scopes', 'imports:read', '--origins', own.origin, '--rate-limit', '60/60', '--url', gateway.url],
+      [
+        'create',
+        '--name',
+        'demo-page',
+        '--scopes',
+        'imports:read',
+        '--origins',
+        own.origin,
+        '--rate-limit',
+        '60/60',
+        '--url',
+        gateway.url,
+      ],
       { ADMIN_TOKEN: gateway.adminToken }
     )
     expect(created.code).toBe(0)
@@ -79,7 +102,9 @@ describe("the browser key example of docs/keys.md in headless Chromium", () => {
     expect(await resultShownAt(`${own.origin}/demo.html`)).toBe('import_demo_leads: Q2 leads')
     const gets = () => gateway.simulator.requests.filter((r) => r.method === 'GET').length
     const before = gets()
-    expect(await resultShownAt(`${other.origin}/demo.html`)).toMatch(/^request failed .*is http:\/\/127\.0\.0\.1:\d+ one of the key's origins\?/)
+    expect(await resultShownAt(`${other.origin}/demo.html`)).toMatch(
+      /^request failed .*is http:\/\/127\.0\.0\.1:\d+ one of the key's origins\?/
+    )
     expect(gets()).toBe(before)
   })
 })

@@ -79,9 +79,16 @@ describe('exa-js websets.imports through the gateway', () => {
       title: 'From the fair',
     })
     expect(created).toMatchObject({ object: 'import', title: 'From the fair', count: 10 })
-    expect(created.uploadUrl.startsWith(`${gateway.simulatorUrl}/__storage/uploads/${created.id}?signature=`)).toBe(true)
+    expect(created.uploadUrl.startsWith(`${gateway.simulatorUrl}/__storage/uploads/${created.id}?signature=`)).toBe(
+      true
+    )
     const [event] = await auditOf(created.id)
-    expect(event).toMatchObject({ action: 'import.create', outcome: 'succeeded', before: null, after: { id: created.id } })
+    expect(event).toMatchObject({
+      action: 'import.create',
+      outcome: 'succeeded',
+      before: null,
+      after: { id: created.id },
+    })
     expect(JSON.stringify(event)).not.toContain(created.uploadUrl)
   })
 
@@ -103,7 +110,12 @@ describe('exa-js websets.imports through the gateway', () => {
     const gone = await exaError(exa.websets.imports.get('import_e2e_c'))
     expect(gone.statusCode).toBe(404)
     const [event] = await auditOf('import_e2e_c')
-    expect(event).toMatchObject({ action: 'import.delete', outcome: 'succeeded', before: { title: 'List c' }, after: null })
+    expect(event).toMatchObject({
+      action: 'import.delete',
+      outcome: 'succeeded',
+      before: { title: 'List c' },
+      after: null,
+    })
   })
 })
 
@@ -114,7 +126,12 @@ describe('exa-js errors from the gateway', () => {
     expect(badTitle.message).toBe('title: Invalid input: expected string, received number')
 
     const tooBig = await exaError(
-      exa.websets.imports.create({ size: 60_000_000, count: 1, format: CreateImportParametersFormat.csv, entity: { type: 'company' } })
+      exa.websets.imports.create({
+        size: 60_000_000,
+        count: 1,
+        format: CreateImportParametersFormat.csv,
+        entity: { type: 'company' },
+      })
     )
     expect(tooBig.statusCode).toBe(400)
     expect(tooBig.message).toBe('size: must be at most 50,000,000')

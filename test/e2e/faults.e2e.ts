@@ -22,9 +22,13 @@ const patch = (id: string, title: string) =>
   })
 
 const events = async (importId: string) =>
-  ((await (await fetch(`${gateway.url}/audit/events?importId=${importId}`, { headers: { 'x-api-key': key } })).json()) as {
-    data: Record<string, any>[]
-  }).data
+  (
+    (await (
+      await fetch(`${gateway.url}/audit/events?importId=${importId}`, { headers: { 'x-api-key': key } })
+    ).json()) as {
+      data: Record<string, any>[]
+    }
+  ).data
 
 const requestsTo = (id: string, method: string) =>
   gateway.simulator.requests.filter((r) => r.method === method && r.path.endsWith(id))
@@ -43,7 +47,10 @@ describe('connection resets', () => {
     gateway.simulator.faults.push({ kind: 'drop', method: 'GET', pathIncludes: item.id, times: 2 })
     const res = await patch(item.id, 'new')
     expect(res.status).toBe(502)
-    expect(await res.json()).toMatchObject({ tag: 'UPSTREAM_ERROR', error: expect.stringMatching(/could not reach Exa/) })
+    expect(await res.json()).toMatchObject({
+      tag: 'UPSTREAM_ERROR',
+      error: expect.stringMatching(/could not reach Exa/),
+    })
     expect(requestsTo(item.id, 'PATCH')).toHaveLength(0)
     const rows = await events(item.id)
     expect(rows).toHaveLength(1)

@@ -22,7 +22,18 @@ export async function startGateway(options: { vars?: Record<string, string>; see
   const url = `http://127.0.0.1:${port}`
   const logFile = join(dir, 'wrangler.log')
   const child = spawnWrangler(
-    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', dir, '--show-interactive-dev-session=false'],
+    [
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(inspectorPort),
+      '--persist-to',
+      dir,
+      '--show-interactive-dev-session=false',
+    ],
     { EXA_API_KEY: simulatorKey, EXA_BASE_URL: simulator.url, ADMIN_TOKEN: adminToken, ...options.vars },
     { logFile }
   )

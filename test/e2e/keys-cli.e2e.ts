@@ -21,7 +21,15 @@ const read = (key: string) => fetch(`${gateway.url}/websets/v0/imports/import_cl
 
 describe('npm run keys', () => {
   it('creates a key, printing its secret once, and the key works', async () => {
-    const result = await cli('create', '--name', 'alice', '--scopes', 'imports:read,imports:write', '--rate-limit', '100/60')
+    const result = await cli(
+      'create',
+      '--name',
+      'alice',
+      '--scopes',
+      'imports:read,imports:write',
+      '--rate-limit',
+      '100/60'
+    )
     expect(result.code).toBe(0)
     const secret = printedSecret(result)
     expect(result.stdout).toMatch(/name\s+alice/)
@@ -37,7 +45,10 @@ describe('npm run keys', () => {
   })
 
   it('rotates a key: the new secret works and the old one stops (grace period 0)', async () => {
-    const created = JSON.parse((await cli('create', '--name', 'bo', '--scopes', 'imports:read', '--json')).stdout) as { id: string; key: string }
+    const created = JSON.parse((await cli('create', '--name', 'bo', '--scopes', 'imports:read', '--json')).stdout) as {
+      id: string
+      key: string
+    }
     const rotated = await cli('rotate', created.id)
     expect(rotated.code).toBe(0)
     const secret = printedSecret(rotated)
@@ -47,7 +58,10 @@ describe('npm run keys', () => {
   })
 
   it('revokes a key, refused on the next call', async () => {
-    const created = JSON.parse((await cli('create', '--name', 'cy', '--scopes', 'imports:read', '--json')).stdout) as { id: string; key: string }
+    const created = JSON.parse((await cli('create', '--name', 'cy', '--scopes', 'imports:read', '--json')).stdout) as {
+      id: string
+      key: string
+    }
     expect((await read(created.key)).status).toBe(200)
     const revoked = await cli('revoke', created.id)
     expect(revoked.code).toBe(0)
@@ -78,6 +92,9 @@ describe('the default rate limit under wrangler dev', () => {
     const limited = await read(key)
     expect(limited.status).toBe(429)
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
-    expect(await limited.json()).toMatchObject({ tag: 'RATE_LIMITED', error: expect.stringMatching(/3 requests per 60 s/) })
+    expect(await limited.json()).toMatchObject({
+      tag: 'RATE_LIMITED',
+      error: expect.stringMatching(/3 requests per 60 s/),
+    })
   })
 })

@@ -25,6 +25,7 @@ export function runKeysCli(args: string[], env: Record<string, string | undefine
 /** The secret a human-readable `create` or `rotate` printed (the only egw_ key in its output). */
 export function printedSecret(result: CliResult): string {
   const secrets = result.stdout.match(/egw_[A-Za-z0-9_-]{43}/g) ?? []
-  if (secrets.length !== 1) throw new Error(`expected one secret in the CLI output, got ${secrets.length}:\n${result.stdout}${result.stderr}`)
+  if (secrets.length !== 1)
+    throw new Error(`expected one secret in the CLI output, got ${secrets.length}:\n${result.stdout}${result.stderr}`)
   return secrets[0]!
 }

@@ -24,7 +24,12 @@ export async function api(path: string, init: RequestInit = {}, options: { settl
   return res
 }
 
-export function jsonInit(method: string, key: string, body?: unknown, headers: Record<string, string> = {}): RequestInit {
+export function jsonInit(
+  method: string,
+  key: string,
+  body?: unknown,
+  headers: Record<string, string> = {}
+): RequestInit {
   return {
     method,
     headers: { 'x-api-key': key, 'content-type': 'application/json', ...headers },
@@ -32,4 +37,6 @@ export function jsonInit(method: string, key: string, body?: unknown, headers: R
   }
 }
 
-export const withKey = (key: string, headers: Record<string, string> = {}): RequestInit => ({ headers: { 'x-api-key': key, ...headers } })
+export const withKey = (key: string, headers: Record<string, string> = {}): RequestInit => ({
+  headers: { 'x-api-key': key, ...headers },
+})

@@ -36,7 +36,9 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   const kb = Object.keys(b)
   return (
     ka.length === kb.length &&
-    ka.every((k) => Object.hasOwn(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+    ka.every(
+      (k) => Object.hasOwn(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])
+    )
   )
 }
 
@@ -69,7 +71,8 @@ describe('canonicalJson: examples', () => {
   })
 
   it('serializes scalars as JSON does', () => {
-    for (const v of [null, true, false, 0, -1.5, 1e21, '', 'a"b\\c\n', '\u2028']) expect(canonicalJson(v)).toBe(JSON.stringify(v))
+    for (const v of [null, true, false, 0, -1.5, 1e21, '', 'a"b\\c\n', '\u2028'])
+      expect(canonicalJson(v)).toBe(JSON.stringify(v))
   })
 
   it('keeps a __proto__ key as data, in its sorted place', () => {
@@ -249,17 +252,12 @@ describe('rowHash', () => {
 
   it('differs for any two rows that differ in one column value (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom(...SEALED_COLUMNS),
-        fc.jsonValue(),
-        fc.jsonValue(),
-        async (column, a, b) => {
-          fc.pre(!jsonEqual(a, b))
-          const ra = { ...baseRow, [column]: a } as AuditEventRow
-          const rb = { ...baseRow, [column]: b } as AuditEventRow
-          expect(await rowHash(ra)).not.toBe(await rowHash(rb))
-        }
-      )
+      fc.asyncProperty(fc.constantFrom(...SEALED_COLUMNS), fc.jsonValue(), fc.jsonValue(), async (column, a, b) => {
+        fc.pre(!jsonEqual(a, b))
+        const ra = { ...baseRow, [column]: a } as AuditEventRow
+        const rb = { ...baseRow, [column]: b } as AuditEventRow
+        expect(await rowHash(ra)).not.toBe(await rowHash(rb))
+      })
     )
   })
 })

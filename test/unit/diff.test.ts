@@ -58,7 +58,9 @@ const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T
 
 describe('diffImports: examples', () => {
   it('reports a title change', () => {
-    expect(diffImports(imp('Old', { a: '1' }), imp('New', { a: '1' }))).toEqual([{ path: 'title', from: 'Old', to: 'New' }])
+    expect(diffImports(imp('Old', { a: '1' }), imp('New', { a: '1' }))).toEqual([
+      { path: 'title', from: 'Old', to: 'New' },
+    ])
   })
 
   it('reports one metadata.<key> change per key added, removed or changed, sorted by key', () => {
@@ -74,7 +76,14 @@ describe('diffImports: examples', () => {
 
   it('puts the title first, then metadata keys in code-unit order', () => {
     const changes = diffImports(imp('A', {}), imp('B', { b: '1', B: '1', a: '1', 'a.b': '1', _: '1' }))
-    expect(changes.map((c) => c.path)).toEqual(['title', 'metadata.B', 'metadata._', 'metadata.a', 'metadata.a.b', 'metadata.b'])
+    expect(changes.map((c) => c.path)).toEqual([
+      'title',
+      'metadata.B',
+      'metadata._',
+      'metadata.a',
+      'metadata.a.b',
+      'metadata.b',
+    ])
   })
 
   it('reads a null before (create) as absent: every value comes from null', () => {
@@ -102,7 +111,12 @@ describe('diffImports: examples', () => {
   it('gives [] for identical imports, also as distinct objects, and ignores non-editable fields', () => {
     expect(diffImports(imp('T', { a: '1' }), imp('T', { a: '1' }))).toEqual([])
     expect(diffImports(null, null)).toEqual([])
-    expect(diffImports(imp('T', { a: '1' }, { status: 'pending', count: 1 }), imp('T', { a: '1' }, { status: 'done', count: 9 }))).toEqual([])
+    expect(
+      diffImports(
+        imp('T', { a: '1' }, { status: 'pending', count: 1 }),
+        imp('T', { a: '1' }, { status: 'done', count: 9 })
+      )
+    ).toEqual([])
   })
 
   it('handles keys that are Object.prototype names as ordinary keys', () => {
@@ -111,7 +125,9 @@ describe('diffImports: examples', () => {
       { path: 'metadata.__proto__', from: null, to: 'p' },
       { path: 'metadata.constructor', from: null, to: 'c' },
     ])
-    expect(diffImports(imp('T', { toString: 'x' }), imp('T'))).toEqual([{ path: 'metadata.toString', from: 'x', to: null }])
+    expect(diffImports(imp('T', { toString: 'x' }), imp('T'))).toEqual([
+      { path: 'metadata.toString', from: 'x', to: null },
+    ])
   })
 })
 

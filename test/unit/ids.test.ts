@@ -3,14 +3,28 @@ import { describe, expect, it } from 'vitest'
 import { ULID_PATTERN, ulid, ulidCeil, ulidFloor } from '../../src/lib/ids'
 
 const MAX_TIME = 2 ** 48 - 1 // a ULID's time is 48 bits of milliseconds
-const time = fc.oneof(fc.integer({ min: 0, max: MAX_TIME }), fc.integer({ min: 1_500_000_000_000, max: 2_500_000_000_000 }))
+const time = fc.oneof(
+  fc.integer({ min: 0, max: MAX_TIME }),
+  fc.integer({ min: 1_500_000_000_000, max: 2_500_000_000_000 })
+)
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 
 describe('ULID_PATTERN', () => {
   it('accepts 26 Crockford base-32 characters and nothing else', () => {
     expect(ULID_PATTERN.test('01ARZ3NDEKTSV4RRFFQ69G5FAV')).toBe(true)
     expect(ULID_PATTERN.test(CROCKFORD.slice(0, 26))).toBe(true)
-    for (const bad of ['01ARZ3NDEKTSV4RRFFQ69G5FA', '01ARZ3NDEKTSV4RRFFQ69G5FAVV', '01arz3ndektsv4rrffq69g5fav', '01ARZ3NDEKTSV4RRFFQ69G5FAI', '01ARZ3NDEKTSV4RRFFQ69G5FAL', '01ARZ3NDEKTSV4RRFFQ69G5FAO', '01ARZ3NDEKTSV4RRFFQ69G5FAU', '01ARZ3NDEKTSV4RRFFQ69G5FA-', '', ' 01ARZ3NDEKTSV4RRFFQ69G5FAV'])
+    for (const bad of [
+      '01ARZ3NDEKTSV4RRFFQ69G5FA',
+      '01ARZ3NDEKTSV4RRFFQ69G5FAVV',
+      '01arz3ndektsv4rrffq69g5fav',
+      '01ARZ3NDEKTSV4RRFFQ69G5FAI',
+      '01ARZ3NDEKTSV4RRFFQ69G5FAL',
+      '01ARZ3NDEKTSV4RRFFQ69G5FAO',
+      '01ARZ3NDEKTSV4RRFFQ69G5FAU',
+      '01ARZ3NDEKTSV4RRFFQ69G5FA-',
+      '',
+      ' 01ARZ3NDEKTSV4RRFFQ69G5FAV',
+    ])
       expect(ULID_PATTERN.test(bad), bad).toBe(false)
   })
 })

@@ -80,7 +80,8 @@ describe('findAmbiguousKey: examples', () => {
   })
 
   it('accepts scalars, empty containers and deep nesting', () => {
-    for (const text of ['1', 'null', '"a"', '{}', '[]', '[[[]]]', '{"a":{}}', ' {"a" : [ ] } ']) expect(check(text)).toBeUndefined()
+    for (const text of ['1', 'null', '"a"', '{}', '[]', '[[[]]]', '{"a":{}}', ' {"a" : [ ] } '])
+      expect(check(text)).toBeUndefined()
     expect(check('['.repeat(500) + '{"a":1,"a":2}' + ']'.repeat(500))).toBe(twice('a'))
   })
 })
@@ -102,7 +103,8 @@ function countObjects(value: unknown): number {
 }
 
 /** Every code unit as \uXXXX: the same string, written differently. */
-const escapeAll = (s: string) => '"' + [...Array(s.length).keys()].map((i) => '\\u' + s.charCodeAt(i).toString(16).padStart(4, '0')).join('') + '"'
+const escapeAll = (s: string) =>
+  '"' + [...Array(s.length).keys()].map((i) => '\\u' + s.charCodeAt(i).toString(16).padStart(4, '0')).join('') + '"'
 
 type Render = {
   /** Whitespace to put at the next token boundary. */
@@ -134,7 +136,10 @@ function render(value: Json, options: Render): { text: string; duplicated?: stri
         duplicated = Object.keys(v)[original]!
         // After the original, anywhere: the second one is what is reported.
         const at = original + 1 + (dup.position % (members.length - original))
-        members.splice(at, 0, { key: dup.escaped ? escapeAll(duplicated) : JSON.stringify(duplicated), value: dup.value })
+        members.splice(at, 0, {
+          key: dup.escaped ? escapeAll(duplicated) : JSON.stringify(duplicated),
+          value: dup.value,
+        })
         return '{' + ws() + members.map((m) => m.key + ws() + ':' + ws() + go(m.value) + ws()).join(',' + ws()) + '}'
       }
       members.push({ key: dup.escaped ? escapeAll('k') : '"k"', value: dup.value })
@@ -198,7 +203,10 @@ describe('findAmbiguousKey: properties', () => {
         wsArb,
         (value, dup, ws) => {
           fc.pre(!hasProtoKey(dup.value))
-          const { text, duplicated } = render(value, { ws: cycle(ws), dup: { ...dup, object: dup.object % countObjects(value) } })
+          const { text, duplicated } = render(value, {
+            ws: cycle(ws),
+            dup: { ...dup, object: dup.object % countObjects(value) },
+          })
           expect(duplicated).toBeDefined()
           expect(check(text)).toBe(twice(duplicated!))
         }

@@ -75,14 +75,20 @@ describe('isBrowserOrigin', () => {
   it('accepts an https origin with any port but 443, and refuses it with a path or trailing slash (property)', () => {
     const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/)
     fc.assert(
-      fc.property(fc.array(label, { minLength: 1, maxLength: 3 }), fc.constantFrom('com', 'example', 'dev'), fc.option(fc.integer({ min: 1, max: 65535 })), fc.stringMatching(/^\/[a-z0-9/]*$/), (labels, tld, port, path) => {
-        fc.pre(!labels.some((l) => l.startsWith('xn--')) && !/^\d+$/.test(tld))
-        const origin = `https://${[...labels, tld].join('.')}${port === null ? '' : `:${port}`}`
-        expect(isBrowserOrigin(origin)).toBe(port !== 443)
-        expect(isBrowserOrigin(origin + path)).toBe(false)
-        expect(isBrowserOrigin(origin.replace('https:', 'http:'))).toBe(false)
-        expect(isBrowserOrigin(origin.toUpperCase())).toBe(false)
-      })
+      fc.property(
+        fc.array(label, { minLength: 1, maxLength: 3 }),
+        fc.constantFrom('com', 'example', 'dev'),
+        fc.option(fc.integer({ min: 1, max: 65535 })),
+        fc.stringMatching(/^\/[a-z0-9/]*$/),
+        (labels, tld, port, path) => {
+          fc.pre(!labels.some((l) => l.startsWith('xn--')) && !/^\d+$/.test(tld))
+          const origin = `https://${[...labels, tld].join('.')}${port === null ? '' : `:${port}`}`
+          expect(isBrowserOrigin(origin)).toBe(port !== 443)
+          expect(isBrowserOrigin(origin + path)).toBe(false)
+          expect(isBrowserOrigin(origin.replace('https:', 'http:'))).toBe(false)
+          expect(isBrowserOrigin(origin.toUpperCase())).toBe(false)
+        }
+      )
     )
   })
 })

@@ -100,7 +100,10 @@ describe('countHits: examples', () => {
     expect(countHits(exhausted, { requests: 2, periodSeconds: 60 }, 1, T0).decisions[0]?.allowed).toBe(false)
     expect(remainings(countHits(exhausted, { requests: 3, periodSeconds: 60 }, 4, T0).decisions)).toEqual([2, 1, 0])
     expect(remainings(countHits(exhausted, { requests: 2, periodSeconds: 30 }, 3, T0).decisions)).toEqual([1, 0])
-    expect(countHits(exhausted, { requests: 3, periodSeconds: 60 }, 1, T0).state).toMatchObject({ requests: 3, periodSeconds: 60 })
+    expect(countHits(exhausted, { requests: 3, periodSeconds: 60 }, 1, T0).state).toMatchObject({
+      requests: 3,
+      periodSeconds: 60,
+    })
   })
 
   it('reads a state kept before tatFrac existed as its tat rounded up (never more lenient)', () => {
@@ -147,7 +150,10 @@ describe('the GCRA bound checker', () => {
   })
 })
 
-const limitArb = fc.record({ requests: fc.integer({ min: 1, max: 12 }), periodSeconds: fc.integer({ min: 1, max: 20 }) })
+const limitArb = fc.record({
+  requests: fc.integer({ min: 1, max: 12 }),
+  periodSeconds: fc.integer({ min: 1, max: 20 }),
+})
 const startArb = fc.oneof(fc.constant(0), fc.constant(T0), fc.integer({ min: 0, max: 2 ** 42 }))
 const stepsArb = fc.array(
   fc.record({
