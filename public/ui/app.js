@@ -1,10 +1,127 @@
+// @ts-check
+
+/**
+ * What GET /ui/session answers: who the key is and what it may do, and the server's lists the page
+ * offers (it keeps no copies of its own).
+ * @typedef {object} Session
+ * @property {string} keyId
+ * @property {string} actor
+ * @property {string[]} scopes
+ * @property {string[]} actions every value of the events' `action` filter, in display order
+ * @property {string[]} outcomes every value of the events' `outcome` filter
+ * @property {string[]} revertibleActions the actions whose events a revert accepts
+ */
+
+/**
+ * One changed field of an event: `title` or `metadata.<key>`, null for an absent side.
+ * @typedef {object} Change
+ * @property {string} path
+ * @property {unknown} from
+ * @property {unknown} to
+ */
+
+/**
+ * A snapshot of what an event changed (an import, or a key as the admin API shows it), as JSON.
+ * @typedef {Record<string, unknown>} Snapshot
+ */
+
+/**
+ * An audit event as GET /audit/events shows it (times in ISO 8601, null when unknown).
+ * @typedef {object} AuditEvent
+ * @property {string} id
+ * @property {string} action
+ * @property {string | null} importId
+ * @property {string} outcome
+ * @property {string | null} keyId
+ * @property {string} actor
+ * @property {string | null} subjectKeyId
+ * @property {string | null} revertsEventId
+ * @property {string | null} origin
+ * @property {string | null} ip
+ * @property {string | null} userAgent
+ * @property {string | null} requestId
+ * @property {string | null} upstreamRequestId
+ * @property {string | null} idempotencyKey
+ * @property {unknown} requestBody
+ * @property {Snapshot | null} before
+ * @property {Snapshot | null} after
+ * @property {Change[]} changes
+ * @property {number | null} upstreamStatus
+ * @property {string | null} error
+ * @property {boolean} reconciled
+ * @property {string | null} startedAt
+ * @property {string | null} finishedAt
+ */
+
+/**
+ * One page of GET /audit/events, newest first; `nextCursor` continues it.
+ * @typedef {object} EventPage
+ * @property {AuditEvent[]} data
+ * @property {boolean} hasMore
+ * @property {string | null} nextCursor
+ */
+
+/**
+ * What GET /audit/verify answers about the audit chain.
+ * @typedef {object} Verification
+ * @property {boolean} ok
+ * @property {number} checked
+ * @property {{ seq: number, chainHash: string } | null} head
+ * @property {number | null} [firstBrokenSeq]
+ * @property {string} [reason]
+ */
+
+/**
+ * The body of the gateway's error answers.
+ * @typedef {object} ErrorBody
+ * @property {string} error
+ * @property {string} tag
+ * @property {string} requestId
+ * @property {{ path: string, message: string }[]} [issues]
+ * @property {string[]} [changed] a revert's 409: the fields changed since the event
+ * @property {boolean} [forceable] a revert's 409: true when `?force=true` would overwrite those changes
+ */
+
+/**
+ * What a `catch` here gets: a GatewayError, or another Error (the browser's: no status).
+ * @typedef {Error & Partial<Pick<GatewayError, 'status' | 'body'>>} Failure
+ */
+
+/**
+ * The page's state. `key` is null while signed out; `loads` and `checks` count requests so that
+ * only the latest one paints.
+ * @typedef {object} State
+ * @property {string | null} key
+ * @property {Session | null} session
+ * @property {Record<string, string>} filters
+ * @property {string | null} cursor
+ * @property {AuditEvent[]} events
+ * @property {string | null} selected
+ * @property {AuditEvent | null} reverting
+ * @property {number} loads
+ * @property {number} checks
+ */
 
 const KEY_STORAGE = 'egw-audit-viewer-key'
 const PAGE_SIZE = '25'
-const $ = (id) => document.getElementById(id)
+/**
+ * An element of index.html, by id (the page's own ids are always there); callers cast it to its
+ * element type where they need more than an HTMLElement.
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id))
+/** @type {State} */
 const state = { key: null, session: null, filters: {}, cursor: null, events: [], selected: null, reverting: null, loads: 0, checks: 0 }
 
-/** An element holding text only. */
+/**
+ * An element holding text only.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string | number | null} [text]
+ * @param {string} [className]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function el(tag, text, className) {
   const node = document.createElement(tag)
   if (text !== undefined && text !== null) node.textContent = String(text)
@@ -12,20 +129,36 @@ function el(tag, text, className) {
   return node
 }
 
-/** Shows a message element with text, or hides it when there is none. */
+/**
+ * Shows a message element with text, or hides it when there is none.
+ * @param {HTMLElement} node
+ * @param {string} text
+ */
 function say(node, text) {
   node.textContent = text || ''
   node.hidden = !text
 }
 
 class GatewayError extends Error {
-  constructor(status, message) {
+  /**
+   * @param {number} status the HTTP status, 0 when the gateway could not be reached
+   * @param {string} message
+   * @param {ErrorBody | null} [body] the answer's JSON, when it had some
+   */
+  constructor(status, message, body) {
     super(message)
     this.status = status
+    this.body = body ?? null
   }
 }
 
-/** A sentence a person can act on, from the gateway's error body ({error, tag, requestId}). */
+/**
+ * A sentence a person can act on, from the gateway's error body ({error, tag, requestId}).
+ * @param {number} status
+ * @param {ErrorBody | null} body the answer's JSON, when it had some
+ * @param {Headers} headers
+ * @returns {string}
+ */
 function explain(status, body, headers) {
   const said = body && typeof body.error === 'string' ? body.error : ''
   const ref = body && typeof body.requestId === 'string' ? ' (request ' + body.requestId + ')' : ''
@@ -35,23 +168,33 @@ function explain(status, body, headers) {
   return (said || 'The gateway answered HTTP ' + status) + ref
 }
 
-/** One call to the gateway, on this origin, with the key; a 401 signs the page out. */
+/**
+ * One call to the gateway, on this origin, with the key; a 401 signs the page out.
+ * @param {string} path
+ * @param {'GET' | 'POST'} [method]
+ * @returns {Promise<Response>} an answer that is ok; anything else is thrown as a GatewayError
+ */
 async function call(path, method) {
   let res
   try {
-    res = await fetch(path, { method: method || 'GET', headers: { 'x-api-key': state.key }, credentials: 'omit', cache: 'no-store', redirect: 'error' })
-  } catch (err) {
+    res = await fetch(path, { method: method || 'GET', headers: { 'x-api-key': /** @type {string} */ (state.key) }, credentials: 'omit', cache: 'no-store', redirect: 'error' })
+  } catch {
     throw new GatewayError(0, 'The gateway could not be reached. Check that it is running and that you are online, then try again.')
   }
   if (res.ok) return res
-  let body = null
-  try { body = await res.json() } catch (err) { body = null }
-  const error = new GatewayError(res.status, explain(res.status, body, res.headers))
+  /** @type {ErrorBody | null} */
+  let body
+  try { body = await res.json() } catch { body = null }
+  const error = new GatewayError(res.status, explain(res.status, body, res.headers), body)
   if (res.status === 401) signOut(error.message)
   throw error
 }
 
-/** The applied filters (not what is half-typed in the form) plus extra parameters. */
+/**
+ * The applied filters (not what is half-typed in the form) plus extra parameters.
+ * @param {Record<string, string | null>} extra parameters; an empty or null one is left out
+ * @returns {string} `?…`, or '' when there is none
+ */
 function query(extra) {
   const params = new URLSearchParams(state.filters)
   for (const [name, value] of Object.entries(extra)) if (value) params.set(name, value)
@@ -59,9 +202,11 @@ function query(extra) {
   return text ? '?' + text : ''
 }
 
+/** @returns {Record<string, string>} the filters in the form, as the API's parameters */
 function readFilters() {
+  /** @type {Record<string, string>} */
   const filters = {}
-  for (const [name, raw] of new FormData($('filters')).entries()) {
+  for (const [name, raw] of new FormData(/** @type {HTMLFormElement} */ ($('filters'))).entries()) {
     const value = String(raw).trim()
     if (!value) continue
     const time = (name === 'since' || name === 'until') ? new Date(value) : null
@@ -71,14 +216,32 @@ function readFilters() {
   return filters
 }
 
+/**
+ * Fills a filter's select with the values the API accepts, after its "any" (the one option in the
+ * HTML); what was chosen stays chosen if it is still among them.
+ * @param {string} id
+ * @param {string[]} values
+ */
+function offer(id, values) {
+  const select = /** @type {HTMLSelectElement} */ ($(id))
+  const chosen = select.value
+  select.replaceChildren(select.options[0], ...values.map((value) => new Option(value, value)))
+  select.value = values.includes(chosen) ? chosen : ''
+}
+
+/** @param {string} key */
 async function signIn(key) {
   state.key = key
+  /** @type {Session} */
   const session = await (await call('/ui/session')).json()
   state.session = session
+  offer('f-action', session.actions)
+  offer('f-outcome', session.outcomes)
   sessionStorage.setItem(KEY_STORAGE, key)
   $('who').textContent = session.actor + ' · ' + session.scopes.join(', ')
   say($('key-error'), '')
-  $('key').value = ''
+  const field = /** @type {HTMLInputElement} */ ($('key'))
+  field.value = ''
   $('login').hidden = true
   $('session').hidden = false
   $('viewer').hidden = false
@@ -86,11 +249,13 @@ async function signIn(key) {
   await Promise.all([loadEvents(false), verifyChain()])
 }
 
+/** @param {string} message why, shown under the key field ('' for none) */
 function signOut(message) {
   sessionStorage.removeItem(KEY_STORAGE)
   // Counting a load and a check drops any answer still on its way for the old key.
   Object.assign(state, { key: null, session: null, events: [], cursor: null, selected: null, loads: state.loads + 1, checks: state.checks + 1 })
-  $('events').tBodies[0].replaceChildren()
+  const table = /** @type {HTMLTableElement} */ ($('events'))
+  table.tBodies[0].replaceChildren()
   $('detail').hidden = true
   $('viewer').hidden = true
   $('session').hidden = true
@@ -99,18 +264,24 @@ function signOut(message) {
   $('key').focus()
 }
 
-/** Loads the first page (or the next one). Only the latest load paints: a slower, older one is dropped. */
+/**
+ * Loads the first page (or the next one). Only the latest load paints: a slower, older one is dropped.
+ * @param {boolean} append true for the next page, false for the first
+ */
 async function loadEvents(append) {
   const load = ++state.loads
+  const more = /** @type {HTMLButtonElement} */ ($('more'))
   say($('list-error'), '')
-  $('more').disabled = true
+  more.disabled = true
   try {
+    /** @type {EventPage} */
     const page = await (await call('/audit/events' + query({ limit: PAGE_SIZE, cursor: append ? state.cursor : '' }))).json()
     if (load !== state.loads) return
     state.events = append ? state.events.concat(page.data) : page.data
     state.cursor = page.nextCursor
     renderList(page.data, append)
-  } catch (err) {
+  } catch (caught) {
+    const err = /** @type {Failure} */ (caught)
     if (load !== state.loads) return
     if (!append) {
       Object.assign(state, { events: [], cursor: null })
@@ -119,7 +290,7 @@ async function loadEvents(append) {
     }
     if (err.status !== 401) say($('list-error'), err.message)
   } finally {
-    $('more').disabled = false
+    more.disabled = false
   }
 }
 
@@ -129,6 +300,7 @@ async function verifyChain() {
   badge.className = 'badge'
   badge.textContent = 'Checking the audit chain…'
   try {
+    /** @type {Verification} */
     const result = await (await call('/audit/verify')).json()
     if (check !== state.checks) return
     badge.className = 'badge ' + (result.ok ? 'ok' : 'bad')
@@ -136,14 +308,18 @@ async function verifyChain() {
       ? 'Audit chain intact · ' + result.checked + ' sealed rows'
       : 'Audit chain broken at #' + (result.firstBrokenSeq ?? '?') + ': ' + result.reason
     badge.title = result.head ? 'head #' + result.head.seq + ' ' + result.head.chainHash : ''
-  } catch (err) {
+  } catch (caught) {
+    const err = /** @type {Failure} */ (caught)
     if (check !== state.checks) return
     badge.className = 'badge bad'
     badge.textContent = 'Audit chain not verified: ' + err.message
   }
 }
 
-/** Downloads the export of the applied filters (fetched with the key, saved from a blob URL). */
+/**
+ * Downloads the export of the applied filters (fetched with the key, saved from a blob URL).
+ * @param {'ndjson' | 'csv'} format
+ */
 async function exportAs(format) {
   say($('list-error'), '')
   try {
@@ -156,35 +332,53 @@ async function exportAs(format) {
     link.click()
     link.remove()
     setTimeout(() => URL.revokeObjectURL(link.href), 60000)
-  } catch (err) {
+  } catch (caught) {
+    const err = /** @type {Failure} */ (caught)
     if (err.status !== 401) say($('list-error'), err.message)
   }
 }
 
 
-const OUTCOMES = ['succeeded', 'failed', 'pending']
-const pill = (outcome) => el('span', outcome, 'pill ' + (OUTCOMES.includes(outcome) ? outcome : ''))
+/** The signed-in key's session: events are listed, shown and reverted only while there is one. */
+const signedIn = () => /** @type {Session} */ (state.session)
+/** @param {string} outcome */
+const pill = (outcome) => el('span', outcome, 'pill ' + (signedIn().outcomes.includes(outcome) ? outcome : ''))
+/** @param {number} n */
 const pad = (n) => String(n).padStart(2, '0')
 
-/** Local time, to the second; the ISO time is the element's tooltip. */
+/**
+ * Local time, to the second; the ISO time is the element's tooltip.
+ * @param {string | null} iso
+ * @returns {string}
+ */
 function when(iso) {
   if (!iso) return '—'
   const d = new Date(iso)
   return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds())
 }
 
+/**
+ * Paints the list: these rows after the ones shown (append), or instead of them.
+ * @param {AuditEvent[]} rows
+ * @param {boolean} append
+ */
 function renderList(rows, append) {
-  const body = $('events').tBodies[0]
+  const table = /** @type {HTMLTableElement} */ ($('events'))
+  const body = table.tBodies[0]
   if (!append) body.replaceChildren()
   for (const event of rows) body.append(eventRow(event))
   const n = state.events.length
-  $('events').hidden = n === 0
+  table.hidden = n === 0
   $('empty').hidden = n > 0
   $('more').hidden = !state.cursor
   const noun = n === 1 ? '1 event' : n + ' events'
   $('count').textContent = n === 0 ? '' : state.cursor ? 'Showing ' + noun + ', newest first · more match' : noun + ' match, newest first'
 }
 
+/**
+ * @param {AuditEvent} event
+ * @returns {HTMLTableRowElement}
+ */
 function eventRow(event) {
   const row = el('tr')
   row.dataset.id = event.id
@@ -200,18 +394,24 @@ function eventRow(event) {
   outcome.append(pill(event.outcome))
   const changed = (event.changes || []).map((change) => change.path).join(', ')
   row.append(first, el('td', event.action, 'mono'), el('td', event.importId || '—', 'mono'), el('td', event.actor), outcome, el('td', changed || '—', 'mono'))
-  row.addEventListener('click', (e) => { if (e.target.tagName !== 'BUTTON') openDetail(event) })
+  row.addEventListener('click', (e) => { if (/** @type {Element} */ (e.target).tagName !== 'BUTTON') openDetail(event) })
   return row
 }
 
 function closeDetail() {
   $('detail').hidden = true
   state.selected = null
-  for (const row of $('events').tBodies[0].rows) row.classList.remove('selected')
+  for (const row of /** @type {HTMLTableElement} */ ($('events')).tBodies[0].rows) row.classList.remove('selected')
 }
 
-/** An import's editable fields (title, metadata.<key>); a key's fields as they are. */
+/**
+ * An import's editable fields (title, metadata.<key>); a key's fields as they are.
+ * @param {AuditEvent} event
+ * @param {Snapshot | null} snapshot
+ * @returns {Map<string, unknown>}
+ */
 function fieldsOf(event, snapshot) {
+  /** @type {Map<string, unknown>} */
   const fields = new Map()
   if (!snapshot || typeof snapshot !== 'object') return fields
   if (!event.action.startsWith('import.')) {
@@ -219,19 +419,34 @@ function fieldsOf(event, snapshot) {
     return fields
   }
   fields.set('title', snapshot.title)
-  const metadata = snapshot.metadata && typeof snapshot.metadata === 'object' ? snapshot.metadata : {}
+  const metadata = /** @type {Record<string, unknown>} */ (snapshot.metadata && typeof snapshot.metadata === 'object' ? snapshot.metadata : {})
   for (const name of Object.keys(metadata).sort()) fields.set('metadata.' + name, metadata[name])
   return fields
 }
 
+/**
+ * @param {unknown} value
+ * @returns {string}
+ */
 const shown = (value) => (typeof value === 'string' ? value : JSON.stringify(value))
 
+/**
+ * @param {Snapshot | null} snapshot
+ * @param {Map<string, unknown>} fields the snapshot's, from fieldsOf
+ * @param {string} name
+ * @param {'old' | 'new'} side
+ * @returns {HTMLTableCellElement}
+ */
 function valueCell(snapshot, fields, name, side) {
   if (!snapshot) return el('td', side === 'old' ? 'no snapshot' : 'none recorded', side + ' none')
   const value = fields.get(name)
   return value === undefined || value === null ? el('td', '(absent)', side + ' none') : el('td', shown(value), side)
 }
 
+/**
+ * @param {AuditEvent} event
+ * @returns {HTMLTableElement}
+ */
 function diffTable(event) {
   const before = fieldsOf(event, event.before)
   const after = fieldsOf(event, event.after)
@@ -256,8 +471,16 @@ function diffTable(event) {
   return table
 }
 
+/**
+ * @param {AuditEvent} event
+ * @returns {HTMLDListElement}
+ */
 function facts(event) {
   const list = el('dl', null, 'facts')
+  /**
+   * @param {string} name
+   * @param {string | number | null} value left out when there is none
+   */
   const add = (name, value) => { if (value !== null && value !== undefined && value !== '') list.append(el('dt', name), el('dd', value)) }
   add('Who', event.actor + (event.keyId ? ' (' + event.keyId + ')' : ''))
   add('When', when(event.startedAt) + (event.finishedAt ? ' → ' + when(event.finishedAt) : ' (not settled yet)'))
@@ -276,9 +499,10 @@ function facts(event) {
   return list
 }
 
+/** @param {AuditEvent} event */
 function openDetail(event) {
   state.selected = event.id
-  for (const row of $('events').tBodies[0].rows) row.classList.toggle('selected', row.dataset.id === event.id)
+  for (const row of /** @type {HTMLTableElement} */ ($('events')).tBodies[0].rows) row.classList.toggle('selected', row.dataset.id === event.id)
   const pane = $('detail')
   const head = el('div', null, 'detail-head')
   const title = el('h2', event.action + (event.importId ? ' · ' + event.importId : ''))
@@ -293,12 +517,15 @@ function openDetail(event) {
 }
 
 
-const REVERTIBLE = ['import.update', 'import.revert']
-
+/**
+ * @param {AuditEvent} event
+ * @returns {HTMLDivElement}
+ */
 function revertControls(event) {
+  const session = signedIn()
   const box = el('div', null, 'revert')
-  if (!REVERTIBLE.includes(event.action) || event.outcome !== 'succeeded' || !event.before) return box
-  if (!state.session.scopes.includes('imports:write')) {
+  if (!session.revertibleActions.includes(event.action) || event.outcome !== 'succeeded' || !event.before) return box
+  if (!session.scopes.includes('imports:write')) {
     box.append(el('p', 'Reverting needs a key that also has imports:write.', 'hint'))
     return box
   }
@@ -309,7 +536,10 @@ function revertControls(event) {
   return box
 }
 
-/** The confirmation names what will change: each changed field, from now back to before. */
+/**
+ * The confirmation names what will change: each changed field, from now back to before.
+ * @param {AuditEvent} event
+ */
 function askRevert(event) {
   state.reverting = event
   $('confirm-text').textContent = 'Import ' + event.importId + ' goes back to how it was before ' + event.actor + "'s change of " + when(event.startedAt) + '. The revert is audited as a new event.'
@@ -322,24 +552,32 @@ function askRevert(event) {
   say($('confirm-error'), '')
   $('confirm-force').hidden = true
   $('confirm-ok').hidden = false
-  $('confirm').showModal()
+  const dialog = /** @type {HTMLDialogElement} */ ($('confirm'))
+  dialog.showModal()
   $('confirm-cancel').focus()
 }
 
+/** @param {boolean} force overwrite the changes made since the event */
 async function revert(force) {
-  const event = state.reverting
-  const buttons = [$('confirm-ok'), $('confirm-force')]
+  const event = /** @type {AuditEvent} */ (state.reverting)
+  const dialog = /** @type {HTMLDialogElement} */ ($('confirm'))
+  const buttons = [/** @type {HTMLButtonElement} */ ($('confirm-ok')), /** @type {HTMLButtonElement} */ ($('confirm-force'))]
   for (const button of buttons) button.disabled = true
   try {
+    /** @type {{ title: string }} */
     const done = await (await call('/audit/events/' + encodeURIComponent(event.id) + '/revert' + (force ? '?force=true' : ''), 'POST')).json()
-    $('confirm').close()
+    dialog.close()
     say($('notice'), 'Reverted ' + event.importId + ': its title is “' + done.title + '” again. The revert is the newest event.')
     await Promise.all([loadEvents(false), verifyChain()])
-  } catch (err) {
-    if (err.status === 401) return $('confirm').close()
-    say($('confirm-error'), (err.status === 409 ? 'Not reverted. ' : '') + err.message)
-    // The API's 409 for a later change suggests force; offer it as a deliberate second step.
-    const forceable = err.status === 409 && /force=true/.test(err.message)
+  } catch (caught) {
+    const err = /** @type {Failure} */ (caught)
+    if (err.status === 401) return dialog.close()
+    // The API's 409 for changes made since the event is forceable: offer force as a deliberate second step.
+    const forceable = err.status === 409 && err.body?.forceable === true
+    const changed = forceable && Array.isArray(err.body?.changed) ? err.body.changed : []
+    say($('confirm-error'), changed.length
+      ? 'Not reverted: ' + changed.join(', ') + ' changed since this event. Overwrite the later changes, or cancel and revert the later events first.'
+      : (err.status === 409 ? 'Not reverted. ' : '') + err.message)
     $('confirm-force').hidden = !forceable
     $('confirm-ok').hidden = forceable
   } finally {
@@ -349,7 +587,7 @@ async function revert(force) {
 
 $('key-form').addEventListener('submit', (e) => {
   e.preventDefault()
-  const key = $('key').value.trim()
+  const key = /** @type {HTMLInputElement} */ ($('key')).value.trim()
   if (!key) return say($('key-error'), 'Enter a gateway key (it starts with egw_).')
   signIn(key).catch((err) => {
     if (err.status === 401) return
@@ -364,7 +602,8 @@ $('filters').addEventListener('submit', (e) => {
   loadEvents(false)
 })
 $('clear').addEventListener('click', () => {
-  $('filters').reset()
+  const form = /** @type {HTMLFormElement} */ ($('filters'))
+  form.reset()
   state.filters = {}
   loadEvents(false)
 })
@@ -372,7 +611,7 @@ $('more').addEventListener('click', () => loadEvents(true))
 $('export-ndjson').addEventListener('click', () => exportAs('ndjson'))
 $('export-csv').addEventListener('click', () => exportAs('csv'))
 $('forget').addEventListener('click', () => signOut(''))
-$('confirm-cancel').addEventListener('click', () => $('confirm').close())
+$('confirm-cancel').addEventListener('click', () => /** @type {HTMLDialogElement} */ ($('confirm')).close())
 $('confirm-ok').addEventListener('click', () => revert(false))
 $('confirm-force').addEventListener('click', () => revert(true))
 
