@@ -112,7 +112,17 @@ const PAGE_SIZE = '25'
  */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id))
 /** @type {State} */
-const state = { key: null, session: null, filters: {}, cursor: null, events: [], selected: null, reverting: null, loads: 0, checks: 0 }
+const state = {
+  key: null,
+  session: null,
+  filters: {},
+  cursor: null,
+  events: [],
+  selected: null,
+  reverting: null,
+  loads: 0,
+  checks: 0,
+}
 
 /**
  * An element holding text only.
@@ -163,8 +173,10 @@ function explain(status, body, headers) {
   const said = body && typeof body.error === 'string' ? body.error : ''
   const ref = body && typeof body.requestId === 'string' ? ' (request ' + body.requestId + ')' : ''
   if (status === 401) return 'The gateway did not accept this key: ' + (said || 'unknown, revoked or expired') + '.'
-  if (status === 403) return 'Not allowed: ' + (said || 'this key lacks a scope') + '. Ask an admin for a key with that scope.'
-  if (status === 429) return 'Too many requests with this key: try again in ' + (headers.get('retry-after') || 'a few') + ' s.'
+  if (status === 403)
+    return 'Not allowed: ' + (said || 'this key lacks a scope') + '. Ask an admin for a key with that scope.'
+  if (status === 429)
+    return 'Too many requests with this key: try again in ' + (headers.get('retry-after') || 'a few') + ' s.'
   return (said || 'The gateway answered HTTP ' + status) + ref
 }
 
@@ -177,14 +189,27 @@ function explain(status, body, headers) {
 async function call(path, method) {
   let res
   try {
-    res = await fetch(path, { method: method || 'GET', headers: { 'x-api-key': /** @type {string} */ (state.key) }, credentials: 'omit', cache: 'no-store', redirect: 'error' })
+    res = await fetch(path, {
+      method: method || 'GET',
+      headers: { 'x-api-key': /** @type {string} */ (state.key) },
+      credentials: 'omit',
+      cache: 'no-store',
+      redirect: 'error',
+    })
   } catch {
-    throw new GatewayError(0, 'The gateway could not be reached. Check that it is running and that you are online, then try again.')
+    throw new GatewayError(
+      0,
+      'The gateway could not be reached. Check that it is running and that you are online, then try again.'
+    )
   }
   if (res.ok) return res
   /** @type {ErrorBody | null} */
   let body
-  try { body = await res.json() } catch { body = null }
+  try {
+    body = await res.json()
+  } catch {
+    body = null
+  }
   const error = new GatewayError(res.status, explain(res.status, body, res.headers), body)
   if (res.status === 401) signOut(error.message)
   throw error
@@ -209,7 +234,7 @@ function readFilters() {
   for (const [name, raw] of new FormData(/** @type {HTMLFormElement} */ ($('filters'))).entries()) {
     const value = String(raw).trim()
     if (!value) continue
-    const time = (name === 'since' || name === 'until') ? new Date(value) : null
+    const time = name === 'since' || name === 'until' ? new Date(value) : null
     // datetime-local is local time; the API wants ISO 8601 (an invalid one gets its 400).
     filters[name] = time && !isNaN(time.getTime()) ? time.toISOString() : value
   }
@@ -253,7 +278,15 @@ async function signIn(key) {
 function signOut(message) {
   sessionStorage.removeItem(KEY_STORAGE)
   // Counting a load and a check drops any answer still on its way for the old key.
-  Object.assign(state, { key: null, session: null, events: [], cursor: null, selected: null, loads: state.loads + 1, checks: state.checks + 1 })
+  Object.assign(state, {
+    key: null,
+    session: null,
+    events: [],
+    cursor: null,
+    selected: null,
+    loads: state.loads + 1,
+    checks: state.checks + 1,
+  })
   const table = /** @type {HTMLTableElement} */ ($('events'))
   table.tBodies[0].replaceChildren()
   $('detail').hidden = true
@@ -275,7 +308,9 @@ async function loadEvents(append) {
   more.disabled = true
   try {
     /** @type {EventPage} */
-    const page = await (await call('/audit/events' + query({ limit: PAGE_SIZE, cursor: append ? state.cursor : '' }))).json()
+    const page = await (
+      await call('/audit/events' + query({ limit: PAGE_SIZE, cursor: append ? state.cursor : '' }))
+    ).json()
     if (load !== state.loads) return
     state.events = append ? state.events.concat(page.data) : page.data
     state.cursor = page.nextCursor
@@ -338,7 +373,6 @@ async function exportAs(format) {
   }
 }
 
-
 /** The signed-in key's session: events are listed, shown and reverted only while there is one. */
 const signedIn = () => /** @type {Session} */ (state.session)
 /** @param {string} outcome */
@@ -354,7 +388,19 @@ const pad = (n) => String(n).padStart(2, '0')
 function when(iso) {
   if (!iso) return '—'
   const d = new Date(iso)
-  return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds())
+  return (
+    d.getFullYear() +
+    '-' +
+    pad(d.getMonth() + 1) +
+    '-' +
+    pad(d.getDate()) +
+    ' ' +
+    pad(d.getHours()) +
+    ':' +
+    pad(d.getMinutes()) +
+    ':' +
+    pad(d.getSeconds())
+  )
 }
 
 /**
@@ -372,7 +418,8 @@ function renderList(rows, append) {
   $('empty').hidden = n > 0
   $('more').hidden = !state.cursor
   const noun = n === 1 ? '1 event' : n + ' events'
-  $('count').textContent = n === 0 ? '' : state.cursor ? 'Showing ' + noun + ', newest first · more match' : noun + ' match, newest first'
+  $('count').textContent =
+    n === 0 ? '' : state.cursor ? 'Showing ' + noun + ', newest first · more match' : noun + ' match, newest first'
 }
 
 /**
@@ -393,8 +440,17 @@ function eventRow(event) {
   const outcome = el('td')
   outcome.append(pill(event.outcome))
   const changed = (event.changes || []).map((change) => change.path).join(', ')
-  row.append(first, el('td', event.action, 'mono'), el('td', event.importId || '—', 'mono'), el('td', event.actor), outcome, el('td', changed || '—', 'mono'))
-  row.addEventListener('click', (e) => { if (/** @type {Element} */ (e.target).tagName !== 'BUTTON') openDetail(event) })
+  row.append(
+    first,
+    el('td', event.action, 'mono'),
+    el('td', event.importId || '—', 'mono'),
+    el('td', event.actor),
+    outcome,
+    el('td', changed || '—', 'mono')
+  )
+  row.addEventListener('click', (e) => {
+    if (/** @type {Element} */ (e.target).tagName !== 'BUTTON') openDetail(event)
+  })
   return row
 }
 
@@ -419,7 +475,9 @@ function fieldsOf(event, snapshot) {
     return fields
   }
   fields.set('title', snapshot.title)
-  const metadata = /** @type {Record<string, unknown>} */ (snapshot.metadata && typeof snapshot.metadata === 'object' ? snapshot.metadata : {})
+  const metadata = /** @type {Record<string, unknown>} */ (
+    snapshot.metadata && typeof snapshot.metadata === 'object' ? snapshot.metadata : {}
+  )
   for (const name of Object.keys(metadata).sort()) fields.set('metadata.' + name, metadata[name])
   return fields
 }
@@ -457,7 +515,8 @@ function diffTable(event) {
   head.append(el('th', 'Field'), el('th', 'Before'), el('th', 'After'))
   const body = el('tbody')
   for (const name of new Set([...before.keys(), ...after.keys()])) {
-    const differs = changed.has(name) || (event.before && event.after && shown(before.get(name)) !== shown(after.get(name)))
+    const differs =
+      changed.has(name) || (event.before && event.after && shown(before.get(name)) !== shown(after.get(name)))
     const row = el('tr', null, differs ? 'changed' : '')
     const field = el('th', name)
     field.scope = 'row'
@@ -481,7 +540,9 @@ function facts(event) {
    * @param {string} name
    * @param {string | number | null} value left out when there is none
    */
-  const add = (name, value) => { if (value !== null && value !== undefined && value !== '') list.append(el('dt', name), el('dd', value)) }
+  const add = (name, value) => {
+    if (value !== null && value !== undefined && value !== '') list.append(el('dt', name), el('dd', value))
+  }
   add('Who', event.actor + (event.keyId ? ' (' + event.keyId + ')' : ''))
   add('When', when(event.startedAt) + (event.finishedAt ? ' → ' + when(event.finishedAt) : ' (not settled yet)'))
   add('Outcome', event.outcome + (event.reconciled ? ' (settled by the reconciler)' : ''))
@@ -502,7 +563,8 @@ function facts(event) {
 /** @param {AuditEvent} event */
 function openDetail(event) {
   state.selected = event.id
-  for (const row of /** @type {HTMLTableElement} */ ($('events')).tBodies[0].rows) row.classList.toggle('selected', row.dataset.id === event.id)
+  for (const row of /** @type {HTMLTableElement} */ ($('events')).tBodies[0].rows)
+    row.classList.toggle('selected', row.dataset.id === event.id)
   const pane = $('detail')
   const head = el('div', null, 'detail-head')
   const title = el('h2', event.action + (event.importId ? ' · ' + event.importId : ''))
@@ -515,7 +577,6 @@ function openDetail(event) {
   pane.hidden = false
   pane.focus()
 }
-
 
 /**
  * @param {AuditEvent} event
@@ -542,10 +603,21 @@ function revertControls(event) {
  */
 function askRevert(event) {
   state.reverting = event
-  $('confirm-text').textContent = 'Import ' + event.importId + ' goes back to how it was before ' + event.actor + "'s change of " + when(event.startedAt) + '. The revert is audited as a new event.'
+  $('confirm-text').textContent =
+    'Import ' +
+    event.importId +
+    ' goes back to how it was before ' +
+    event.actor +
+    "'s change of " +
+    when(event.startedAt) +
+    '. The revert is audited as a new event.'
   const rows = (event.changes || []).map((change) => {
     const row = el('tr')
-    row.append(el('th', change.path), el('td', change.to === null ? '(absent)' : shown(change.to), 'old'), el('td', change.from === null ? '(absent)' : shown(change.from), 'new'))
+    row.append(
+      el('th', change.path),
+      el('td', change.to === null ? '(absent)' : shown(change.to), 'old'),
+      el('td', change.from === null ? '(absent)' : shown(change.from), 'new')
+    )
     return row
   })
   $('confirm-changes').replaceChildren(...rows)
@@ -561,13 +633,21 @@ function askRevert(event) {
 async function revert(force) {
   const event = /** @type {AuditEvent} */ (state.reverting)
   const dialog = /** @type {HTMLDialogElement} */ ($('confirm'))
-  const buttons = [/** @type {HTMLButtonElement} */ ($('confirm-ok')), /** @type {HTMLButtonElement} */ ($('confirm-force'))]
+  const buttons = [
+    /** @type {HTMLButtonElement} */ ($('confirm-ok')),
+    /** @type {HTMLButtonElement} */ ($('confirm-force')),
+  ]
   for (const button of buttons) button.disabled = true
   try {
     /** @type {{ title: string }} */
-    const done = await (await call('/audit/events/' + encodeURIComponent(event.id) + '/revert' + (force ? '?force=true' : ''), 'POST')).json()
+    const done = await (
+      await call('/audit/events/' + encodeURIComponent(event.id) + '/revert' + (force ? '?force=true' : ''), 'POST')
+    ).json()
     dialog.close()
-    say($('notice'), 'Reverted ' + event.importId + ': its title is “' + done.title + '” again. The revert is the newest event.')
+    say(
+      $('notice'),
+      'Reverted ' + event.importId + ': its title is “' + done.title + '” again. The revert is the newest event.'
+    )
     await Promise.all([loadEvents(false), verifyChain()])
   } catch (caught) {
     const err = /** @type {Failure} */ (caught)
@@ -575,9 +655,14 @@ async function revert(force) {
     // The API's 409 for changes made since the event is forceable: offer force as a deliberate second step.
     const forceable = err.status === 409 && err.body?.forceable === true
     const changed = forceable && Array.isArray(err.body?.changed) ? err.body.changed : []
-    say($('confirm-error'), changed.length
-      ? 'Not reverted: ' + changed.join(', ') + ' changed since this event. Overwrite the later changes, or cancel and revert the later events first.'
-      : (err.status === 409 ? 'Not reverted. ' : '') + err.message)
+    say(
+      $('confirm-error'),
+      changed.length
+        ? 'Not reverted: ' +
+            changed.join(', ') +
+            ' changed since this event. Overwrite the later changes, or cancel and revert the later events first.'
+        : (err.status === 409 ? 'Not reverted. ' : '') + err.message
+    )
     $('confirm-force').hidden = !forceable
     $('confirm-ok').hidden = forceable
   } finally {
@@ -616,5 +701,8 @@ $('confirm-ok').addEventListener('click', () => revert(false))
 $('confirm-force').addEventListener('click', () => revert(true))
 
 const saved = sessionStorage.getItem(KEY_STORAGE)
-if (saved) signIn(saved).catch((err) => { if (err.status !== 401) say($('key-error'), err.message) })
+if (saved)
+  signIn(saved).catch((err) => {
+    if (err.status !== 401) say($('key-error'), err.message)
+  })
 else $('key').focus()

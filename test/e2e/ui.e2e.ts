@@ -11,9 +11,13 @@ const CHROMIUM = '/usr/bin/chromium'
 // The README's picture is refreshed on purpose (UPDATE_SCREENSHOT=1 npm run test:e2e); an ordinary
 // run writes to the git-ignored test/artifacts/, so tests leave the work tree clean.
 const SCREENSHOT = fileURLToPath(
-  new URL(process.env.UPDATE_SCREENSHOT ? '../../docs/audit-viewer.png' : '../artifacts/audit-viewer.png', import.meta.url)
+  new URL(
+    process.env.UPDATE_SCREENSHOT ? '../../docs/audit-viewer.png' : '../artifacts/audit-viewer.png',
+    import.meta.url
+  )
 )
-const PUBLIC_UI = (file: string) => readFileSync(fileURLToPath(new URL(`../../public/ui/${file}`, import.meta.url)), 'utf8')
+const PUBLIC_UI = (file: string) =>
+  readFileSync(fileURLToPath(new URL(`../../public/ui/${file}`, import.meta.url)), 'utf8')
 const VIEWER_SCRIPT = PUBLIC_UI('app.js')
 const XSS_TITLE = '<img src=x onerror=alert(1)>'
 
@@ -21,7 +25,8 @@ let gateway: Gateway
 let browser: Browser
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: this suite drives /ui in it (apt-get install chromium)`)
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium is not installed at ${CHROMIUM}: this suite drives /ui in it (apt-get install chromium)`)
   gateway = await startGateway({
     seed: [
       { id: 'import_leads', title: 'Q2 leads', entity: { type: 'company' }, metadata: { owner: 'ana', team: 'sales' } },
@@ -30,7 +35,14 @@ beforeAll(async () => {
   })
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   })
 })
 afterAll(async () => {
@@ -74,13 +86,23 @@ async function tabTo(page: Page, selector: string, max = 40) {
   throw new Error(`${selector} was not reached with Tab`)
 }
 
-const rowTexts = (page: Page, column: number) => page.locator(`#events tbody tr td:nth-child(${column})`).allTextContents()
+const rowTexts = (page: Page, column: number) =>
+  page.locator(`#events tbody tr td:nth-child(${column})`).allTextContents()
 
 /** The values a filter's select offers, its "any" ('') first. */
 const optionValues = (page: Page, select: string) =>
-  page.locator(`${select} option`).evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).value))
+  page
+    .locator(`${select} option`)
+    .evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).value))
 
-type UiSession = { keyId: string; actor: string; scopes: string[]; actions: string[]; outcomes: string[]; revertibleActions: string[] }
+type UiSession = {
+  keyId: string
+  actor: string
+  scopes: string[]
+  actions: string[]
+  outcomes: string[]
+  revertibleActions: string[]
+}
 
 async function uiSession(key: string): Promise<UiSession> {
   const res = await fetch(`${gateway.url}/ui/session`, { headers: { 'x-api-key': key } })
@@ -103,7 +125,9 @@ describe('GET /ui and its assets (Workers Static Assets)', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/html/)
     expectStaticHardened(res)
     expect(await res.text()).toBe(PUBLIC_UI('index.html'))
-    const policy = Object.fromEntries(CONTENT_SECURITY_POLICY.split('; ').map((d) => [d.split(' ')[0], d.slice(d.indexOf(' ') + 1)]))
+    const policy = Object.fromEntries(
+      CONTENT_SECURITY_POLICY.split('; ').map((d) => [d.split(' ')[0], d.slice(d.indexOf(' ') + 1)])
+    )
     expect(policy).toMatchObject({
       'default-src': "'none'",
       'script-src': "'self'",
@@ -129,7 +153,11 @@ describe('GET /ui and its assets (Workers Static Assets)', () => {
     expect(scripts.map((m) => [m[1]!.trim(), m[2]])).toEqual([['type="module" src="/ui/app.js"', '']])
     expect(html).not.toMatch(/\son[a-z]+\s*=/i)
     expect(html).not.toMatch(/\sstyle\s*=|<style/i)
-    expect([...html.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1])).toEqual(['/ui/app.css', '/ui/app.js', '#main'])
+    expect([...html.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1])).toEqual([
+      '/ui/app.css',
+      '/ui/app.js',
+      '#main',
+    ])
     // The action and outcome filters offer only "any" here: the script fills in the server's lists
     // from /ui/session, so a new action needs no change to the page.
     for (const name of ['action', 'outcome']) {
@@ -163,7 +191,16 @@ describe('GET /ui and its assets (Workers Static Assets)', () => {
 
 describe('the viewer script', () => {
   it('writes data only as text, never as markup, and runs no strings as code', () => {
-    for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'eval(', 'new Function', 'setAttribute(\'on', 'srcdoc']) {
+    for (const sink of [
+      'innerHTML',
+      'outerHTML',
+      'insertAdjacentHTML',
+      'document.write',
+      'eval(',
+      'new Function',
+      "setAttribute('on",
+      'srcdoc',
+    ]) {
       expect(VIEWER_SCRIPT, sink).not.toContain(sink)
     }
     expect(VIEWER_SCRIPT).toContain('.textContent = ')
@@ -179,7 +216,9 @@ describe('the viewer script', () => {
     expect(VIEWER_SCRIPT).not.toMatch(/https?:\/\//)
     // Every fetch goes through one call() that puts the key in a header, with cookies omitted.
     expect(VIEWER_SCRIPT.match(/fetch\(/g)).toHaveLength(1)
-    expect(VIEWER_SCRIPT).toMatch(/fetch\(path, \{[^}]*headers: \{ 'x-api-key': \/\*\* @type \{string\} \*\/ \(state\.key\) \},\s*credentials: 'omit'/)
+    expect(VIEWER_SCRIPT).toMatch(
+      /fetch\(path, \{[^}]*headers: \{ 'x-api-key': \/\*\* @type \{string\} \*\/ \(state\.key\) \},\s*credentials: 'omit'/
+    )
     // …and that header is the only place the key is read.
     expect(VIEWER_SCRIPT.match(/state\.key\b(?!\s*=[^=])/g)).toEqual(['state.key'])
   })
@@ -210,7 +249,9 @@ describe('the audit viewer at /ui in headless Chromium', () => {
     expect(await optionValues(page, '#f-outcome')).toEqual(['', ...session.outcomes])
     await expect.poll(() => page.textContent('#chain')).toMatch(/^Audit chain intact · \d+ sealed rows$/)
     // Every row: three updates and the key's own creation, newest first.
-    await expect.poll(() => rowTexts(page, 2)).toEqual(['import.update', 'import.update', 'import.update', 'key.create'])
+    await expect
+      .poll(() => rowTexts(page, 2))
+      .toEqual(['import.update', 'import.update', 'import.update', 'key.create'])
     // The key is in this tab's sessionStorage only: not in the URL, not in a cookie.
     expect(await page.evaluate(() => sessionStorage.getItem('egw-audit-viewer-key'))).toBe(key)
     expect(page.url()).toBe(`${gateway.url}/ui`)
@@ -226,7 +267,9 @@ describe('the audit viewer at /ui in headless Chromium', () => {
     // Export the filtered view as CSV: the file holds exactly those two events.
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')])
     expect(download.suggestedFilename()).toMatch(/^audit-\d{8}T\d{6}Z\.csv$/)
-    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\r\n')
+    const csv = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\r\n')
     expect(csv[0]).toMatch(/^id,action,importId,/)
     expect(csv.slice(1).map((line) => line.split(',')[2])).toEqual(['import_leads', 'import_leads'])
 
@@ -261,7 +304,9 @@ describe('the audit viewer at /ui in headless Chromium', () => {
     // only): the page says which, and offers force.
     await expect
       .poll(() => page.textContent('#confirm-error'))
-      .toBe('Not reverted: title changed since this event. Overwrite the later changes, or cancel and revert the later events first.')
+      .toBe(
+        'Not reverted: title changed since this event. Overwrite the later changes, or cancel and revert the later events first.'
+      )
     expect(await page.isVisible('#confirm-force')).toBe(true)
     expect(await page.isVisible('#confirm-ok')).toBe(false)
     expect(gateway.simulator.store.get('import_leads')?.title).toBe(XSS_TITLE)
@@ -277,7 +322,9 @@ describe('the audit viewer at /ui in headless Chromium', () => {
     )
     await page.click('#detail .revert button')
     await page.click('#confirm-ok')
-    await expect.poll(() => page.textContent('#confirm-error')).toBe('Not reverted. event x is pending; add ?force=true (request req_1)')
+    await expect
+      .poll(() => page.textContent('#confirm-error'))
+      .toBe('Not reverted. event x is pending; add ?force=true (request req_1)')
     expect(await page.isVisible('#confirm-force')).toBe(false)
     expect(await page.isVisible('#confirm-ok')).toBe(true)
     await page.unroute('**/audit/events/*/revert')
@@ -288,7 +335,9 @@ describe('the audit viewer at /ui in headless Chromium', () => {
     await page.click('#events tbody tr:nth-child(1) button')
     await page.click('#detail .revert button')
     await page.click('#confirm-ok')
-    await expect.poll(() => page.textContent('#notice')).toBe('Reverted import_leads: its title is “Q3 leads” again. The revert is the newest event.')
+    await expect
+      .poll(() => page.textContent('#notice'))
+      .toBe('Reverted import_leads: its title is “Q3 leads” again. The revert is the newest event.')
     expect(gateway.simulator.store.get('import_leads')?.title).toBe('Q3 leads')
     await expect.poll(() => rowTexts(page, 2)).toEqual(['import.revert', 'import.update', 'import.update'])
 
@@ -305,13 +354,17 @@ describe('the audit viewer at /ui in headless Chromium', () => {
     const { page } = await openViewer()
     await page.fill('#key', `egw_${randomBytes(32).toString('base64url')}`)
     await page.press('#key', 'Enter')
-    await expect.poll(() => page.textContent('#key-error')).toBe('The gateway did not accept this key: unknown, revoked or expired API key.')
+    await expect
+      .poll(() => page.textContent('#key-error'))
+      .toBe('The gateway did not accept this key: unknown, revoked or expired API key.')
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0)
 
     const readOnly = await gateway.issueKey(['imports:read'])
     await page.fill('#key', readOnly.key)
     await page.press('#key', 'Enter')
-    await expect.poll(() => page.textContent('#list-error')).toMatch(/^Not allowed: this key lacks the scope audit:read\./)
+    await expect
+      .poll(() => page.textContent('#list-error'))
+      .toMatch(/^Not allowed: this key lacks the scope audit:read\./)
     await expect.poll(() => page.textContent('#chain')).toMatch(/^Audit chain not verified: Not allowed/)
 
     const auditor = await gateway.issueKey(['audit:read'])
