@@ -182,6 +182,7 @@ async function main() {
     `  curl -X PATCH "$GATEWAY_URL/websets/v0/imports/${importId}" \\`,
     `    -H "x-api-key: $GATEWAY_KEY" -H 'content-type: application/json' -d '{"title":"Q3 leads"}'`,
     `  curl "$GATEWAY_URL/audit/events?importId=${importId}" -H "x-api-key: $GATEWAY_KEY"`,
+    '  node examples/exa-js.mjs     # the same through exa-js',
     '  npm run keys -- list         # the admin API (ADMIN_TOKEN)',
     '  npm run reconcile            # run the cron now: settles audit rows pending for over 2 minutes',
     '',

@@ -133,7 +133,7 @@ describe('npm start in a fresh clone, restarted, then reset', () => {
   let abandonedRowId: string
 
   it(
-    'prints export lines that work with the keys CLI, and keeps secrets out of ps',
+    'prints export lines that work with exa-js (examples/exa-js.mjs) and the keys CLI, and keeps secrets out of ps',
     async () => {
       const start = await npmStart()
       first = start.exports
@@ -150,11 +150,19 @@ describe('npm start in a fresh clone, restarted, then reset', () => {
       expect(processes).not.toContain(first.ADMIN_TOKEN)
       expect(processes).not.toMatch(/--var (EXA_API_KEY|ADMIN_TOKEN)/)
 
-      const update = await api(first, '/websets/v0/imports/import_demo_leads', {
-        method: 'PATCH',
-        body: JSON.stringify({ title: 'Q3 leads' }),
+      const example = await run(process.execPath, ['examples/exa-js.mjs'], {
+        cwd: clone,
+        env: { ...process.env, GATEWAY_KEY: first.GATEWAY_KEY, GATEWAY_URL: first.GATEWAY_URL },
       })
-      expect(update.status).toBe(200)
+      expect(example.stdout).toMatch(
+        /^get {5}import_demo_leads: "Q2 leads", metadata \{"owner":"ana","team":"sales"\}$/m
+      )
+      expect(example.stdout).toMatch(/^list {4}import_demo_\w+, import_demo_\w+, import_demo_\w+$/m)
+      expect(example.stdout).toMatch(
+        /^update {2}import_demo_leads: "Q3 leads", metadata \{"owner":"ana","team":"sales","reviewedAt":/m
+      )
+      expect(example.stdout).toMatch(/^audit {3}\w{26} import\.update succeeded by dev at /m)
+      expect(example.stdout).toContain('title: "Q2 leads" -> "Q3 leads"')
 
       const cli = await runKeysCli(['list'], { ADMIN_TOKEN: first.ADMIN_TOKEN, GATEWAY_URL: first.GATEWAY_URL })
       expect(cli.code, cli.stderr).toBe(0)
@@ -180,7 +188,8 @@ describe('npm start in a fresh clone, restarted, then reset', () => {
       const events = await api(first, '/audit/events?importId=import_demo_leads&action=import.update&limit=1')
       const revert = await api(first, `/audit/events/${events.body.data[0].id}/revert`, { method: 'POST' })
       expect(revert.status, JSON.stringify(revert.body)).toBe(200)
-      expect(revert.body).toMatchObject({ title: 'Q2 leads', metadata: { owner: 'ana', team: 'sales' } })
+      expect(revert.body).toMatchObject({ title: 'Q2 leads' })
+      expect(revert.body.metadata).toEqual({ owner: 'ana', team: 'sales' })
 
       const reconcile = await run('npm', ['run', '--silent', 'reconcile'], {
         cwd: clone,
