@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { freePort } from '../../scripts/wrangler.ts'
 import { ulid } from '../../src/lib/ids.ts'
@@ -208,7 +209,7 @@ describe('npm start in a fresh clone, restarted, then reset', () => {
   )
 
   it(
-    'with --reset: the demo imports and an empty audit log again, the same admin token, a new dev key',
+    'with --reset: the demo imports and an empty audit log again, the same admin token, a new dev key; the viewer loads without a 404',
     async () => {
       const start = await npmStart(['--reset'])
       expect(start.exports.ADMIN_TOKEN).toBe(first.ADMIN_TOKEN)
@@ -219,6 +220,20 @@ describe('npm start in a fresh clone, restarted, then reset', () => {
       })
       expect((await api(start.exports, '/audit/events?importId=import_demo_leads')).body.data).toEqual([])
 
+      // The viewer in a browser: its icon loads, nothing answers 404 (it used to be /favicon.ico).
+      const browser = await chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        args: ['--no-sandbox', '--disable-gpu'],
+      })
+      try {
+        const page = await browser.newPage()
+        await page.goto(`${start.exports.GATEWAY_URL}/ui`)
+        await page.waitForTimeout(1000)
+      } finally {
+        await browser.close()
+      }
+      expect(start.output()).toMatch(/GET \/ui\/favicon\.svg 200/)
+      expect(start.output()).not.toMatch(/ 404 /)
       await start.stop()
     },
     TIMEOUT
