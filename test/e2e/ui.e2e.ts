@@ -129,7 +129,7 @@ describe('GET /ui and its assets (Workers Static Assets)', () => {
     expect(scripts.map((m) => [m[1]!.trim(), m[2]])).toEqual([['type="module" src="/ui/app.js"', '']])
     expect(html).not.toMatch(/\son[a-z]+\s*=/i)
     expect(html).not.toMatch(/\sstyle\s*=|<style/i)
-    expect([...html.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1])).toEqual(['/ui/app.css', '/ui/app.js', '#main'])
+    expect([...html.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1])).toEqual(['/ui/favicon.svg', '/ui/app.css', '/ui/app.js', '#main'])
     // The action and outcome filters offer only "any" here: the script fills in the server's lists
     // from /ui/session, so a new action needs no change to the page.
     for (const name of ['action', 'outcome']) {
