@@ -72,6 +72,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
+    // Runnable examples for Node: checked by TypeScript (tsconfig.node.json, checkJs), which knows Node's globals.
+    files: ['examples/**/*.mjs'],
+    rules: { 'no-undef': 'off' },
+  },
+  {
     // The viewer's script: checked by TypeScript (// @ts-check, tsconfig.ui.json), which knows the DOM.
     files: ['public/ui/app.js'],
     languageOptions: { sourceType: 'module' },

@@ -1,10 +1,22 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { openSync } from 'node:fs'
+import { chmodSync, mkdirSync, openSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const WRANGLER = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url))
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/**
+ * The environment of every wrangler we run. `CLOUDFLARE_CF_FETCH_ENABLED=false`: miniflare does not
+ * fetch `request.cf` from workers.cloudflare.com (offline, that prints a getaddrinfo ENOTFOUND stack
+ * trace at every start) and uses its placeholder, which the gateway never reads anyway.
+ */
+const wranglerEnv = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_SEND_METRICS: 'false',
+})
 
 /** Runs a wrangler command to completion, showing its output; rejects on a non-zero exit. */
 export function runWrangler(args: string[], options: { quiet?: boolean } = {}): Promise<void> {
@@ -12,7 +24,7 @@ export function runWrangler(args: string[], options: { quiet?: boolean } = {}): 
     const child = spawn(process.execPath, [WRANGLER, ...args], {
       cwd: ROOT,
       stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', 'inherit'],
-      env: { ...process.env, CI: 'true' },
+      env: { ...wranglerEnv(), CI: 'true' },
     })
     child.on('exit', (code) =>
       code === 0 ? resolve() : reject(new Error(`wrangler ${args.join(' ')} exited with ${code}`))
@@ -21,20 +33,31 @@ export function runWrangler(args: string[], options: { quiet?: boolean } = {}): 
 }
 
 /**
- * Starts a long-running wrangler command (e.g. `dev`) with `--var NAME:value` for each var. Its
+ * Writes vars and secrets as a dotenv file only its owner can read, for `wrangler dev --env-file`:
+ * on wrangler's command line (`--var`) anyone on the machine would see them in `ps`.
+ */
+export function writeEnvFile(path: string, vars: Record<string, string>): void {
+  const lines = Object.entries(vars).map(([name, value]) => {
+    if (/['\r\n]/.test(value)) throw new Error(`${name} must not contain quotes or line breaks`)
+    return `${name}='${value}'`
+  })
+  mkdirSync(dirname(path), { recursive: true })
+  writeFileSync(path, lines.join('\n') + '\n', { mode: 0o600 })
+  chmodSync(path, 0o600)
+}
+
+/**
+ * Starts a long-running wrangler command (e.g. `dev`) with these env files (later ones override
+ * earlier ones; wrangler then ignores `.dev.vars`, so pass it first when it should count). Its
  * output goes to the terminal, or to `logFile` when one is given.
  */
-export function spawnWrangler(
-  args: string[],
-  vars: Record<string, string> = {},
-  options: { logFile?: string } = {}
-): ChildProcess {
-  const varArgs = Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])
+export function spawnWrangler(args: string[], options: { envFiles?: string[]; logFile?: string } = {}): ChildProcess {
+  const envFileArgs = (options.envFiles ?? []).flatMap((file) => ['--env-file', file])
   const output = options.logFile ? openSync(options.logFile, 'a') : 'inherit'
-  return spawn(process.execPath, [WRANGLER, ...args, ...varArgs], {
+  return spawn(process.execPath, [WRANGLER, ...args, ...envFileArgs], {
     cwd: ROOT,
     stdio: ['ignore', output, output],
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    env: wranglerEnv(),
   })
 }
 

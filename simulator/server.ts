@@ -1,7 +1,9 @@
 import { serve, type Http2Bindings, type HttpBindings } from '@hono/node-server'
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import { dirname } from 'node:path'
 import { createExaSimulator, SimulatedDrop, type SimulatorOptions } from './app.ts'
-import type { SimImport } from './store.ts'
+import type { SimImport, StoreSnapshot } from './store.ts'
 
 /** Demo imports that `npm start` seeds, with fixed ids so the README's commands work as written. */
 export const DEMO_IMPORTS: Partial<SimImport>[] = [
@@ -22,10 +24,33 @@ export const DEMO_IMPORTS: Partial<SimImport>[] = [
   },
 ]
 
-/** Serves the simulator over HTTP on loopback (for `npm start`, the e2e suite and benchmarks). */
-export async function startSimulatorServer(options: SimulatorOptions & { port?: number; seed?: Partial<SimImport>[] }) {
+function readState(file: string): StoreSnapshot | undefined {
+  if (!existsSync(file)) return undefined
+  return JSON.parse(readFileSync(file, 'utf8')) as StoreSnapshot
+}
+
+/** Replaces the file in one step (write, then rename), so a stop mid-write never leaves half a file. */
+function writeState(file: string, snapshot: StoreSnapshot) {
+  mkdirSync(dirname(file), { recursive: true })
+  writeFileSync(`${file}.tmp`, JSON.stringify(snapshot))
+  renameSync(`${file}.tmp`, file)
+}
+
+/**
+ * Serves the simulator over HTTP on loopback (for `npm start`, the e2e suite and benchmarks). With
+ * `stateFile` its imports survive a restart: they are loaded from the file when it exists (else
+ * seeded), and written back after every request that may change them, as the gateway's local D1
+ * keeps the audit log (`npm start` keeps both under .wrangler/state).
+ */
+export async function startSimulatorServer(
+  options: SimulatorOptions & { port?: number; seed?: Partial<SimImport>[]; stateFile?: string }
+) {
   const simulator = createExaSimulator(options)
-  for (const item of options.seed ?? []) simulator.store.create(item)
+  const saved = options.stateFile ? readState(options.stateFile) : undefined
+  if (saved) simulator.store.restore(saved)
+  else for (const item of options.seed ?? []) simulator.store.create(item)
+  const save = () => options.stateFile && writeState(options.stateFile, simulator.store.snapshot())
+  if (options.stateFile && !saved) save()
   const server = serve({
     hostname: '127.0.0.1',
     port: options.port ?? 0,
@@ -36,6 +61,8 @@ export async function startSimulatorServer(options: SimulatorOptions & { port?: 
         if (!(err instanceof SimulatedDrop)) throw err
         env.incoming.socket.destroy()
         return new Response(null, { status: 500 })
+      } finally {
+        if (request.method !== 'GET') save()
       }
     },
   })

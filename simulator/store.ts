@@ -97,4 +97,18 @@ export class ImportStore {
   clear() {
     this.imports.clear()
   }
+
+  /** Everything the store holds, as JSON-safe data (`npm start` keeps it across restarts). */
+  snapshot(): StoreSnapshot {
+    return { imports: structuredClone([...this.imports.values()]), lastTime: this.lastTime }
+  }
+
+  /** Replaces the store's contents with a snapshot taken earlier. */
+  restore(snapshot: StoreSnapshot) {
+    this.imports.clear()
+    for (const item of snapshot.imports) this.imports.set(item.id, structuredClone(item))
+    this.lastTime = snapshot.lastTime
+  }
 }
+
+export type StoreSnapshot = { imports: SimImport[]; lastTime: number }

@@ -16,18 +16,17 @@ function collapseLeadingSlashes(request: Request): Request {
 
 export default {
   fetch: (request, env, ctx) => app.fetch(collapseLeadingSlashes(request), env, ctx),
-  async scheduled(_controller, env, ctx) {
+  // Awaited rather than left to waitUntil: a local trigger (`npm run reconcile`, through wrangler
+  // dev's /__scheduled) then answers once the run is done.
+  async scheduled(_controller, env, _ctx) {
     const config = parseConfig(env)
     if (typeof config === 'string' || !config.exaApiKey) {
       console.error(JSON.stringify({ level: 'error', msg: 'reconciler skipped: configuration is incomplete' }))
       return
     }
     const db = createDb(env.DB)
-    ctx.waitUntil(
-      Promise.all([reconcilePending(db, config), purgeExpiredIdempotencyRecords(db)]).then(([result]) =>
-        console.log(JSON.stringify({ level: 'info', msg: 'reconciled pending audit rows', ...result }))
-      )
-    )
+    const [result] = await Promise.all([reconcilePending(db, config), purgeExpiredIdempotencyRecords(db)])
+    console.log(JSON.stringify({ level: 'info', msg: 'reconciled pending audit rows', ...result }))
   },
 } satisfies ExportedHandler<Bindings>
 

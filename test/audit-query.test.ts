@@ -5,9 +5,9 @@ import type { EventQuery } from '../src/audit/filters'
 import { eventSelects } from '../src/audit/query'
 import { type EventView, getJson, listAll, patchImport, wipeAudit } from './support/audit'
 import { db } from './support/d1'
-import { expect400 } from './support/errors'
+import { expect400, expectError } from './support/errors'
 import { api } from './support/gateway'
-import { type IssuedKey, issueKey } from './support/keys'
+import { admin, type IssuedKey, issueKey } from './support/keys'
 import { sim } from './support/simulator'
 
 let alice: IssuedKey
@@ -164,6 +164,16 @@ describe('GET /audit/events refuses bad filters, naming the field', () => {
       }),
       'cursor'
     )
+  })
+
+  it("refuses a keyId that is not a key id, in the admin API's words, in the list and the export", async () => {
+    const adminBody = await expectError(await admin('GET', '/admin/keys/dev'), 400, 'INVALID_PARAMS')
+    const message = adminBody.issues![0]!.message
+    for (const path of ['/audit/events?keyId=dev', '/audit/export?keyId=egw_not_a_key_id']) {
+      const res = await api(path, { headers: { 'x-api-key': alice.key } })
+      const body = await expectError(res, 400, 'INVALID_PARAMS')
+      expect(body.issues).toEqual([{ path: 'keyId', message }])
+    }
   })
 
   it('refuses unknown parameters', async () => {

@@ -185,6 +185,23 @@ describe('DELETE /admin/keys/{id}', () => {
 })
 
 describe('admin keys', () => {
+  it('tells a bearer that is neither the ADMIN_TOKEN nor a gateway key that it is an unknown admin token', async () => {
+    // e.g. the token an earlier `npm start` generated: not a malformed key, a wrong admin token.
+    await expectError(
+      await admin('GET', '/admin/keys', undefined, 'dev_admin_from_an_earlier_run'),
+      401,
+      'UNAUTHENTICATED',
+      /^unknown admin token: /
+    )
+    const unknownKey = 'egw_' + 'A'.repeat(43)
+    await expectError(
+      await admin('GET', '/admin/keys', undefined, unknownKey),
+      401,
+      'UNAUTHENTICATED',
+      /^unknown, revoked/
+    )
+  })
+
   it('let a key with scope admin manage keys, but not use the imports or audit routes', async () => {
     const boss = await issueKey(['admin'], { name: 'boss' })
     const res = await admin('POST', '/admin/keys', { name: 'made-by-boss', scopes: ['imports:read'] }, boss.key)

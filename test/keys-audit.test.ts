@@ -63,6 +63,19 @@ describe('key management is audited', () => {
     }
   })
 
+  it('records expiresAt in the request body as it was sent (ISO 8601), not as epoch milliseconds', async () => {
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString()
+    const created = (await (
+      await admin('POST', '/admin/keys', { name: 'erin', scopes: ['imports:read'], expiresAt })
+    ).json()) as Record<string, any>
+    const later = new Date(Date.now() + 7_200_000).toISOString()
+    await admin('PATCH', `/admin/keys/${created.id}`, { expiresAt: later })
+    const byAction = Object.fromEntries((await keyEvents(created.id)).map((event) => [event.action, event]))
+    expect(byAction['key.create']?.requestBody).toEqual({ name: 'erin', scopes: ['imports:read'], expiresAt })
+    expect(byAction['key.update']?.requestBody).toEqual({ expiresAt: later })
+    expect(byAction['key.update']).toMatchObject({ before: { expiresAt }, after: { expiresAt: later } })
+  })
+
   it('names an admin key as the actor when one acts', async () => {
     const boss = await issueKey(['admin'], { name: 'boss-key' })
     const res = await admin('POST', '/admin/keys', { name: 'dave', scopes: ['imports:read'] }, boss.key)

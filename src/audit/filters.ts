@@ -1,7 +1,7 @@
 import * as z from 'zod/mini'
 import { AUDIT_OUTCOMES } from '../db/schema'
 import { fromBase64url, toBase64url } from '../lib/base64url'
-import { ULID_PATTERN } from '../lib/ids'
+import { KEY_ID_MESSAGE, KEY_ID_PATTERN, ULID_PATTERN } from '../lib/ids'
 import { ACTION_FILTERS } from './actions'
 import { canonicalJson } from './seal'
 
@@ -18,7 +18,7 @@ const name = (max: number) => z.string().check(z.minLength(1), z.maxLength(max))
 /** The filters shared by the event list and the export: the one list of them. */
 const filterShape = {
   importId: z.optional(name(128)),
-  keyId: z.optional(name(128)),
+  keyId: z.optional(z.string().check(z.regex(KEY_ID_PATTERN, KEY_ID_MESSAGE))),
   actor: z.optional(name(200)),
   /** One action, or `key.*` for every key action. */
   action: z.optional(z.enum(ACTION_FILTERS)),

@@ -156,8 +156,15 @@ export const requireAdmin = () =>
       }
       if (adminToken && (await secretsEqual(secret, adminToken))) {
         c.set('principal', { keyId: null, actor: ADMIN_TOKEN_ACTOR, scopes: ['admin'], origins: null, rateLimit: null })
-      } else {
+      } else if (looksLikeKey(secret)) {
         await admitKey(c, secret, ['admin'])
+      } else {
+        // Most often a token from an earlier configuration (or `npm start` run): say so, not "malformed key".
+        throw unauthenticated(
+          adminToken
+            ? "unknown admin token: this is neither the gateway's ADMIN_TOKEN nor a gateway key (egw_…) with scope admin"
+            : 'unknown admin token: this gateway has no ADMIN_TOKEN set; use a gateway key (egw_…) with scope admin'
+        )
       }
       await next()
     }),

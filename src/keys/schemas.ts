@@ -1,4 +1,5 @@
 import * as z from 'zod/mini'
+import { KEY_ID_MESSAGE, KEY_ID_PATTERN } from '../lib/ids'
 import { SCOPES } from './principal'
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
@@ -95,5 +96,5 @@ export const RotateKeyBody = z.strictObject({
 })
 
 export const KeyIdParam = z.object({
-  id: z.string().check(z.regex(/^key_[0-9a-z]{26}$/, 'key id looks like key_ followed by 26 characters')),
+  id: z.string().check(z.regex(KEY_ID_PATTERN, KEY_ID_MESSAGE)),
 })

@@ -31,3 +31,7 @@ export function ulidCeil(ms: number): string {
 export function randomId(prefix: string): string {
   return prefix + ulid().toLowerCase()
 }
+
+/** Client key ids are `randomId('key_')`; the admin API's path and the audit `keyId` filter check them alike. */
+export const KEY_ID_PATTERN = /^key_[0-9a-z]{26}$/
+export const KEY_ID_MESSAGE = 'key id looks like key_ followed by 26 characters'

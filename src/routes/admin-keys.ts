@@ -25,6 +25,12 @@ function refuseIfRevoked(row: ApiKeyRow, what: string) {
     throw new ApiError('CONFLICT', `key ${row.id} is revoked and cannot be ${what}; issue a new key instead`)
 }
 
+/**
+ * The body as the client sent it, for the audit row: the schemas turn `expiresAt` into epoch ms
+ * and trim names, but the row records what was asked. `jsonBody()` has already checked it.
+ */
+const sentBody = (c: Context<AppEnv>): Promise<unknown> => c.req.json()
+
 /** Runs a prepared change and its audit row in one batch; returns the key as it is now. */
 async function applyAudited(
   c: Context<AppEnv>,
@@ -57,7 +63,7 @@ export const adminKeys = new Hono<AppEnv>()
   .post('/', jsonBody(), zv('json', CreateKeyBody), async (c) => {
     const input = c.req.valid('json')
     const prepared = await prepareKey(c.var.db, input)
-    const view = await applyAudited(c, 'key.create', null, prepared, input)
+    const view = await applyAudited(c, 'key.create', null, prepared, await sentBody(c))
     // The only time the plaintext is shown: the gateway keeps nothing but its hash.
     return c.json({ ...view, key: prepared.secret }, 201)
   })
@@ -71,8 +77,8 @@ export const adminKeys = new Hono<AppEnv>()
   .patch('/:id', zv('param', KeyIdParam), jsonBody(), zv('json', UpdateKeyBody), async (c) => {
     const current = await existingKey(c, c.req.valid('param').id)
     refuseIfRevoked(current, 'changed')
-    const update = c.req.valid('json')
-    return c.json(await applyAudited(c, 'key.update', current, prepareUpdate(c.var.db, current, update), update))
+    const change = prepareUpdate(c.var.db, current, c.req.valid('json'))
+    return c.json(await applyAudited(c, 'key.update', current, change, await sentBody(c)))
   })
   .delete('/:id', zv('param', KeyIdParam), async (c) => {
     const current = await existingKey(c, c.req.valid('param').id)

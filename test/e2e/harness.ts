@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort, runWrangler, spawnWrangler, waitForHealth } from '../../scripts/wrangler.ts'
+import { freePort, runWrangler, spawnWrangler, waitForHealth, writeEnvFile } from '../../scripts/wrangler.ts'
 import { startSimulatorServer } from '../../simulator/server.ts'
 import type { SimImport } from '../../simulator/store.ts'
 
@@ -21,6 +21,13 @@ export async function startGateway(options: { vars?: Record<string, string>; see
   const [port, inspectorPort] = [await freePort(), await freePort()]
   const url = `http://127.0.0.1:${port}`
   const logFile = join(dir, 'wrangler.log')
+  const envFile = join(dir, 'gateway.env')
+  writeEnvFile(envFile, {
+    EXA_API_KEY: simulatorKey,
+    EXA_BASE_URL: simulator.url,
+    ADMIN_TOKEN: adminToken,
+    ...options.vars,
+  })
   const child = spawnWrangler(
     [
       'dev',
@@ -34,8 +41,7 @@ export async function startGateway(options: { vars?: Record<string, string>; see
       dir,
       '--show-interactive-dev-session=false',
     ],
-    { EXA_API_KEY: simulatorKey, EXA_BASE_URL: simulator.url, ADMIN_TOKEN: adminToken, ...options.vars },
-    { logFile }
+    { envFiles: [envFile], logFile }
   )
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   try {

@@ -154,6 +154,7 @@ describe('GET /ui and its assets (Workers Static Assets)', () => {
     expect(html).not.toMatch(/\son[a-z]+\s*=/i)
     expect(html).not.toMatch(/\sstyle\s*=|<style/i)
     expect([...html.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1])).toEqual([
+      '/ui/favicon.svg',
       '/ui/app.css',
       '/ui/app.js',
       '#main',
