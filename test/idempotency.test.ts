@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { auditEventsFor } from './support/audit'
 import { api, jsonInit } from './support/gateway'
 import { type IssuedKey, issueKey } from './support/keys'
@@ -90,6 +90,23 @@ describe('Idempotency-Key on PATCH', () => {
     const res = await patch(item.id, { title: 'e' }, 'idem-5')
     expect(res.headers.get('idempotent-replayed')).toBeNull()
     expect(await sim.requests({ method: 'PATCH' })).toHaveLength(2)
+  })
+
+  describe('when the answer cannot be kept', () => {
+    afterEach(async () => {
+      await env.DB.exec('DROP TRIGGER IF EXISTS refuse_idempotency_save')
+    })
+
+    it("still answers with Exa's answer: the change was made, so the client must not be told to retry", async () => {
+      const item = await sim.seed({ title: 'old' })
+      await env.DB.exec(
+        "CREATE TRIGGER refuse_idempotency_save BEFORE UPDATE ON idempotency_records BEGIN SELECT RAISE(ABORT, 'd1 down'); END"
+      )
+      const res = await patch(item.id, { title: 'saved?' }, 'idem-unsaved')
+      expect(res.status).toBe(200)
+      expect(await res.json()).toMatchObject({ title: 'saved?' })
+      expect(await sim.requests({ method: 'PATCH' })).toHaveLength(1)
+    })
   })
 
   it('refuses a malformed Idempotency-Key', async () => {

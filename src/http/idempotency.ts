@@ -85,15 +85,21 @@ export const idempotency = () =>
     await next()
 
     const where = and(eq(idempotencyRecords.keyId, keyId), eq(idempotencyRecords.idempotencyKey, idempotencyKey))
-    if (c.res.status >= 500) {
-      await db.delete(idempotencyRecords).where(where)
-      return
+    try {
+      if (c.res.status >= 500) {
+        await db.delete(idempotencyRecords).where(where)
+        return
+      }
+      const body = await c.res.clone().text()
+      await db
+        .update(idempotencyRecords)
+        .set({ state: 'done', responseStatus: c.res.status, responseBody: body })
+        .where(where)
+    } catch {
+      // The answer stands: the change it reports was made, and an error would invite a retry.
+      // The claim stays `in_progress`: a retry gets 409 until it counts as abandoned.
+      console.error(JSON.stringify({ level: 'error', requestId: c.var.requestId, msg: 'idempotency record not saved' }))
     }
-    const body = await c.res.clone().text()
-    await db
-      .update(idempotencyRecords)
-      .set({ state: 'done', responseStatus: c.res.status, responseBody: body })
-      .where(where)
   })
 
 /** The cron's share: forget records past their 24 h. */
