@@ -146,6 +146,62 @@ describe('GET /audit/export', () => {
     expect(records).toBe(1 + (await rowsOf(bulk)))
   })
 
+  describe('when a later page cannot be read', () => {
+    /**
+     * Reads an export while the audit table vanishes after its first chunk: the next page's query
+     * fails. Returns what arrived and how the body ended.
+     */
+    async function exportCutShort(query: string) {
+      const res = await exportOf(query)
+      expect(res.status).toBe(200)
+      const reader = res.body!.getReader()
+      const decoder = new TextDecoder()
+      let text = decoder.decode((await reader.read()).value, { stream: true })
+      await env.DB.exec('ALTER TABLE audit_events RENAME TO audit_events_gone')
+      try {
+        for (;;) {
+          const chunk = await reader.read()
+          if (chunk.done) return { res, text, ended: 'cleanly' }
+          text += decoder.decode(chunk.value, { stream: true })
+        }
+      } catch {
+        return { res, text, ended: 'in error' }
+      } finally {
+        await env.DB.exec('ALTER TABLE audit_events_gone RENAME TO audit_events')
+      }
+    }
+
+    it('fails the transfer, and the NDJSON file ends with the error, not as if it were complete', async () => {
+      const bulk = await seedBulk(EXPORT_PAGE_ROWS + 20, 'import_vanish_')
+      const { res, text, ended } = await exportCutShort(`importId=${bulk}`)
+      expect(ended).toBe('in error')
+      const lines = text.split('\n')
+      expect(lines.pop(), 'the last line is whole').toBe('')
+      const last = JSON.parse(lines.pop()!)
+      expect(last).toEqual({
+        error: expect.stringMatching(/^the export stopped after 500 events: .*storage \(D1\).*incomplete/),
+        tag: 'STORAGE_UNAVAILABLE',
+        requestId: res.headers.get('x-request-id'),
+      })
+      expect(lines.map((line) => (JSON.parse(line) as EventView).importId)).toEqual(Array(EXPORT_PAGE_ROWS).fill(bulk))
+    })
+
+    it('ends a CSV file with a one-cell record naming the failure', async () => {
+      const bulk = await seedBulk(EXPORT_PAGE_ROWS + 20, 'import_vanish_csv_')
+      const { res, text, ended } = await exportCutShort(`importId=${bulk}&format=csv`)
+      expect(ended).toBe('in error')
+      const records = parseCsv(text)
+      expect(records).toHaveLength(1 + EXPORT_PAGE_ROWS + 1)
+      expect(records.at(-1)).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^# STORAGE_UNAVAILABLE \\(${res.headers.get('x-request-id')}\\): the export stopped after 500 events`
+          )
+        ),
+      ])
+    })
+  })
+
   it('refuses a bad format or filter, naming it', async () => {
     await expect400(await exportOf('format=xml'), 'format')
     await expect400(await exportOf('since=last-week'), 'since')

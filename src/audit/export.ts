@@ -1,4 +1,6 @@
 import type { Db } from '../db/client'
+import { d1Failure, STORAGE_DOWN } from '../db/failures'
+import type { ErrorBody } from '../errors'
 import type { EventFilters, ExportFormat } from './filters'
 import { queryEvents } from './query'
 import { EVENT_FIELDS, toEventView, type EventView } from './view'
@@ -31,29 +33,65 @@ export const exportFileName = (format: ExportFormat, now = new Date()) =>
     .replace(/\.\d+Z$/, 'Z')}.${format}`
 
 /**
+ * The last record of a file whose export failed part-way: the error body (docs/architecture.md §3)
+ * as an NDJSON line, or a CSV record of one cell starting with `#`. Headers and status went out
+ * with the first page, and over HTTP workerd ends even an errored body as if it were complete
+ * (cloudflare/workerd#6818): in the file itself, the failure cannot be missed.
+ */
+function failureRecord(format: ExportFormat, body: ErrorBody): string {
+  if (format === 'ndjson') return JSON.stringify(body) + '\n'
+  return csvLine([`# ${body.tag} (${body.requestId}): ${body.error}`])
+}
+
+/** The error body for a page that could not be read after `sent` events went out (logged here). */
+function failureBody(err: unknown, sent: number, requestId: string): ErrorBody {
+  const d1 = d1Failure(err)
+  const logged = d1 ? d1.message.slice(0, 200) : err instanceof Error ? err.name : typeof err
+  console.error(JSON.stringify({ level: 'error', requestId, msg: 'export failed part-way', sent, error: logged }))
+  return {
+    error: `the export stopped after ${sent} events: ${d1 ? STORAGE_DOWN : 'internal error'}; this file is incomplete, export again`,
+    tag: d1 ? 'STORAGE_UNAVAILABLE' : 'INTERNAL_ERROR',
+    requestId,
+  }
+}
+
+/**
  * The matching events, newest first, as a stream that reads one page per pull: memory holds about
  * one page whatever the size of the log, and a slow client slows the reads instead of buffering.
  * The first page is read up front so that a D1 failure is still an error response, not a
  * truncated file. Pages follow the id cursor, so rows written during the export never shift it.
+ * A later page that cannot be read ends the file with its failure record, then errors the stream
+ * (controller.error), so that a reader that sees stream errors gets a failed transfer.
  */
 export async function exportStream(
   db: Db,
   filters: EventFilters,
-  format: ExportFormat
+  format: ExportFormat,
+  requestId: string
 ): Promise<ReadableStream<Uint8Array>> {
   const encoder = new TextEncoder()
   let page = await queryEvents(db, { filters, limit: EXPORT_PAGE_ROWS })
   let first = true
+  let sent = 0
+  let failure: unknown
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
+        // Errored one pull after the failure record, so that the record is read before the error.
+        if (failure !== undefined) return controller.error(failure)
         if (!first) {
           const last = page.rows[page.rows.length - 1]
-          page = await queryEvents(db, { filters, limit: EXPORT_PAGE_ROWS, beforeId: last?.id })
+          try {
+            page = await queryEvents(db, { filters, limit: EXPORT_PAGE_ROWS, beforeId: last?.id })
+          } catch (err) {
+            failure = err
+            return controller.enqueue(encoder.encode(failureRecord(format, failureBody(err, sent, requestId))))
+          }
         }
         const header = first && format === 'csv' ? csvLine(EVENT_FIELDS) : ''
         first = false
         const text = header + render(format, page.rows.map(toEventView))
+        sent += page.rows.length
         if (text) controller.enqueue(encoder.encode(text))
         if (!page.hasMore) controller.close()
       },

@@ -3,6 +3,9 @@ import { ApiError } from '../errors'
 /** What a client is told to wait before retrying when D1 fails (D1's own read retries take about that). */
 export const STORAGE_RETRY_AFTER_SECONDS = 5
 
+/** What D1 failing means to a client, in the gateway's words. */
+export const STORAGE_DOWN = "the gateway's storage (D1) is unavailable"
+
 /**
  * D1's own report of a failure, if `err` is one. The binding reports every failure of a query or
  * batch (connection lost, overloaded, object reset, a table missing) as an Error whose message
@@ -30,7 +33,7 @@ export function storageUnavailable(err: unknown, requestId: string): ApiError | 
   )
   return new ApiError(
     'STORAGE_UNAVAILABLE',
-    `the gateway's storage (D1) is unavailable, so the request was not served; retry in ${STORAGE_RETRY_AFTER_SECONDS} s`,
+    `${STORAGE_DOWN}, so the request was not served; retry in ${STORAGE_RETRY_AFTER_SECONDS} s`,
     { headers: { 'retry-after': String(STORAGE_RETRY_AFTER_SECONDS) } }
   )
 }

@@ -65,7 +65,7 @@ export const audit = new Hono<AppEnv>()
   )
   .get('/export', reader, zv('query', ExportQuery), async (c) => {
     const { filters, format } = c.req.valid('query')
-    const body = await exportStream(c.var.db, filters, format)
+    const body = await exportStream(c.var.db, filters, format, c.var.requestId)
     return c.body(body, 200, {
       'content-type': exportContentType(format),
       'content-disposition': `attachment; filename="${exportFileName(format)}"`,
