@@ -4,7 +4,7 @@ import { seedAuditStatements } from '../bench/seed-audit'
 import { EXPORT_PAGE_ROWS } from '../src/audit/export'
 import { type EventView, listAll, patchImport, wipeAudit } from './support/audit'
 import { expect400 } from './support/errors'
-import { api } from './support/gateway'
+import { api, jsonInit } from './support/gateway'
 import { type IssuedKey, issueKey } from './support/keys'
 import { sim } from './support/simulator'
 
@@ -102,6 +102,31 @@ describe('GET /audit/export', () => {
     expect(JSON.parse(tricky[column('changes')]!)).toEqual([{ path: 'title', from: 'plain', to: TRICKY }])
     expect(tricky[column('upstreamStatus')]).toBe('200')
     expect(tricky[column('error')]).toBe('')
+  })
+
+  it('neutralises cells a spreadsheet would run as formulas, unless raw=true', async () => {
+    // Key names, user agents and Idempotency-Keys come from clients: a formula in one must not run.
+    const formulas = await issueKey(undefined, { name: '=HYPERLINK("https://evil.example","x")' })
+    const item = await sim.seed({ title: 'formulas' })
+    const res = await api(
+      `/websets/v0/imports/${item.id}`,
+      jsonInit('PATCH', formulas.key, { title: 'x' }, { 'user-agent': '@SUM(1+1)', 'idempotency-key': '+cmd' })
+    )
+    expect(res.status).toBe(200)
+    const cells = async (query: string) => {
+      const [header, ...rows] = parseCsv(await (await exportOf(`importId=${item.id}&format=csv${query}`)).text())
+      const row = rows[0]!
+      return (name: string) => row[header!.indexOf(name)]
+    }
+    const safe = await cells('')
+    expect(safe('actor')).toBe(`'=HYPERLINK("https://evil.example","x")`)
+    expect(safe('userAgent')).toBe("'@SUM(1+1)")
+    expect(safe('idempotencyKey')).toBe("'+cmd")
+    expect(safe('upstreamStatus')).toBe('200')
+    const raw = await cells('&raw=true')
+    expect(raw('actor')).toBe('=HYPERLINK("https://evil.example","x")')
+    expect(raw('userAgent')).toBe('@SUM(1+1)')
+    expect(raw('idempotencyKey')).toBe('+cmd')
   })
 
   it('applies the filters', async () => {
@@ -206,5 +231,7 @@ describe('GET /audit/export', () => {
     await expect400(await exportOf('format=xml'), 'format')
     await expect400(await exportOf('since=last-week'), 'since')
     expect((await exportOf('limit=5')).status).toBe(400)
+    await expect400(await exportOf('raw=yes&format=csv'), 'raw')
+    await expect400(await exportOf('raw=true'), 'raw')
   })
 })

@@ -8,18 +8,37 @@ import { EVENT_FIELDS, toEventView, type EventView } from './view'
 /** Rows per D1 query while exporting: small enough to keep memory flat, large enough to be quick. */
 export const EXPORT_PAGE_ROWS = 500
 
-/** One CSV cell (RFC 4180): null is empty, objects are JSON text, quoted when needed. */
-export function csvCell(value: unknown): string {
+/** What a spreadsheet takes for the start of a formula in a text cell (OWASP, CSV injection). */
+export const FORMULA_TRIGGERS = ['=', '+', '-', '@', '\t', '\r']
+
+/**
+ * One CSV cell (RFC 4180): null is empty, objects are JSON text, quoted when needed. Text that
+ * starts like a formula gets a leading `'` (OWASP), so that a spreadsheet shows it instead of
+ * running it: actors (key names), user agents and Idempotency-Keys come from clients. `raw`
+ * writes text as it is. Numbers, booleans and JSON cells are ours and never neutralised.
+ */
+export function csvCell(value: unknown, raw = false): string {
   if (value === null || value === undefined) return ''
-  const text = typeof value === 'object' ? JSON.stringify(value) : String(value)
+  let text = typeof value === 'object' ? JSON.stringify(value) : String(value)
+  if (!raw && typeof value === 'string' && FORMULA_TRIGGERS.includes(text.charAt(0))) text = `'${text}`
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
 }
 
-const csvLine = (cells: unknown[]) => cells.map(csvCell).join(',') + '\r\n'
+const csvLine = (cells: unknown[], raw = false) => cells.map((cell) => csvCell(cell, raw)).join(',') + '\r\n'
 
-function render(format: ExportFormat, events: EventView[]): string {
+/** How the events are written: the format, and for CSV whether text cells stay raw. */
+export type ExportShape = { format: ExportFormat; raw: boolean }
+
+function render({ format, raw }: ExportShape, events: EventView[]): string {
   if (format === 'ndjson') return events.map((event) => JSON.stringify(event) + '\n').join('')
-  return events.map((event) => csvLine(EVENT_FIELDS.map((field) => event[field]))).join('')
+  return events
+    .map((event) =>
+      csvLine(
+        EVENT_FIELDS.map((field) => event[field]),
+        raw
+      )
+    )
+    .join('')
 }
 
 export const exportContentType = (format: ExportFormat) =>
@@ -66,9 +85,10 @@ function failureBody(err: unknown, sent: number, requestId: string): ErrorBody {
 export async function exportStream(
   db: Db,
   filters: EventFilters,
-  format: ExportFormat,
+  shape: ExportShape,
   requestId: string
 ): Promise<ReadableStream<Uint8Array>> {
+  const { format } = shape
   const encoder = new TextEncoder()
   let page = await queryEvents(db, { filters, limit: EXPORT_PAGE_ROWS })
   let first = true
@@ -90,7 +110,7 @@ export async function exportStream(
         }
         const header = first && format === 'csv' ? csvLine(EVENT_FIELDS) : ''
         first = false
-        const text = header + render(format, page.rows.map(toEventView))
+        const text = header + render(shape, page.rows.map(toEventView))
         sent += page.rows.length
         if (text) controller.enqueue(encoder.encode(text))
         if (!page.hasMore) controller.close()
