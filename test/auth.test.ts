@@ -1,4 +1,7 @@
-import { beforeEach, describe, expect, it } from 'vitest'
+import { createExecutionContext } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import worker from '../src/index'
 import { auditEventsFor } from './support/audit'
 import { api, jsonInit } from './support/gateway'
 import { expectError } from './support/errors'
@@ -59,17 +62,48 @@ describe('authentication', () => {
     )
   })
 
-  it('never accepts the Exa key itself as a client key', async () => {
-    await expectError(
-      await api(`/websets/v0/imports/${importId}`, jsonInit('PATCH', TEST_EXA_API_KEY, { title: 'x' })),
-      401,
-      'UNAUTHENTICATED'
-    )
-    await expectError(
-      await api(`/websets/v0/imports/${importId}`, { headers: { authorization: `Bearer ${TEST_EXA_API_KEY}` } }),
-      401,
-      'UNAUTHENTICATED'
-    )
+  it('never accepts the Exa key itself as a client key, and answers it like any unknown key', async () => {
+    const warn = vi.spyOn(console, 'warn')
+    try {
+      // A credential of the same length and alphabet: whatever the gateway says about it, it must
+      // say about the Exa key too, or a 401 confirms a guessed Exa key.
+      const lookalike = TEST_EXA_API_KEY.replace(/[a-z]/g, 'q')
+      const answer = async (credential: string, headers: Record<string, string>) => {
+        const body = await expectError(
+          await api(`/websets/v0/imports/${importId}`, { headers }),
+          401,
+          'UNAUTHENTICATED'
+        )
+        return { error: body.error, tag: body.tag, credential }
+      }
+      for (const send of [(k: string) => ({ 'x-api-key': k }), (k: string) => ({ authorization: `Bearer ${k}` })]) {
+        const exa = await answer(TEST_EXA_API_KEY, send(TEST_EXA_API_KEY))
+        const other = await answer(lookalike, send(lookalike))
+        expect(exa.error).toBe(other.error)
+        expect(exa.error).not.toMatch(/exa/i)
+      }
+      const logged = warn.mock.calls.map(([line]) => JSON.parse(String(line)))
+      expect(logged).toContainEqual(
+        expect.objectContaining({ level: 'warn', msg: expect.stringMatching(/Exa API key was presented/) })
+      )
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
+  it('answers an Exa key shaped like a gateway key as an unknown gateway key', async () => {
+    const exaKey = 'egw_' + 'E'.repeat(43)
+    const withExaKey = (credential: string) =>
+      worker.fetch(
+        new Request(`https://gateway.test/websets/v0/imports/${importId}`, {
+          headers: { 'x-api-key': credential },
+        }) as Parameters<typeof worker.fetch>[0],
+        { ...env, EXA_API_KEY: exaKey } as typeof env,
+        createExecutionContext()
+      )
+    const exa = await expectError(await withExaKey(exaKey), 401, 'UNAUTHENTICATED')
+    const unknown = await expectError(await withExaKey('egw_' + 'F'.repeat(43)), 401, 'UNAUTHENTICATED')
+    expect(exa.error).toBe(unknown.error)
   })
 
   it('accepts the key as Authorization: Bearer too', async () => {

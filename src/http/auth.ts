@@ -36,18 +36,32 @@ async function exaKeyHash(config: Config): Promise<string | undefined> {
   return hash
 }
 
+/**
+ * Whether the credential is the Exa key. It never works as a client key, and it is refused exactly
+ * like any other unknown credential: a distinct answer would confirm a guessed Exa key to anyone.
+ * The operator learns it from the log (the key itself is never logged).
+ */
+async function isExaKey(c: Context<AppEnv>, hash: string): Promise<boolean> {
+  const upstreamHash = await exaKeyHash(c.var.config)
+  if (!upstreamHash || !digestsEqual(hash, upstreamHash)) return false
+  console.warn(
+    JSON.stringify({
+      level: 'warn',
+      requestId: c.var.requestId,
+      msg: 'the Exa API key was presented as a client credential and refused as unknown; if no one of yours sent it, rotate it at Exa',
+    })
+  )
+  return true
+}
+
 /** Authenticates a gateway key: one hash, one indexed D1 lookup per request, no cache (revocation is instant). */
 async function authenticateKey(c: Context<AppEnv>, secret: string): Promise<Principal> {
   const hash = await sha256Hex(secret)
-  // The upstream key must never work as a client key, even if someone registers a look-alike.
-  const upstreamHash = await exaKeyHash(c.var.config)
-  if (upstreamHash && digestsEqual(hash, upstreamHash)) {
-    throw unauthenticated('unknown API key: use a gateway key (egw_…), not the Exa key')
-  }
+  const exaKey = await isExaKey(c, hash)
   if (!looksLikeKey(secret))
     throw unauthenticated('malformed API key: gateway keys look like egw_ followed by 43 characters')
   const key = await findUsableKeyByHash(c.var.db, hash)
-  if (!key) throw unauthenticated('unknown, revoked or expired API key')
+  if (!key || exaKey) throw unauthenticated('unknown, revoked or expired API key')
   if (lastUsedIsStale(key.lastUsedAt)) {
     // Off the request's path, and at most about once a minute per key (see touchLastUsed).
     c.executionCtx.waitUntil(
