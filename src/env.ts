@@ -11,7 +11,10 @@ export type Bindings = Env & {
 export type Config = {
   exaApiKey: string | undefined
   exaBaseUrl: string
+  /** Set only when long enough to use (see MIN_ADMIN_TOKEN_LENGTH). */
   adminToken: string | undefined
+  /** Why the admin API is off (it names the setting, never its value); undefined when it is not. */
+  adminTokenProblem: string | undefined
   allowedOrigins: string[]
   upstreamTimeoutMs: number
   defaultRateLimit: { requests: number; periodSeconds: number }
@@ -75,6 +78,17 @@ const ConfigSchema = z.object({
   RATE_LIMIT_PERIOD_SECONDS: positiveInt('RATE_LIMIT_PERIOD_SECONDS', 60),
 })
 
+/**
+ * A bearer token shorter than this is within reach of guessing. It does not stop the gateway,
+ * as a missing Exa key does not: the admin API alone is off, and /healthz says why.
+ */
+export const MIN_ADMIN_TOKEN_LENGTH = 32
+
+const adminTokenProblem = (token: string | undefined) =>
+  token !== undefined && token.length < MIN_ADMIN_TOKEN_LENGTH
+    ? `ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (openssl rand -base64 32 makes one)`
+    : undefined
+
 const parsed = new WeakMap<object, Config | string>()
 
 /**
@@ -89,7 +103,8 @@ export function parseConfig(env: Bindings): Config | string {
     ? {
         exaApiKey: result.data.EXA_API_KEY,
         exaBaseUrl: result.data.EXA_BASE_URL,
-        adminToken: result.data.ADMIN_TOKEN,
+        adminToken: adminTokenProblem(result.data.ADMIN_TOKEN) ? undefined : result.data.ADMIN_TOKEN,
+        adminTokenProblem: adminTokenProblem(result.data.ADMIN_TOKEN),
         allowedOrigins: result.data.ALLOWED_ORIGINS,
         upstreamTimeoutMs: result.data.UPSTREAM_TIMEOUT_MS,
         defaultRateLimit: {

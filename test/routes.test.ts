@@ -67,6 +67,37 @@ describe('GET /healthz', () => {
     })
   })
 
+  it('takes an ADMIN_TOKEN shorter than 32 characters for a configuration error: the admin API is off, the rest works', async () => {
+    const short = 'guessable-admin-token-31-chars!' // 31 characters
+    expect(short).toHaveLength(31)
+    const health = await withEnv({ ADMIN_TOKEN: short }, '/healthz')
+    expect(health.status).toBe(503)
+    const body = await health.text()
+    expect(JSON.parse(body)).toMatchObject({
+      ok: false,
+      d1: 'ok',
+      config: expect.stringMatching(/ADMIN_TOKEN must be at least 32 characters/),
+      adminApi: 'off',
+    })
+    expect(body).not.toContain(short)
+    const refused = await withEnv({ ADMIN_TOKEN: short }, '/admin/keys', { authorization: `Bearer ${short}` })
+    const error = await expectError(refused, 500, 'CONFIGURATION_ERROR', /ADMIN_TOKEN must be at least 32 characters/)
+    expect(JSON.stringify(error)).not.toContain(short)
+    await sim.reset()
+    const { key } = await issueKey(['imports:read'])
+    const item = await sim.seed()
+    const read = await withEnv({ ADMIN_TOKEN: short }, `/websets/v0/imports/${item.id}`, { 'x-api-key': key })
+    expect(read.status).toBe(200)
+  })
+
+  it('accepts an ADMIN_TOKEN of 32 characters', async () => {
+    const token = 'a'.repeat(32)
+    expect((await withEnv({ ADMIN_TOKEN: token }, '/healthz')).status).toBe(200)
+    expect((await withEnv({ ADMIN_TOKEN: token }, '/admin/keys', { authorization: `Bearer ${token}` })).status).toBe(
+      200
+    )
+  })
+
   it('reports bad configuration on other routes as a clear 500, not a crash', async () => {
     const res = await withEnv({ UPSTREAM_TIMEOUT_MS: '-5' }, '/audit/events')
     expect(res.status).toBe(500)

@@ -159,8 +159,11 @@ export const requireKey = (...scopes: Scope[]) =>
 export const requireAdmin = () =>
   guarded(
     createMiddleware<AppEnv>(async function requireAdmin(c, next) {
+      const { adminToken, adminTokenProblem } = c.var.config
+      if (adminTokenProblem) {
+        throw new ApiError('CONFIGURATION_ERROR', `${adminTokenProblem}; the admin API is off until it is fixed`)
+      }
       const secret = presentedCredential(c)
-      const { adminToken } = c.var.config
       if (!secret) {
         throw unauthenticated(
           adminToken
