@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import worker from '../src/index'
 import { auditEventsFor } from './support/audit'
-import { api, jsonInit } from './support/gateway'
+import { api, jsonInit, withKey } from './support/gateway'
 import { expectError } from './support/errors'
 import { admin, issueKey } from './support/keys'
 import { TEST_ADMIN_TOKEN, TEST_EXA_API_KEY } from './support/secrets'
@@ -165,6 +165,40 @@ describe('admin API', () => {
     )
     const { key } = await issueKey(['imports:read', 'imports:write', 'audit:read'])
     await expectError(await api('/admin/keys', { headers: { 'x-api-key': key } }), 403, 'FORBIDDEN', /admin/)
+  })
+
+  describe('failed admin credentials', () => {
+    const attempt = (credential: string | undefined, ip: string) =>
+      api('/admin/keys', {
+        headers: { 'cf-connecting-ip': ip, ...(credential ? { authorization: `Bearer ${credential}` } : {}) },
+      })
+
+    it('are limited per client address: 429 with retry-after past 10, then even for the right token', async () => {
+      const ip = '203.0.113.7'
+      for (let i = 0; i < 10; i++) await expectError(await attempt(`wrong-token-${i}`, ip), 401, 'UNAUTHENTICATED')
+      const limited = await attempt('wrong-again', ip)
+      await expectError(limited, 429, 'RATE_LIMITED', /failed admin credentials from this address/)
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+      // The same 429 for the right token: otherwise a locked-out guesser would still learn when it guessed right.
+      await expectError(await attempt(TEST_ADMIN_TOKEN, ip), 429, 'RATE_LIMITED')
+      expect((await attempt(TEST_ADMIN_TOKEN, '198.51.100.9')).status).toBe(200)
+    })
+
+    it('count an IPv6 /64 as one address', async () => {
+      for (let i = 1; i <= 10; i++) await attempt('wrong', `2001:db8:1:2::${i.toString(16)}`)
+      expect((await attempt('wrong', '2001:db8:1:2:ffff:ffff:ffff:ffff')).status).toBe(429)
+      expect((await attempt('wrong', '2001:db8:1:3::1')).status).toBe(401)
+    })
+
+    it('do not include a missing credential or a key without the admin scope', async () => {
+      const ip = '192.0.2.44'
+      const { key } = await issueKey(['imports:read'])
+      for (let i = 0; i < 12; i++) {
+        await expectError(await attempt(undefined, ip), 401, 'UNAUTHENTICATED')
+        await expectError(await api('/admin/keys', withKey(key, { 'cf-connecting-ip': ip })), 403, 'FORBIDDEN')
+      }
+      expect((await attempt(TEST_ADMIN_TOKEN, ip)).status).toBe(200)
+    })
   })
 
   it('validates the new key: unknown scope, empty name', async () => {

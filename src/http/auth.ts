@@ -7,6 +7,7 @@ import { looksLikeKey } from '../keys/tokens'
 import { digestsEqual, secretsEqual } from '../lib/constant-time'
 import { sha256Hex } from '../lib/hash'
 import { ApiError } from '../errors'
+import { countFailedAdminCredential, refuseLockedOut } from './admin-lockout'
 import { enforceRateLimit } from './rate-limit'
 
 /** The credential a client sent: `x-api-key` (what exa-js and exa-py send) or a bearer token. */
@@ -154,7 +155,8 @@ export const requireKey = (...scopes: Scope[]) =>
 
 /**
  * Admin routes take the bootstrap ADMIN_TOKEN or a key with scope `admin`. The token opens
- * `/admin/*` only: no other route accepts it.
+ * `/admin/*` only: no other route accepts it. Credentials refused here as unknown are counted per
+ * client address (see admin-lockout.ts): past the limit, the address gets 429 until it cools down.
  */
 export const requireAdmin = () =>
   guarded(
@@ -171,10 +173,16 @@ export const requireAdmin = () =>
             : 'the admin API is off: set the ADMIN_TOKEN secret, or use a key with scope admin'
         )
       }
+      await refuseLockedOut(c)
       if (adminToken && (await secretsEqual(secret, adminToken))) {
         c.set('principal', { keyId: null, actor: ADMIN_TOKEN_ACTOR, scopes: ['admin'], origins: null, rateLimit: null })
       } else {
-        await admitKey(c, secret, ['admin'])
+        try {
+          await admitKey(c, secret, ['admin'])
+        } catch (err) {
+          if (err instanceof ApiError && err.tag === 'UNAUTHENTICATED') await countFailedAdminCredential(c)
+          throw err
+        }
       }
       await next()
     }),
