@@ -31,14 +31,12 @@ export type ExportShape = { format: ExportFormat; raw: boolean }
 
 function render({ format, raw }: ExportShape, events: EventView[]): string {
   if (format === 'ndjson') return events.map((event) => JSON.stringify(event) + '\n').join('')
-  return events
-    .map((event) =>
-      csvLine(
-        EVENT_FIELDS.map((field) => event[field]),
-        raw
-      )
+  const record = (event: EventView) =>
+    csvLine(
+      EVENT_FIELDS.map((field) => event[field]),
+      raw
     )
-    .join('')
+  return events.map(record).join('')
 }
 
 export const exportContentType = (format: ExportFormat) =>
