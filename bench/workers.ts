@@ -14,7 +14,7 @@ import { startSimulatorServer } from '../simulator/server'
 
 const COMPATIBILITY_DATE = '2026-04-20'
 export const BENCH_EXA_KEY = 'exa_bench_upstream_key'
-export const BENCH_ADMIN_TOKEN = 'bench-admin-token-not-a-secret'
+export const BENCH_ADMIN_TOKEN = 'bench-admin-token-not-a-secret-at-least-32-chars'
 
 /** Bundles the worker exactly as a deploy would (minified unless asked not to: a profile wants names) and measures it. */
 export function buildWorker(outdir: string, minify = true) {

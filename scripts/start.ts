@@ -71,10 +71,14 @@ async function devClientKey(adminToken: string): Promise<string | undefined> {
     const probe = await fetch(`${GATEWAY}/audit/events?limit=1`, { headers: { 'x-api-key': saved.key } })
     if (probe.status === 200) return saved.key
   }
-  const res = await adminFetch('/admin/keys', adminToken, {
-    method: 'POST',
-    body: JSON.stringify({ name: 'dev', scopes: ['imports:read', 'imports:write', 'audit:read'] }),
-  })
+  const issue = (name: string) =>
+    adminFetch('/admin/keys', adminToken, {
+      method: 'POST',
+      body: JSON.stringify({ name, scopes: ['imports:read', 'imports:write', 'audit:read'] }),
+    })
+  let res = await issue('dev')
+  // Key names are unique, revoked keys' included: an earlier dev key may hold `dev`.
+  if (res.status === 409) res = await issue(`dev-${randomBytes(3).toString('hex')}`)
   if (res.status !== 201) {
     console.error(`Could not issue a dev key (${res.status}): ${await res.text()}`)
     return undefined

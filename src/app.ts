@@ -1,6 +1,7 @@
 import { Hono } from 'hono/tiny'
 import { en } from 'zod/locales'
 import * as z from 'zod/mini'
+import { storageUnavailable } from './db/failures'
 import type { AppEnv } from './env'
 import { handleError, handleNotFound } from './errors'
 import { IMPORTS_PATH } from './exa/client'
@@ -31,7 +32,8 @@ const api = new Hono<AppEnv>()
  * configuration instead of failing on it); then configuration and D1, CORS (preflights answered
  * there), and per route `requireKey`/`requireAdmin` (authenticate, check the browser origin,
  * authorize the scope, count against the key's rate limit), validate, handle. Anything not
- * routed here is 404: the gateway is not an open proxy.
+ * routed here is 404: the gateway is not an open proxy. D1 failing on the way is a 503 a client
+ * may retry (STORAGE_UNAVAILABLE), not an internal error.
  */
 export function createApp() {
   // zod/mini speaks only "Invalid input" until a locale is loaded: zod's own English messages.
@@ -42,6 +44,6 @@ export function createApp() {
     .use(accessLog())
     .route('/', health)
     .route('/', api)
-    .onError(handleError)
+    .onError((err, c) => handleError(storageUnavailable(err, c.get('requestId')) ?? err, c))
     .notFound(handleNotFound)
 }

@@ -11,7 +11,10 @@ export type Bindings = Env & {
 export type Config = {
   exaApiKey: string | undefined
   exaBaseUrl: string
+  /** Set only when long enough to use (see MIN_ADMIN_TOKEN_LENGTH). */
   adminToken: string | undefined
+  /** Why the admin API is off (it names the setting, never its value); undefined when it is not. */
+  adminTokenProblem: string | undefined
   allowedOrigins: string[]
   upstreamTimeoutMs: number
   defaultRateLimit: { requests: number; periodSeconds: number }
@@ -45,9 +48,28 @@ const positiveInt = (name: string, fallback: number) =>
     })
   )
 
+/**
+ * A bearer token shorter than this is within reach of guessing. It does not stop the gateway,
+ * as a missing Exa key does not: the admin API alone is off, and /healthz says why.
+ */
+export const MIN_ADMIN_TOKEN_LENGTH = 32
+
+/** ADMIN_TOKEN: the token when long enough to use, else the problem (naming the setting, never its value). */
+const adminToken = z.pipe(
+  optionalSecret,
+  z.transform((token) =>
+    token !== undefined && token.length < MIN_ADMIN_TOKEN_LENGTH
+      ? {
+          token: undefined,
+          problem: `ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (openssl rand -base64 32 makes one)`,
+        }
+      : { token, problem: undefined }
+  )
+)
+
 const ConfigSchema = z.object({
   EXA_API_KEY: optionalSecret,
-  ADMIN_TOKEN: optionalSecret,
+  ADMIN_TOKEN: adminToken,
   EXA_BASE_URL: z.pipe(
     z.optional(z.string()),
     z.transform((value, ctx) => {
@@ -89,7 +111,8 @@ export function parseConfig(env: Bindings): Config | string {
     ? {
         exaApiKey: result.data.EXA_API_KEY,
         exaBaseUrl: result.data.EXA_BASE_URL,
-        adminToken: result.data.ADMIN_TOKEN,
+        adminToken: result.data.ADMIN_TOKEN.token,
+        adminTokenProblem: result.data.ADMIN_TOKEN.problem,
         allowedOrigins: result.data.ALLOWED_ORIGINS,
         upstreamTimeoutMs: result.data.UPSTREAM_TIMEOUT_MS,
         defaultRateLimit: {

@@ -18,6 +18,7 @@ const tagStatus = {
   CONFIGURATION_ERROR: 500,
   UPSTREAM_ERROR: 502,
   AUDIT_UNAVAILABLE: 503,
+  STORAGE_UNAVAILABLE: 503,
   UPSTREAM_TIMEOUT: 504,
 } as const satisfies Record<string, ContentfulStatusCode>
 

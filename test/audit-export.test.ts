@@ -4,7 +4,7 @@ import { seedAuditStatements } from '../bench/seed-audit'
 import { EXPORT_PAGE_ROWS } from '../src/audit/export'
 import { type EventView, listAll, patchImport, wipeAudit } from './support/audit'
 import { expect400 } from './support/errors'
-import { api } from './support/gateway'
+import { api, jsonInit } from './support/gateway'
 import { type IssuedKey, issueKey } from './support/keys'
 import { sim } from './support/simulator'
 
@@ -104,6 +104,31 @@ describe('GET /audit/export', () => {
     expect(tricky[column('error')]).toBe('')
   })
 
+  it('neutralises cells a spreadsheet would run as formulas, unless raw=true', async () => {
+    // Key names, user agents and Idempotency-Keys come from clients: a formula in one must not run.
+    const formulas = await issueKey(undefined, { name: '=HYPERLINK("https://evil.example","x")' })
+    const item = await sim.seed({ title: 'formulas' })
+    const res = await api(
+      `/websets/v0/imports/${item.id}`,
+      jsonInit('PATCH', formulas.key, { title: 'x' }, { 'user-agent': '@SUM(1+1)', 'idempotency-key': '+cmd' })
+    )
+    expect(res.status).toBe(200)
+    const cells = async (query: string) => {
+      const [header, ...rows] = parseCsv(await (await exportOf(`importId=${item.id}&format=csv${query}`)).text())
+      const row = rows[0]!
+      return (name: string) => row[header!.indexOf(name)]
+    }
+    const safe = await cells('')
+    expect(safe('actor')).toBe(`'=HYPERLINK("https://evil.example","x")`)
+    expect(safe('userAgent')).toBe("'@SUM(1+1)")
+    expect(safe('idempotencyKey')).toBe("'+cmd")
+    expect(safe('upstreamStatus')).toBe('200')
+    const raw = await cells('&raw=true')
+    expect(raw('actor')).toBe('=HYPERLINK("https://evil.example","x")')
+    expect(raw('userAgent')).toBe('@SUM(1+1)')
+    expect(raw('idempotencyKey')).toBe('+cmd')
+  })
+
   it('applies the filters', async () => {
     const res = await exportOf(`importId=${importId}&field=metadata.owner`)
     expect(ndjson(await res.text()).map((e) => e.id)).toEqual(
@@ -146,9 +171,67 @@ describe('GET /audit/export', () => {
     expect(records).toBe(1 + (await rowsOf(bulk)))
   })
 
+  describe('when a later page cannot be read', () => {
+    /**
+     * Reads an export while the audit table vanishes after its first chunk: the next page's query
+     * fails. Returns what arrived and how the body ended.
+     */
+    async function exportCutShort(query: string) {
+      const res = await exportOf(query)
+      expect(res.status).toBe(200)
+      const reader = res.body!.getReader()
+      const decoder = new TextDecoder()
+      let text = decoder.decode((await reader.read()).value, { stream: true })
+      await env.DB.exec('ALTER TABLE audit_events RENAME TO audit_events_gone')
+      try {
+        for (;;) {
+          const chunk = await reader.read()
+          if (chunk.done) return { res, text, ended: 'cleanly' }
+          text += decoder.decode(chunk.value, { stream: true })
+        }
+      } catch {
+        return { res, text, ended: 'in error' }
+      } finally {
+        await env.DB.exec('ALTER TABLE audit_events_gone RENAME TO audit_events')
+      }
+    }
+
+    it('fails the transfer, and the NDJSON file ends with the error, not as if it were complete', async () => {
+      const bulk = await seedBulk(EXPORT_PAGE_ROWS + 20, 'import_vanish_')
+      const { res, text, ended } = await exportCutShort(`importId=${bulk}`)
+      expect(ended).toBe('in error')
+      const lines = text.split('\n')
+      expect(lines.pop(), 'the last line is whole').toBe('')
+      const last = JSON.parse(lines.pop()!)
+      expect(last).toEqual({
+        error: expect.stringMatching(/^the export stopped after 500 events: .*storage \(D1\).*incomplete/),
+        tag: 'STORAGE_UNAVAILABLE',
+        requestId: res.headers.get('x-request-id'),
+      })
+      expect(lines.map((line) => (JSON.parse(line) as EventView).importId)).toEqual(Array(EXPORT_PAGE_ROWS).fill(bulk))
+    })
+
+    it('ends a CSV file with a one-cell record naming the failure', async () => {
+      const bulk = await seedBulk(EXPORT_PAGE_ROWS + 20, 'import_vanish_csv_')
+      const { res, text, ended } = await exportCutShort(`importId=${bulk}&format=csv`)
+      expect(ended).toBe('in error')
+      const records = parseCsv(text)
+      expect(records).toHaveLength(1 + EXPORT_PAGE_ROWS + 1)
+      expect(records.at(-1)).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^# STORAGE_UNAVAILABLE \\(${res.headers.get('x-request-id')}\\): the export stopped after 500 events`
+          )
+        ),
+      ])
+    })
+  })
+
   it('refuses a bad format or filter, naming it', async () => {
     await expect400(await exportOf('format=xml'), 'format')
     await expect400(await exportOf('since=last-week'), 'since')
     expect((await exportOf('limit=5')).status).toBe(400)
+    await expect400(await exportOf('raw=yes&format=csv'), 'raw')
+    await expect400(await exportOf('raw=true'), 'raw')
   })
 })

@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { auditEventsFor } from './support/audit'
 import { api, jsonInit } from './support/gateway'
 import { type IssuedKey, issueKey } from './support/keys'
@@ -92,10 +92,68 @@ describe('Idempotency-Key on PATCH', () => {
     expect(await sim.requests({ method: 'PATCH' })).toHaveLength(2)
   })
 
+  describe('when the answer cannot be kept', () => {
+    afterEach(async () => {
+      await env.DB.exec('DROP TRIGGER IF EXISTS refuse_idempotency_save')
+    })
+
+    it("still answers with Exa's answer: the change was made, so the client must not be told to retry", async () => {
+      const item = await sim.seed({ title: 'old' })
+      await env.DB.exec(
+        "CREATE TRIGGER refuse_idempotency_save BEFORE UPDATE ON idempotency_records BEGIN SELECT RAISE(ABORT, 'd1 down'); END"
+      )
+      const res = await patch(item.id, { title: 'saved?' }, 'idem-unsaved')
+      expect(res.status).toBe(200)
+      expect(await res.json()).toMatchObject({ title: 'saved?' })
+      expect(await sim.requests({ method: 'PATCH' })).toHaveLength(1)
+    })
+  })
+
   it('refuses a malformed Idempotency-Key', async () => {
     const item = await sim.seed()
     const res = await patch(item.id, { title: 'f' }, 'x'.repeat(300))
     expect(res.status).toBe(400)
     expect(await sim.requests()).toEqual([])
+  })
+})
+
+describe('Idempotency-Key on a create', () => {
+  const body = { size: 10, count: 1, format: 'csv', entity: { type: 'company' }, title: 'replayed' }
+  const create = (idempotencyKey: string) =>
+    api('/websets/v0/imports', jsonInit('POST', key.key, body, { 'idempotency-key': idempotencyKey }))
+  const stored = async (idempotencyKey: string) =>
+    (await env.DB.prepare('SELECT response_body FROM idempotency_records WHERE idempotency_key = ?')
+      .bind(idempotencyKey)
+      .first<{ response_body: string }>())!.response_body
+
+  it('replays the upload URL while it is valid: a client that lost the first answer needs it to upload', async () => {
+    const first = await create('idem-create-1')
+    expect(first.status).toBe(201)
+    const created = (await first.json()) as Record<string, string>
+    const again = await create('idem-create-1')
+    expect(again.status).toBe(201)
+    expect(again.headers.get('idempotent-replayed')).toBe('true')
+    const replayed = (await again.json()) as Record<string, string>
+    expect(replayed).toEqual(created)
+    expect((await fetch(replayed.uploadUrl!, { method: 'PUT', body: 'name\nAcme\n' })).status).toBe(200)
+    expect(await sim.requests({ method: 'POST' })).toHaveLength(1)
+  })
+
+  it('neither replays nor keeps the upload URL once it has expired', async () => {
+    const first = await create('idem-create-2')
+    const { uploadUrl, uploadValidUntil: _until, ...rest } = (await first.json()) as Record<string, string>
+    // Exa's upload URLs are valid for an hour: the stored answer's own uploadValidUntil, passed.
+    await env.DB.prepare(
+      "UPDATE idempotency_records SET response_body = json_set(response_body, '$.uploadValidUntil', ?) WHERE idempotency_key = ?"
+    )
+      .bind(new Date(Date.now() - 1000).toISOString(), 'idem-create-2')
+      .run()
+    const again = await create('idem-create-2')
+    expect(again.status).toBe(201)
+    expect(again.headers.get('idempotent-replayed')).toBe('true')
+    expect(await again.json()).toEqual(rest)
+    expect(await stored('idem-create-2')).not.toContain(uploadUrl!.split('?')[0])
+    expect(JSON.parse(await stored('idem-create-2'))).toEqual(rest)
+    expect(await sim.requests({ method: 'POST' })).toHaveLength(1)
   })
 })

@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../src/lib/hash'
-import { countRows } from './support/d1'
+import { keyNamed } from '../src/keys/store'
+import { countRows, db } from './support/d1'
 import { expectError } from './support/errors'
 import { api, withKey } from './support/gateway'
 import { admin, getKey, issueKey } from './support/keys'
@@ -85,6 +86,121 @@ describe('POST /admin/keys', () => {
       expect(await countRows('api_keys')).toBe(before)
     })
   }
+})
+
+describe('key names', () => {
+  const create = (name: string) => admin('POST', '/admin/keys', { name, scopes: ['imports:read'] })
+
+  it('are unique whatever their case: a clash is 409 naming the key that has the name, and creates nothing', async () => {
+    const first = await issueKey(['imports:read'], { name: 'Ana Lopez' })
+    const before = await countRows('api_keys')
+    for (const name of ['Ana Lopez', 'ana lopez', ' ANA LOPEZ ']) {
+      const body = await expectError(await create(name), 409, 'CONFLICT', /name/)
+      expect(body.error).toContain(first.id)
+    }
+    expect(await countRows('api_keys')).toBe(before)
+  })
+
+  it('cannot be taken over by a rename; a key may change the case of its own name', async () => {
+    const first = await issueKey(['imports:read'], { name: 'bruno' })
+    const second = await issueKey(['imports:read'], { name: 'carla' })
+    await expectError(await admin('PATCH', `/admin/keys/${second.id}`, { name: 'BRUNO' }), 409, 'CONFLICT', /bruno/)
+    expect(await getKey(second.id)).toMatchObject({ name: 'carla' })
+    expect((await admin('PATCH', `/admin/keys/${first.id}`, { name: 'Bruno' })).status).toBe(200)
+    expect(await getKey(first.id)).toMatchObject({ name: 'Bruno' })
+  })
+
+  it('stay taken by a revoked key: its audit rows keep the name', async () => {
+    const { id } = await issueKey(['imports:read'], { name: 'dora' })
+    await admin('DELETE', `/admin/keys/${id}`)
+    await expectError(await create('Dora'), 409, 'CONFLICT', /revoked/)
+  })
+
+  it('cannot be admin-token, in any case: it is the bootstrap token’s actor (400)', async () => {
+    const { id } = await issueKey(['imports:read'])
+    for (const name of ['admin-token', 'Admin-Token', ' ADMIN-TOKEN ']) {
+      await expectError(await create(name), 400, 'INVALID_REQUEST_BODY', /admin-token.*reserved/)
+      await expectError(await admin('PATCH', `/admin/keys/${id}`, { name }), 400, 'INVALID_REQUEST_BODY', /reserved/)
+    }
+  })
+
+  it('clash at most once when two keys with one name are created at the same moment', async () => {
+    const answers = await Promise.all([create('eve'), create('EVE'), create('Eve')])
+    expect(answers.map((r) => r.status).sort()).toEqual([201, 409, 409])
+    for (const res of answers.filter((r) => r.status === 409)) await expectError(res, 409, 'CONFLICT', /name/)
+  })
+
+  it('clash with 409, not 503, when another change takes the name between the check and the write', async () => {
+    // The trigger stands for a change in another isolate that wins the race for the name.
+    await env.DB.exec(
+      "CREATE TRIGGER take_name BEFORE INSERT ON api_keys WHEN NEW.name = 'ivy' BEGIN INSERT INTO api_keys (id, name, prefix, scopes, created_at) VALUES ('key_thief', 'IVY', 'egw_x', '[]', 0); END"
+    )
+    try {
+      const before = await countRows('api_keys')
+      await expectError(await create('ivy'), 409, 'CONFLICT', /the name ivy is taken/)
+      expect(await countRows('api_keys')).toBe(before)
+    } finally {
+      await env.DB.exec('DROP TRIGGER take_name')
+    }
+  })
+
+  it('are looked up through their unique index, never by a scan', async () => {
+    const query = keyNamed(db(), 'Ana Lopez').toSQL()
+    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
+      .bind(...query.params)
+      .all<{ detail: string }>()
+    const details = plan.results.map((row) => row.detail).join('\n')
+    expect(details).toMatch(/USING INDEX api_keys_name_unique/)
+    expect(details).not.toMatch(/\bSCAN\b/)
+  })
+
+  it('are unique in D1 itself, not only in the code', async () => {
+    const { id } = await issueKey(['imports:read'], { name: 'fay' })
+    const insert = env.DB.prepare(
+      "INSERT INTO api_keys (id, name, prefix, scopes, created_at) VALUES ('key_direct', 'FAY', 'egw_x', '[]', 0)"
+    )
+    await expect(insert.run()).rejects.toThrow(/UNIQUE constraint failed/)
+    expect(await getKey(id)).toMatchObject({ name: 'fay' })
+  })
+})
+
+describe('migration 0001 (unique key names)', () => {
+  it('renames the duplicates and admin-token keys of an existing database deterministically: the oldest keeps its name', async () => {
+    const migration = env.TEST_MIGRATIONS.find((m) => m.name.startsWith('0001_'))!
+    expect(migration.name).toBe('0001_unique_key_names.sql')
+    // A database from before the migration: no index, names that clash.
+    await env.DB.exec('DROP INDEX api_keys_name_unique')
+    const rows = [
+      ['key_dup_b', 'Gus', 2],
+      ['key_dup_a', 'gus', 2],
+      ['key_dup_c', 'GUS', 1],
+      ['key_dup_d', 'Admin-Token', 3],
+      ['key_dup_e', 'hal', 4],
+    ] as const
+    await env.DB.batch(
+      rows.map(([id, name, createdAt]) =>
+        env.DB.prepare(
+          "INSERT INTO api_keys (id, name, prefix, scopes, created_at) VALUES (?, ?, 'egw_x', '[]', ?)"
+        ).bind(id, name, createdAt)
+      )
+    )
+    for (const query of migration.queries) await env.DB.prepare(query).run()
+    const { results } = await env.DB.prepare(
+      "SELECT id, name FROM api_keys WHERE id LIKE 'key_dup_%' ORDER BY id"
+    ).all<{ id: string; name: string }>()
+    expect(results).toEqual([
+      { id: 'key_dup_a', name: 'gus (key_dup_a)' },
+      { id: 'key_dup_b', name: 'Gus (key_dup_b)' },
+      { id: 'key_dup_c', name: 'GUS' },
+      { id: 'key_dup_d', name: 'Admin-Token (key_dup_d)' },
+      { id: 'key_dup_e', name: 'hal' },
+    ])
+    await expect(
+      env.DB.prepare(
+        "INSERT INTO api_keys (id, name, prefix, scopes, created_at) VALUES ('key_dup_f', 'Hal', 'egw_x', '[]', 5)"
+      ).run()
+    ).rejects.toThrow(/UNIQUE constraint failed/)
+  })
 })
 
 describe('GET /admin/keys/{id}', () => {

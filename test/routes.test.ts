@@ -2,8 +2,9 @@ import { createExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import worker from '../src/index'
-import { api } from './support/gateway'
-import { issueKey } from './support/keys'
+import { expectError } from './support/errors'
+import { api, withKey } from './support/gateway'
+import { admin, issueKey } from './support/keys'
 import { sim } from './support/simulator'
 
 describe('not an open proxy', () => {
@@ -66,12 +67,93 @@ describe('GET /healthz', () => {
     })
   })
 
+  it('takes an ADMIN_TOKEN shorter than 32 characters for a configuration error: the admin API is off, the rest works', async () => {
+    const short = 'guessable-admin-token-31-chars!' // 31 characters
+    expect(short).toHaveLength(31)
+    const health = await withEnv({ ADMIN_TOKEN: short }, '/healthz')
+    expect(health.status).toBe(503)
+    const body = await health.text()
+    expect(JSON.parse(body)).toMatchObject({
+      ok: false,
+      d1: 'ok',
+      config: expect.stringMatching(/ADMIN_TOKEN must be at least 32 characters/),
+      adminApi: 'off',
+    })
+    expect(body).not.toContain(short)
+    const refused = await withEnv({ ADMIN_TOKEN: short }, '/admin/keys', { authorization: `Bearer ${short}` })
+    const error = await expectError(refused, 500, 'CONFIGURATION_ERROR', /ADMIN_TOKEN must be at least 32 characters/)
+    expect(JSON.stringify(error)).not.toContain(short)
+    await sim.reset()
+    const { key } = await issueKey(['imports:read'])
+    const item = await sim.seed()
+    const read = await withEnv({ ADMIN_TOKEN: short }, `/websets/v0/imports/${item.id}`, { 'x-api-key': key })
+    expect(read.status).toBe(200)
+  })
+
+  it('accepts an ADMIN_TOKEN of 32 characters', async () => {
+    const token = 'a'.repeat(32)
+    expect((await withEnv({ ADMIN_TOKEN: token }, '/healthz')).status).toBe(200)
+    expect((await withEnv({ ADMIN_TOKEN: token }, '/admin/keys', { authorization: `Bearer ${token}` })).status).toBe(
+      200
+    )
+  })
+
   it('reports bad configuration on other routes as a clear 500, not a crash', async () => {
     const res = await withEnv({ UPSTREAM_TIMEOUT_MS: '-5' }, '/audit/events')
     expect(res.status).toBe(500)
     expect(await res.json()).toMatchObject({
       tag: 'CONFIGURATION_ERROR',
       error: expect.stringMatching(/UPSTREAM_TIMEOUT_MS/),
+    })
+  })
+})
+
+describe('when D1 is down', () => {
+  /** Runs `during` while `table` is gone: D1 then fails every query on it, as it reports any failure. */
+  async function without(table: string, during: () => Promise<void>) {
+    await env.DB.exec(`ALTER TABLE ${table} RENAME TO ${table}_gone`)
+    try {
+      await during()
+    } finally {
+      await env.DB.exec(`ALTER TABLE ${table}_gone RENAME TO ${table}`)
+    }
+  }
+
+  /** The answer a client can retry on: 503, its own tag, a message saying what to do, and when. */
+  async function expectUnavailable(res: Response) {
+    await expectError(res, 503, 'STORAGE_UNAVAILABLE', /storage \(D1\).*retry/)
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0)
+  }
+
+  it('answers 503 STORAGE_UNAVAILABLE with retry-after when keys cannot be looked up, and forwards nothing', async () => {
+    await sim.reset()
+    const { key } = await issueKey(['imports:read'])
+    await without('api_key_secrets', async () => {
+      await expectUnavailable(await api('/websets/v0/imports/import_x', withKey(key)))
+      await expectUnavailable(await api('/ui/session', withKey(key)))
+    })
+    expect(await sim.requests()).toEqual([])
+  })
+
+  it('answers 503 STORAGE_UNAVAILABLE on the audit log and the admin API', async () => {
+    const { key } = await issueKey(['audit:read'])
+    await without('audit_events', async () => {
+      await expectUnavailable(await api('/audit/events', withKey(key)))
+      await expectUnavailable(await api('/audit/export', withKey(key)))
+    })
+    await without('api_keys', async () => {
+      await expectUnavailable(await admin('GET', '/admin/keys'))
+    })
+  })
+
+  it('answers 503 STORAGE_UNAVAILABLE to a CORS preflight it cannot check', async () => {
+    await without('api_key_origins', async () => {
+      await expectUnavailable(
+        await api('/websets/v0/imports', {
+          method: 'OPTIONS',
+          headers: { origin: 'https://unlisted.example.com', 'access-control-request-method': 'GET' },
+        })
+      )
     })
   })
 })

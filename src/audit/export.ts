@@ -1,4 +1,6 @@
 import type { Db } from '../db/client'
+import { d1Failure, STORAGE_DOWN } from '../db/failures'
+import type { ErrorBody } from '../errors'
 import type { EventFilters, ExportFormat } from './filters'
 import { queryEvents } from './query'
 import { EVENT_FIELDS, toEventView, type EventView } from './view'
@@ -6,18 +8,35 @@ import { EVENT_FIELDS, toEventView, type EventView } from './view'
 /** Rows per D1 query while exporting: small enough to keep memory flat, large enough to be quick. */
 export const EXPORT_PAGE_ROWS = 500
 
-/** One CSV cell (RFC 4180): null is empty, objects are JSON text, quoted when needed. */
-export function csvCell(value: unknown): string {
+/** What a spreadsheet takes for the start of a formula in a text cell (OWASP, CSV injection). */
+export const FORMULA_TRIGGERS = ['=', '+', '-', '@', '\t', '\r']
+
+/**
+ * One CSV cell (RFC 4180): null is empty, objects are JSON text, quoted when needed. Text that
+ * starts like a formula gets a leading `'` (OWASP), so that a spreadsheet shows it instead of
+ * running it: actors (key names), user agents and Idempotency-Keys come from clients. `raw`
+ * writes text as it is. Numbers, booleans and JSON cells are ours and never neutralised.
+ */
+export function csvCell(value: unknown, raw = false): string {
   if (value === null || value === undefined) return ''
-  const text = typeof value === 'object' ? JSON.stringify(value) : String(value)
+  let text = typeof value === 'object' ? JSON.stringify(value) : String(value)
+  if (!raw && typeof value === 'string' && FORMULA_TRIGGERS.includes(text.charAt(0))) text = `'${text}`
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
 }
 
-const csvLine = (cells: unknown[]) => cells.map(csvCell).join(',') + '\r\n'
+const csvLine = (cells: unknown[], raw = false) => cells.map((cell) => csvCell(cell, raw)).join(',') + '\r\n'
 
-function render(format: ExportFormat, events: EventView[]): string {
+/** How the events are written: the format, and for CSV whether text cells stay raw. */
+export type ExportShape = { format: ExportFormat; raw: boolean }
+
+function render({ format, raw }: ExportShape, events: EventView[]): string {
   if (format === 'ndjson') return events.map((event) => JSON.stringify(event) + '\n').join('')
-  return events.map((event) => csvLine(EVENT_FIELDS.map((field) => event[field]))).join('')
+  const record = (event: EventView) =>
+    csvLine(
+      EVENT_FIELDS.map((field) => event[field]),
+      raw
+    )
+  return events.map(record).join('')
 }
 
 export const exportContentType = (format: ExportFormat) =>
@@ -31,29 +50,66 @@ export const exportFileName = (format: ExportFormat, now = new Date()) =>
     .replace(/\.\d+Z$/, 'Z')}.${format}`
 
 /**
+ * The last record of a file whose export failed part-way: the error body (docs/architecture.md §3)
+ * as an NDJSON line, or a CSV record of one cell starting with `#`. Headers and status went out
+ * with the first page, and over HTTP workerd ends even an errored body as if it were complete
+ * (cloudflare/workerd#6818): in the file itself, the failure cannot be missed.
+ */
+function failureRecord(format: ExportFormat, body: ErrorBody): string {
+  if (format === 'ndjson') return JSON.stringify(body) + '\n'
+  return csvLine([`# ${body.tag} (${body.requestId}): ${body.error}`])
+}
+
+/** The error body for a page that could not be read after `sent` events went out (logged here). */
+function failureBody(err: unknown, sent: number, requestId: string): ErrorBody {
+  const d1 = d1Failure(err)
+  const logged = d1 ? d1.message.slice(0, 200) : err instanceof Error ? err.name : typeof err
+  console.error(JSON.stringify({ level: 'error', requestId, msg: 'export failed part-way', sent, error: logged }))
+  return {
+    error: `the export stopped after ${sent} events: ${d1 ? STORAGE_DOWN : 'internal error'}; this file is incomplete, export again`,
+    tag: d1 ? 'STORAGE_UNAVAILABLE' : 'INTERNAL_ERROR',
+    requestId,
+  }
+}
+
+/**
  * The matching events, newest first, as a stream that reads one page per pull: memory holds about
  * one page whatever the size of the log, and a slow client slows the reads instead of buffering.
  * The first page is read up front so that a D1 failure is still an error response, not a
  * truncated file. Pages follow the id cursor, so rows written during the export never shift it.
+ * A later page that cannot be read ends the file with its failure record, then errors the stream
+ * (controller.error), so that a reader that sees stream errors gets a failed transfer.
  */
 export async function exportStream(
   db: Db,
   filters: EventFilters,
-  format: ExportFormat
+  shape: ExportShape,
+  requestId: string
 ): Promise<ReadableStream<Uint8Array>> {
+  const { format } = shape
   const encoder = new TextEncoder()
   let page = await queryEvents(db, { filters, limit: EXPORT_PAGE_ROWS })
   let first = true
+  let sent = 0
+  let failure: unknown
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
+        // Errored one pull after the failure record, so that the record is read before the error.
+        if (failure !== undefined) return controller.error(failure)
         if (!first) {
           const last = page.rows[page.rows.length - 1]
-          page = await queryEvents(db, { filters, limit: EXPORT_PAGE_ROWS, beforeId: last?.id })
+          try {
+            page = await queryEvents(db, { filters, limit: EXPORT_PAGE_ROWS, beforeId: last?.id })
+          } catch (err) {
+            failure = err
+            return controller.enqueue(encoder.encode(failureRecord(format, failureBody(err, sent, requestId))))
+          }
         }
         const header = first && format === 'csv' ? csvLine(EVENT_FIELDS) : ''
         first = false
-        const text = header + render(format, page.rows.map(toEventView))
+        const text = header + render(shape, page.rows.map(toEventView))
+        sent += page.rows.length
         if (text) controller.enqueue(encoder.encode(text))
         if (!page.hasMore) controller.close()
       },

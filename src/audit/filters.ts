@@ -112,12 +112,28 @@ export const EventListQuery = z.pipe(
 export const EXPORT_FORMATS = ['ndjson', 'csv'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 
-/** GET /audit/export: the same filters and a `format`. */
+/**
+ * GET /audit/export: the same filters, a `format`, and for CSV `raw=true` to write text cells as
+ * they are (by default a cell that starts like a formula is neutralised).
+ */
 export const ExportQuery = z.pipe(
-  z.strictObject({ ...filterShape, format: z.optional(z.enum(EXPORT_FORMATS)) }),
+  z.strictObject({
+    ...filterShape,
+    format: z.optional(z.enum(EXPORT_FORMATS)),
+    raw: z.optional(z.enum(['true', 'false'], 'raw must be true or false')),
+  }),
   z.transform((query, ctx) => {
     const filters = pickFilters(query)
     checkRange(filters, ctx)
-    return { filters, format: query.format ?? EXPORT_FORMATS[0] }
+    const format = query.format ?? EXPORT_FORMATS[0]
+    if (query.raw !== undefined && format !== 'csv') {
+      ctx.issues.push({
+        code: 'custom',
+        input: query.raw,
+        path: ['raw'],
+        message: 'raw applies to format=csv only (NDJSON cells are JSON)',
+      })
+    }
+    return { filters, format, raw: query.raw === 'true' }
   })
 )

@@ -1,25 +1,35 @@
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { sql } from 'drizzle-orm'
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+/** The index that keeps key names unique, case-insensitively (its name is in D1's constraint errors). */
+export const API_KEY_NAME_INDEX = 'api_keys_name_unique'
 
 /**
  * Client keys issued by the gateway. The plaintext is shown once; only SHA-256 hashes are kept,
- * in `api_key_secrets`, so that a rotated key can keep its old secret for a grace period.
+ * in `api_key_secrets`, so that a rotated key can keep its old secret for a grace period. A name
+ * is the `actor` of the key's audit rows, so it is unique among all keys, revoked ones included,
+ * whatever its case (`lower()`: ASCII letters; the code compares with the same SQL function).
  */
-export const apiKeys = sqliteTable('api_keys', {
-  id: text('id').primaryKey(),
-  name: text('name').notNull(),
-  /** Display prefix of the current secret (`egw_AbCd`), never enough to use it. */
-  prefix: text('prefix').notNull(),
-  /** JSON array of scopes. */
-  scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
-  /** JSON array of allowed browser origins; null for a server key. */
-  origins: text('origins', { mode: 'json' }).$type<string[] | null>(),
-  rateLimitRequests: integer('rate_limit_requests'),
-  rateLimitPeriodSeconds: integer('rate_limit_period_seconds'),
-  expiresAt: integer('expires_at'),
-  createdAt: integer('created_at').notNull(),
-  revokedAt: integer('revoked_at'),
-  lastUsedAt: integer('last_used_at'),
-})
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    /** Display prefix of the current secret (`egw_AbCd`), never enough to use it. */
+    prefix: text('prefix').notNull(),
+    /** JSON array of scopes. */
+    scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+    /** JSON array of allowed browser origins; null for a server key. */
+    origins: text('origins', { mode: 'json' }).$type<string[] | null>(),
+    rateLimitRequests: integer('rate_limit_requests'),
+    rateLimitPeriodSeconds: integer('rate_limit_period_seconds'),
+    expiresAt: integer('expires_at'),
+    createdAt: integer('created_at').notNull(),
+    revokedAt: integer('revoked_at'),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (t) => [uniqueIndex(API_KEY_NAME_INDEX).on(sql`lower(${t.name})`)]
+)
 
 /**
  * One row per secret of a key. A fresh secret has no expiry; rotation gives the old one an

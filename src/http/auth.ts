@@ -7,6 +7,7 @@ import { looksLikeKey } from '../keys/tokens'
 import { digestsEqual, secretsEqual } from '../lib/constant-time'
 import { sha256Hex } from '../lib/hash'
 import { ApiError } from '../errors'
+import { countFailedAdminCredential, refuseLockedOut } from './admin-lockout'
 import { enforceRateLimit } from './rate-limit'
 
 /** The credential a client sent: `x-api-key` (what exa-js and exa-py send) or a bearer token. */
@@ -36,18 +37,32 @@ async function exaKeyHash(config: Config): Promise<string | undefined> {
   return hash
 }
 
+/**
+ * Whether the credential is the Exa key. It never works as a client key, and it is refused exactly
+ * like any other unknown credential: a distinct answer would confirm a guessed Exa key to anyone.
+ * The operator learns it from the log (the key itself is never logged).
+ */
+async function isExaKey(c: Context<AppEnv>, hash: string): Promise<boolean> {
+  const upstreamHash = await exaKeyHash(c.var.config)
+  if (!upstreamHash || !digestsEqual(hash, upstreamHash)) return false
+  console.warn(
+    JSON.stringify({
+      level: 'warn',
+      requestId: c.var.requestId,
+      msg: 'the Exa API key was presented as a client credential and refused as unknown; if no one of yours sent it, rotate it at Exa',
+    })
+  )
+  return true
+}
+
 /** Authenticates a gateway key: one hash, one indexed D1 lookup per request, no cache (revocation is instant). */
 async function authenticateKey(c: Context<AppEnv>, secret: string): Promise<Principal> {
   const hash = await sha256Hex(secret)
-  // The upstream key must never work as a client key, even if someone registers a look-alike.
-  const upstreamHash = await exaKeyHash(c.var.config)
-  if (upstreamHash && digestsEqual(hash, upstreamHash)) {
-    throw unauthenticated('unknown API key: use a gateway key (egw_…), not the Exa key')
-  }
+  const exaKey = await isExaKey(c, hash)
   if (!looksLikeKey(secret))
     throw unauthenticated('malformed API key: gateway keys look like egw_ followed by 43 characters')
   const key = await findUsableKeyByHash(c.var.db, hash)
-  if (!key) throw unauthenticated('unknown, revoked or expired API key')
+  if (!key || exaKey) throw unauthenticated('unknown, revoked or expired API key')
   if (lastUsedIsStale(key.lastUsedAt)) {
     // Off the request's path, and at most about once a minute per key (see touchLastUsed).
     c.executionCtx.waitUntil(
@@ -140,13 +155,17 @@ export const requireKey = (...scopes: Scope[]) =>
 
 /**
  * Admin routes take the bootstrap ADMIN_TOKEN or a key with scope `admin`. The token opens
- * `/admin/*` only: no other route accepts it.
+ * `/admin/*` only: no other route accepts it. Credentials refused here as unknown are counted per
+ * client address (see admin-lockout.ts): past the limit, the address gets 429 until it cools down.
  */
 export const requireAdmin = () =>
   guarded(
     createMiddleware<AppEnv>(async function requireAdmin(c, next) {
+      const { adminToken, adminTokenProblem } = c.var.config
+      if (adminTokenProblem) {
+        throw new ApiError('CONFIGURATION_ERROR', `${adminTokenProblem}; the admin API is off until it is fixed`)
+      }
       const secret = presentedCredential(c)
-      const { adminToken } = c.var.config
       if (!secret) {
         throw unauthenticated(
           adminToken
@@ -154,17 +173,25 @@ export const requireAdmin = () =>
             : 'the admin API is off: set the ADMIN_TOKEN secret, or use a key with scope admin'
         )
       }
+      await refuseLockedOut(c)
       if (adminToken && (await secretsEqual(secret, adminToken))) {
         c.set('principal', { keyId: null, actor: ADMIN_TOKEN_ACTOR, scopes: ['admin'], origins: null, rateLimit: null })
-      } else if (looksLikeKey(secret)) {
-        await admitKey(c, secret, ['admin'])
       } else {
-        // Most often a token from an earlier configuration (or `npm start` run): say so, not "malformed key".
-        throw unauthenticated(
-          adminToken
-            ? "unknown admin token: this is neither the gateway's ADMIN_TOKEN nor a gateway key (egw_…) with scope admin"
-            : 'unknown admin token: this gateway has no ADMIN_TOKEN set; use a gateway key (egw_…) with scope admin'
-        )
+        try {
+          // A bearer that is not key-shaped is most often a token from an earlier configuration
+          // (or `npm start` run): say so, not "malformed key".
+          if (!looksLikeKey(secret)) {
+            throw unauthenticated(
+              adminToken
+                ? "unknown admin token: this is neither the gateway's ADMIN_TOKEN nor a gateway key (egw_…) with scope admin"
+                : 'unknown admin token: this gateway has no ADMIN_TOKEN set; use a gateway key (egw_…) with scope admin'
+            )
+          }
+          await admitKey(c, secret, ['admin'])
+        } catch (err) {
+          if (err instanceof ApiError && err.tag === 'UNAUTHENTICATED') await countFailedAdminCredential(c)
+          throw err
+        }
       }
       await next()
     }),

@@ -1,4 +1,5 @@
-import { and, eq, lte, or } from 'drizzle-orm'
+import { and, eq, lte, or, type SQL } from 'drizzle-orm'
+import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { Db } from '../db/client'
 import { idempotencyRecords } from '../db/schema'
@@ -48,14 +49,56 @@ async function claim(db: Db, keyId: string, idempotencyKey: string, requestHash:
   return db.select().from(idempotencyRecords).where(where).get()
 }
 
+export type IdempotencyOptions = {
+  /**
+   * A stored answer as it may still be replayed at `now`, without what has expired since (a
+   * capability past its validity), or the same object when nothing has. What it drops is dropped
+   * from the record too.
+   */
+  unexpired?: (answer: unknown, now: number) => unknown
+}
+
+/**
+ * The stored answer's text for a replay now, after `unexpired`. The record follows, best effort,
+ * and only if it still holds the text read (never a newer claim's).
+ */
+async function replayText(
+  c: Context<AppEnv>,
+  record: SQL | undefined,
+  text: string,
+  unexpired: IdempotencyOptions['unexpired']
+): Promise<string> {
+  if (!unexpired || !text) return text
+  let answer: unknown
+  try {
+    answer = JSON.parse(text)
+  } catch {
+    return text
+  }
+  const kept = unexpired(answer, Date.now())
+  if (kept === answer) return text
+  const keptText = JSON.stringify(kept)
+  await c.var.db
+    .update(idempotencyRecords)
+    .set({ responseBody: keptText })
+    .where(and(record, eq(idempotencyRecords.responseBody, text)))
+    .catch(() =>
+      console.error(
+        JSON.stringify({ level: 'error', requestId: c.var.requestId, msg: 'idempotency record not trimmed' })
+      )
+    )
+  return keptText
+}
+
 /**
  * `Idempotency-Key` for the import writes. The first request with a key runs and its answer is
  * kept for 24 h per client key; a replay gets that answer (`idempotent-replayed: true`) without
  * reaching Exa; the same key with another request is 422; while the first still runs, 409.
  * Answers of 500 and above are not kept: nothing certain happened, so a retry may run again.
+ * A route whose answers hold something that expires says what with `unexpired`.
  * Mount after validation, so that only valid requests claim a key.
  */
-export const idempotency = () =>
+export const idempotency = (options: IdempotencyOptions = {}) =>
   createMiddleware<AppEnv>(async function idempotency(c, next) {
     const idempotencyKey = c.req.header('idempotency-key')
     if (idempotencyKey === undefined) return next()
@@ -65,6 +108,7 @@ export const idempotency = () =>
     const { db, principal } = c.var
     const keyId = principal.keyId ?? principal.actor
     const requestHash = await sha256Hex(`${c.req.method} ${c.req.path}\n${await c.req.text()}`)
+    const record = and(eq(idempotencyRecords.keyId, keyId), eq(idempotencyRecords.idempotencyKey, idempotencyKey))
     const existing = await claim(db, keyId, idempotencyKey, requestHash, Date.now())
     if (existing) {
       if (existing.requestHash !== requestHash) {
@@ -76,7 +120,8 @@ export const idempotency = () =>
       if (existing.state === 'in_progress') {
         throw new ApiError('CONFLICT', 'a request with this Idempotency-Key is still in progress; retry in a moment')
       }
-      return c.body(existing.responseBody ?? '', existing.responseStatus as 200, {
+      const text = await replayText(c, record, existing.responseBody ?? '', options.unexpired)
+      return c.body(text, existing.responseStatus as 200, {
         'content-type': 'application/json; charset=utf-8',
         'idempotent-replayed': 'true',
       })
@@ -84,16 +129,21 @@ export const idempotency = () =>
 
     await next()
 
-    const where = and(eq(idempotencyRecords.keyId, keyId), eq(idempotencyRecords.idempotencyKey, idempotencyKey))
-    if (c.res.status >= 500) {
-      await db.delete(idempotencyRecords).where(where)
-      return
+    try {
+      if (c.res.status >= 500) {
+        await db.delete(idempotencyRecords).where(record)
+        return
+      }
+      const body = await c.res.clone().text()
+      await db
+        .update(idempotencyRecords)
+        .set({ state: 'done', responseStatus: c.res.status, responseBody: body })
+        .where(record)
+    } catch {
+      // The answer stands: the change it reports was made, and an error would invite a retry.
+      // The claim stays `in_progress`: a retry gets 409 until it counts as abandoned.
+      console.error(JSON.stringify({ level: 'error', requestId: c.var.requestId, msg: 'idempotency record not saved' }))
     }
-    const body = await c.res.clone().text()
-    await db
-      .update(idempotencyRecords)
-      .set({ state: 'done', responseStatus: c.res.status, responseBody: body })
-      .where(where)
   })
 
 /** The cron's share: forget records past their 24 h. */

@@ -42,7 +42,8 @@ const limiterRounds = perObject(
  * Counts the request against its key's limit (the key's own, else the configured default) in the
  * key's RateLimiter Durable Object. Over the limit: 429 RATE_LIMITED with `retry-after`.
  *
- * The bootstrap ADMIN_TOKEN is not limited: it is the operator's credential, not a client key.
+ * The bootstrap ADMIN_TOKEN is not limited: it is the operator's credential, not a client key
+ * (failed admin credentials are, per client address: see admin-lockout.ts).
  * If the limiter itself cannot be reached the request goes on (logged): a limiter outage should
  * not take the gateway down with it, and revocation, not the limiter, is what stops a bad key.
  */

@@ -4,7 +4,8 @@ import { countHits, type RateDecision, type RateLimit, type State } from './gcra
 const STATE_KEY = 'state'
 
 /**
- * The counter of one client key (one instance per key id, addressed by name), running countHits.
+ * The counter of one client key (one instance per key id, addressed by name), running countHits;
+ * also of the failed admin credentials from one client address (`admin-failures:<address>`).
  * The limit comes with every call rather than being configured here, so a changed limit (admin
  * API) applies on the next request with no cache to invalidate.
  */
@@ -19,5 +20,10 @@ export class RateLimiter extends DurableObject {
     const { decisions, state } = countHits(this.ctx.storage.kv.get<State>(STATE_KEY), limit, count, Date.now())
     if (state) this.ctx.storage.kv.put(STATE_KEY, state)
     return decisions
+  }
+
+  /** Whether one more request would be allowed now, without counting it. */
+  peek(limit: RateLimit): RateDecision {
+    return countHits(this.ctx.storage.kv.get<State>(STATE_KEY), limit, 1, Date.now()).decisions[0]!
   }
 }

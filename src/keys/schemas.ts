@@ -1,6 +1,6 @@
 import * as z from 'zod/mini'
 import { KEY_ID_MESSAGE, KEY_ID_PATTERN } from '../lib/ids'
-import { SCOPES } from './principal'
+import { ADMIN_TOKEN_ACTOR, SCOPES } from './principal'
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
@@ -61,7 +61,16 @@ const RateLimit = z.strictObject({
   periodSeconds: z.int().check(z.minimum(1), z.maximum(86_400)),
 })
 
-const Name = z.string().check(z.trim(), z.minLength(1, 'name must not be empty'), z.maxLength(100))
+/** A key's name: the `actor` of its audit rows, so never the bootstrap token's. Unique (see the admin route). */
+const Name = z.string().check(
+  z.trim(),
+  z.minLength(1, 'name must not be empty'),
+  z.maxLength(100),
+  z.refine(
+    (name) => name.toLowerCase() !== ADMIN_TOKEN_ACTOR,
+    `name ${ADMIN_TOKEN_ACTOR} is reserved: it is the actor of the bootstrap ADMIN_TOKEN's audit rows`
+  )
+)
 const Scopes = z.array(z.enum(SCOPES)).check(z.minLength(1, 'give at least one scope'), noRepeats('scopes'))
 
 export const CreateKeyBody = z.strictObject({

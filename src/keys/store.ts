@@ -1,8 +1,8 @@
-import { and, desc, eq, gt, isNull, lt, or } from 'drizzle-orm'
+import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm'
 import { inRound, type BatchPart } from '../db/batch-rounds'
 import type { Db } from '../db/client'
 import { decodeRow } from '../db/json-rows'
-import { apiKeyOrigins, apiKeys, type ApiKeyRow } from '../db/schema'
+import { API_KEY_NAME_INDEX, apiKeyOrigins, apiKeys, type ApiKeyRow } from '../db/schema'
 
 /** `last_used_at` is refreshed at most this often per key: a write per request would double D1 load. */
 export const LAST_USED_RESOLUTION_MS = 60_000
@@ -13,6 +13,29 @@ export async function listKeys(db: Db): Promise<ApiKeyRow[]> {
 
 export async function findKey(db: Db, id: string): Promise<ApiKeyRow | undefined> {
   return db.select().from(apiKeys).where(eq(apiKeys.id, id)).get()
+}
+
+/** The query behind findKeyNamed (exported so a test can check its query plan). */
+export const keyNamed = (db: Db, name: string) =>
+  db
+    .select()
+    .from(apiKeys)
+    .where(sql`lower(${apiKeys.name}) = lower(${name})`)
+
+/**
+ * The key that holds `name`, revoked or not, compared as D1's unique index compares names
+ * (`lower()`), and answered by that index.
+ */
+export async function findKeyNamed(db: Db, name: string): Promise<ApiKeyRow | undefined> {
+  return keyNamed(db, name).get()
+}
+
+/** Whether `err` is D1 refusing a second key of one name (a change that raced another for it). */
+export function isNameClash(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e.message.includes(`UNIQUE constraint failed: index '${API_KEY_NAME_INDEX}'`)) return true
+  }
+  return false
 }
 
 /** The lookup behind every authenticated request, for a round's hashes at once (?1: JSON array of hashes, ?2: now). */

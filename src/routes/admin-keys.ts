@@ -11,7 +11,7 @@ import { zv } from '../http/validator'
 import { auditOrigin } from '../operations/origin'
 import { prepareKey, prepareRevoke, prepareRotation, prepareUpdate, type PreparedChange } from '../keys/changes'
 import { CreateKeyBody, KeyIdParam, RotateKeyBody, UpdateKeyBody } from '../keys/schemas'
-import { findKey, listKeys } from '../keys/store'
+import { findKey, findKeyNamed, isNameClash, listKeys } from '../keys/store'
 import { toKeyView } from '../keys/view'
 
 async function existingKey(c: Context<AppEnv>, id: string): Promise<ApiKeyRow> {
@@ -31,6 +31,24 @@ function refuseIfRevoked(row: ApiKeyRow, what: string) {
  */
 const sentBody = (c: Context<AppEnv>): Promise<unknown> => c.req.json()
 
+/** A name clash (409), naming the key that holds the name, as it spells it. */
+function nameTaken(name: string, holder: ApiKeyRow | undefined) {
+  const by = holder
+    ? `key ${holder.id} ("${holder.name}"${holder.revokedAt !== null ? ', revoked' : ''})`
+    : 'another key'
+  return new ApiError(
+    'CONFLICT',
+    `the name ${name} is taken by ${by}: key names are unique whatever their case, since a name is the actor of audit rows; choose another`
+  )
+}
+
+/** Refuses a name another key holds (`self` may keep its own, in another case). */
+async function refuseTakenName(c: Context<AppEnv>, name: string | undefined, self?: string) {
+  if (name === undefined) return
+  const holder = await findKeyNamed(c.var.db, name)
+  if (holder && holder.id !== self) throw nameTaken(name, holder)
+}
+
 /** Runs a prepared change and its audit row in one batch; returns the key as it is now. */
 async function applyAudited(
   c: Context<AppEnv>,
@@ -47,8 +65,10 @@ async function applyAudited(
       { action, subjectKeyId: change.row.id, before: before && toKeyView(before), after, requestBody },
       change.statements
     )
-  } catch {
-    // One batch: the change and its audit row failed together, so nothing changed.
+  } catch (err) {
+    // One batch: the change and its audit row failed together, so nothing changed. A change that
+    // raced another for one name passed refuseTakenName, and D1's unique index refused it.
+    if (isNameClash(err)) throw nameTaken(change.row.name, await findKeyNamed(c.var.db, change.row.name))
     throw new ApiError(
       'AUDIT_UNAVAILABLE',
       'the key change could not be written with its audit row, so nothing changed; try again'
@@ -62,6 +82,7 @@ export const adminKeys = new Hono<AppEnv>()
   .use(requireAdmin())
   .post('/', jsonBody(), zv('json', CreateKeyBody), async (c) => {
     const input = c.req.valid('json')
+    await refuseTakenName(c, input.name)
     const prepared = await prepareKey(c.var.db, input)
     const view = await applyAudited(c, 'key.create', null, prepared, await sentBody(c))
     // The only time the plaintext is shown: the gateway keeps nothing but its hash.
@@ -77,7 +98,9 @@ export const adminKeys = new Hono<AppEnv>()
   .patch('/:id', zv('param', KeyIdParam), jsonBody(), zv('json', UpdateKeyBody), async (c) => {
     const current = await existingKey(c, c.req.valid('param').id)
     refuseIfRevoked(current, 'changed')
-    const change = prepareUpdate(c.var.db, current, c.req.valid('json'))
+    const update = c.req.valid('json')
+    await refuseTakenName(c, update.name, current.id)
+    const change = prepareUpdate(c.var.db, current, update)
     return c.json(await applyAudited(c, 'key.update', current, change, await sentBody(c)))
   })
   .delete('/:id', zv('param', KeyIdParam), async (c) => {

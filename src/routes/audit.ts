@@ -64,8 +64,8 @@ export const audit = new Hono<AppEnv>()
     (c) => revertEvent(c, c.req.valid('param').id, c.req.valid('query').force === 'true')
   )
   .get('/export', reader, zv('query', ExportQuery), async (c) => {
-    const { filters, format } = c.req.valid('query')
-    const body = await exportStream(c.var.db, filters, format)
+    const { filters, format, raw } = c.req.valid('query')
+    const body = await exportStream(c.var.db, filters, { format, raw }, c.var.requestId)
     return c.body(body, 200, {
       'content-type': exportContentType(format),
       'content-disposition': `attachment; filename="${exportFileName(format)}"`,

@@ -6,7 +6,7 @@ import { requireKey } from '../http/auth'
 import { idempotency } from '../http/idempotency'
 import { jsonBody } from '../http/json-body'
 import { zv } from '../http/validator'
-import { auditedCreate, auditedDelete, auditedUpdate } from '../operations/imports'
+import { auditedCreate, auditedDelete, auditedUpdate, withUnexpiredUpload } from '../operations/imports'
 import { relay, upstreamConfig } from '../operations/upstream'
 
 /**
@@ -20,8 +20,13 @@ export const imports = new Hono<AppEnv>()
     const path = IMPORTS_PATH + (query ? `?${query}` : '')
     return relay(c, await callExa(upstreamConfig(c), { method: 'GET', path }))
   })
-  .post('/', requireKey('imports:write'), jsonBody(), zv('json', CreateImportBody), idempotency(), (c) =>
-    auditedCreate(c, c.req.valid('json'))
+  .post(
+    '/',
+    requireKey('imports:write'),
+    jsonBody(),
+    zv('json', CreateImportBody),
+    idempotency({ unexpired: withUnexpiredUpload }),
+    (c) => auditedCreate(c, c.req.valid('json'))
   )
   .get('/:id', requireKey('imports:read'), zv('param', ImportIdParam), async (c) => {
     const { id } = c.req.valid('param')

@@ -17,7 +17,7 @@ export async function startGateway(options: { vars?: Record<string, string>; see
   await runWrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', dir], { quiet: true })
   const simulatorKey = `sim_${randomBytes(16).toString('base64url')}`
   const simulator = await startSimulatorServer({ apiKey: simulatorKey, seed: options.seed })
-  const adminToken = `admin_${randomBytes(16).toString('base64url')}`
+  const adminToken = `admin_${randomBytes(24).toString('base64url')}` // 38 characters: at least 32
   const [port, inspectorPort] = [await freePort(), await freePort()]
   const url = `http://127.0.0.1:${port}`
   const logFile = join(dir, 'wrangler.log')
