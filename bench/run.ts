@@ -344,10 +344,17 @@ async function main() {
     : 'wrangler check startup: FAILED (run `npx wrangler check startup` to see why)'
   console.log(startupLine)
 
-  const deployed = await deployedLike(build.scriptPath)
-  const localRun = env.BENCH_SKIP_LOCAL === '1' ? null : await local()
+  const seconds: Record<string, number> = { 'build and startup check': (Date.now() - started) / 1000 }
+  const timed = async <T>(part: string, run: () => T | Promise<T>): Promise<T> => {
+    const from = Date.now()
+    const result = await run()
+    seconds[part] = (Date.now() - from) / 1000
+    return result
+  }
+  const deployed = await timed('deployed', () => deployedLike(build.scriptPath))
+  const localRun = env.BENCH_SKIP_LOCAL === '1' ? null : await timed('local', local)
   rmSync(dir, { recursive: true, force: true })
-  const audit = auditScale()
+  const audit = await timed('auditScale', auditScale)
 
   const totalSeconds = (Date.now() - started) / 1000
   console.log('\n==== Summary ====\n')
@@ -361,6 +368,7 @@ async function main() {
       {
         commit: gitCommit(),
         totalSeconds,
+        seconds,
         settings: { SECONDS, REPEATS, CONCURRENCY, LOCAL_SECONDS, LOCAL_REPEATS, LOCAL_LATENCY_MS, LINE },
         bundle: build,
         startup,
@@ -372,7 +380,8 @@ async function main() {
       2
     )
   )
-  console.log(`\nResults: ${file} (${fmt(totalSeconds, 0)} s in all)`)
+  const parts = Object.entries(seconds).map(([part, s]) => `${part} ${fmt(s, 0)} s`)
+  console.log(`\nResults: ${file} (${fmt(totalSeconds, 0)} s in all: ${parts.join(', ')})`)
   process.exit(deployed.ok && (!localRun || localRun.loadCheck.ok) ? 0 : 1)
 }
 
