@@ -8,6 +8,9 @@
  */
 import type { BenchRig } from './workers'
 
+/** What the check needs of a rig: the gateway's URL, a key, the simulator (local or deployed-like). */
+export type CheckedRig = { gateway: { url: string }; key: string; sim: BenchRig['sim'] }
+
 const UPDATES = 200
 const IMPORTS = 20
 const IN_FLIGHT = 20
@@ -24,7 +27,7 @@ type Row = {
 }
 
 /** Every update row of the check's imports, through the gateway's own audit API. */
-async function auditRows(rig: BenchRig, ids: string[]): Promise<Row[]> {
+async function auditRows(rig: CheckedRig, ids: string[]): Promise<Row[]> {
   const pages = await Promise.all(
     ids.map(async (id) => {
       const res = await fetch(`${rig.gateway.url}/audit/events?importId=${id}&limit=200`, {
@@ -59,7 +62,7 @@ async function runPool(count: number, inFlight: number, task: (i: number) => Pro
   )
 }
 
-export async function runLoadCheck(rig: BenchRig): Promise<LoadCheck> {
+export async function runLoadCheck(rig: CheckedRig): Promise<LoadCheck> {
   const prefix = `import_check_${Date.now()}_`
   const initial = new Map<string, string>()
   for (let i = 0; i < IMPORTS; i++) {

@@ -11,6 +11,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { devtools, type CpuProfile } from './inspector'
 import { measureLoad } from './load'
 import { startRig } from './workers'
 
@@ -20,38 +21,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const OUT = process.env.PROFILE_OUT ?? 'bench/results/gateway.cpuprofile'
 const INSPECTOR_PORT = 9339
 
-type ProfileNode = {
-  id: number
-  callFrame: { functionName: string; url: string; lineNumber: number }
-  children?: number[]
-}
-type Profile = { nodes: ProfileNode[]; samples: number[]; startTime: number; endTime: number }
-
-/** A minimal Chrome DevTools Protocol session over the inspector's WebSocket. */
-async function devtools(url: string) {
-  const socket = new WebSocket(url)
-  await new Promise((resolve, reject) => {
-    socket.onopen = resolve
-    socket.onerror = reject
-  })
-  let lastId = 0
-  const pending = new Map<number, (result: unknown) => void>()
-  socket.onmessage = (event) => {
-    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown }
-    if (message.id !== undefined) pending.get(message.id)?.(message.result)
-  }
-  return {
-    send: <T>(method: string, params: object = {}) =>
-      new Promise<T>((resolve) => {
-        pending.set(++lastId, resolve as (result: unknown) => void)
-        socket.send(JSON.stringify({ id: lastId, method, params }))
-      }),
-    close: () => socket.close(),
-  }
-}
-
 /** Self time per function (ms), largest first; idle and the engine's own bookkeeping left out. */
-function selfTimes(profile: Profile) {
+function selfTimes(profile: CpuProfile) {
   const msPerSample = (profile.endTime - profile.startTime) / 1000 / profile.samples.length
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]))
   const times = new Map<string, number>()
@@ -80,7 +51,7 @@ try {
   await session.send('Profiler.setSamplingInterval', { interval: 100 })
   await session.send('Profiler.start')
   const result = await measureLoad(load, { connections: CONNECTIONS, seconds: SECONDS, imports: 100 })
-  const { profile } = await session.send<{ profile: Profile }>('Profiler.stop')
+  const { profile } = await session.send<{ profile: CpuProfile }>('Profiler.stop')
   session.close()
   mkdirSync(dirname(OUT), { recursive: true })
   writeFileSync(OUT, JSON.stringify(profile))

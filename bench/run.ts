@@ -1,39 +1,58 @@
 /**
- * `npm run bench`: what the gateway costs on top of the upstream calls it must make.
- * Side by side, at each concurrency: (a) one PATCH straight to the simulator, (b) the floor
- * worker (GET then PATCH, nothing else), (c) the gateway's audited PATCH (real key, validation,
- * D1 rows). Prints p50/p99/rps and the ratios c/b against the targets, the bundle's gzip size,
- * the load check (200 updates, 20 in flight, every row exact) and the audit-scale table
- * (bench/audit-scale.ts). Results go to bench/results/<timestamp>.json.
+ * `npm run bench`: what the gateway costs on top of the calls it must make. Four parts:
  *
- * Every measurement is repeated (BENCH_REPEATS rounds of a, b, c at each concurrency): the table
- * shows medians, and each ratio is the median of the ratios of runs made side by side (one round),
- * with their range, so that the drift of a shared machine does not decide a target.
+ * 1. Deployed-like topology (bench/deployed.ts): the gateway and its floors in one workerd, with a
+ *    round trip before every call to Exa, D1 and the Durable Object (a delay profile). Read, list
+ *    and audited update against their floors at each concurrency, in rounds of side-by-side runs;
+ *    then the gateway's isolate CPU per request (V8 profiler, runs of their own) and the load
+ *    check (below) through the delays. The profile BENCH_PROFILE names gets the full table; by
+ *    default that is `typical`, and the other profiles get one line each (c=10).
+ * 2. `wrangler check startup` and the bundle (minified, gzip).
+ * 3. Local, no delays (bench/workers.ts): the audited PATCH against the GET+PATCH floor, with the
+ *    workerd CPU per request: a CPU regression guard, no target. Then the load check (200 updates,
+ *    20 in flight, every row exact).
+ * 4. The audit-scale table (bench/audit-scale.ts).
+ * Results go to bench/results/<timestamp>.json.
  *
- * Env: BENCH_LATENCY_MS (simulator latency, default 20), BENCH_SECONDS (per measured run,
- * default 8), BENCH_CONCURRENCY (default 1,10,50), BENCH_REPEATS (default 3), BENCH_SKIP_AUDIT=1
- * (skip the scale part), BENCH_SIZES / BENCH_RUNS (passed on to the scale part).
+ * Ratios are gateway / floor per round (runs made side by side), reported as the median of the
+ * rounds and their range, so that the drift of a shared machine does not decide a comparison.
+ *
+ * Env: BENCH_PROFILE (near | typical | far: only that profile, in full), BENCH_SECONDS (per
+ * deployed-like run, default 4), BENCH_REPEATS (rounds, default 3), BENCH_CONCURRENCY (default
+ * 1,10,50), BENCH_LOCAL_SECONDS (default 4), BENCH_LOCAL_REPEATS (default 1), BENCH_LATENCY_MS
+ * (local upstream latency, default 20), BENCH_SKIP_LOCAL=1, BENCH_SKIP_AUDIT=1, BENCH_SIZES /
+ * BENCH_RUNS (passed on to the audit-scale part).
  */
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runLoadCheck } from './load-check'
-import { measureLoad, type LoadResult, type Target } from './load'
-import { startRig } from './workers'
+import { describeProfile, PROFILES, startDeployedRig, type DelayProfile, type DeployedRig } from './deployed'
+import { busyMs, inspectWorker, startProfiler } from './inspector'
+import { runLoadCheck, type LoadCheck } from './load-check'
+import { measureLoad, type LoadResult, type Shape, type Target } from './load'
+import { checkStartup } from './startup'
+import { buildWorker, startRig } from './workers'
 
-const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20)
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8)
-const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,10,50').split(',').map(Number)
-const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3))
+const env = process.env
+const SECONDS = Number(env.BENCH_SECONDS ?? 4)
+const REPEATS = Math.max(1, Number(env.BENCH_REPEATS ?? 3))
+const CONCURRENCY = (env.BENCH_CONCURRENCY ?? '1,10,50').split(',').map(Number)
+const LOCAL_SECONDS = Number(env.BENCH_LOCAL_SECONDS ?? 4)
+const LOCAL_REPEATS = Math.max(1, Number(env.BENCH_LOCAL_REPEATS ?? 1))
+const LOCAL_LATENCY_MS = Number(env.BENCH_LATENCY_MS ?? 20)
+/** The other profiles' one line: this concurrency, these rounds, this long. */
+const LINE = { connections: 10, repeats: 2, seconds: 3 }
+/** The isolate-CPU runs: one per request shape and concurrency, profiled at this interval. */
+const CPU_RUN_SECONDS = 3
+const SAMPLING_MICROS = 1000
 const IMPORTS = 100
+const SHAPES: Shape[] = ['read', 'list', 'update']
 const BUNDLE_TARGET_BYTES = 48 * 1024
-const P50_TARGET = { connections: 10, ratio: 1.1 }
-const RPS_TARGET = { connections: 50, ratio: 0.8 }
+/** Section 2's targets (issue 14), shown for reference: gateway / floor at c=1, 10 and 50. */
+const TARGET = { p50: 1.05, p99: 1.2 }
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits)
-
-type Runs = Record<string, Record<number, LoadResult[]>>
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -41,7 +60,7 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
-/** A target's runs at one concurrency as one result: the median of each figure. */
+/** A target's runs as one result: the median of each figure. */
 function medianResult(runs: LoadResult[]): LoadResult {
   const of = (pick: (r: LoadResult) => number) => median(runs.map(pick))
   const cpu = runs.map((r) => r.cpuMsPerRequest)
@@ -56,87 +75,251 @@ function medianResult(runs: LoadResult[]): LoadResult {
   }
 }
 
+type Ratio = { median: number; min: number; max: number }
+
 /** gateway / floor of one figure, per round (runs made side by side), as median and range. */
-function pairedRatio(runs: Runs, c: number, pick: (r: LoadResult) => number) {
-  const ratios = runs.gateway![c]!.map((g, i) => pick(g) / pick(runs.floor![c]![i]!))
+function pairedRatio(gateway: LoadResult[], floor: LoadResult[], pick: (r: LoadResult) => number): Ratio {
+  const ratios = gateway.map((g, i) => pick(g) / pick(floor[i]!))
   return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) }
 }
 
-const ratioCell = (r: { median: number; min: number; max: number }) =>
-  REPEATS > 1 ? `${fmt(r.median, 2)} (${fmt(r.min, 2)}–${fmt(r.max, 2)})` : fmt(r.median, 2)
+const ratioCell = (r: Ratio) =>
+  r.min === r.max ? fmt(r.median, 2) : `${fmt(r.median, 2)} (${fmt(r.min, 2)}–${fmt(r.max, 2)})`
+const failed = (r: LoadResult) => (r.errors + r.non2xx ? ` (${r.errors + r.non2xx} failed)` : '')
+const cpuCell = (r: LoadResult) => (r.cpuMsPerRequest === null ? 'n/a' : fmt(r.cpuMsPerRequest, 2))
 
-function loadTable(runs: Runs) {
-  console.log(
-    `\nAudited PATCH at ${LATENCY_MS} ms upstream latency, ${SECONDS} s per run, median of ${REPEATS} (ms, requests/s)`
-  )
-  console.log(
-    '| c | (a) simulator p50 / p99 / rps | (b) floor p50 / p99 / rps | (c) gateway p50 / p99 / rps | c/b p50 | c/b rps | workerd CPU ms/req b / c |'
-  )
-  console.log('|---:|---:|---:|---:|---:|---:|---:|')
-  for (const c of CONCURRENCY) {
-    const [a, b, g] = (['simulator', 'floor', 'gateway'] as const).map((name) => medianResult(runs[name]![c]!)) as [
-      LoadResult,
-      LoadResult,
-      LoadResult,
-    ]
-    const cell = (r: LoadResult) =>
-      `${r.p50} / ${r.p99} / ${fmt(r.rps, 0)}${r.errors + r.non2xx ? ` (${r.errors + r.non2xx} failed)` : ''}`
-    const cpu =
-      b.cpuMsPerRequest === null || g.cpuMsPerRequest === null
-        ? 'n/a'
-        : `${fmt(b.cpuMsPerRequest, 2)} / ${fmt(g.cpuMsPerRequest, 2)}`
-    const p50 = ratioCell(pairedRatio(runs, c, (r) => r.p50))
-    const rps = ratioCell(pairedRatio(runs, c, (r) => r.rps))
-    console.log(`| ${c} | ${cell(a)} | ${cell(b)} | ${cell(g)} | ${p50} | ${rps} | ${cpu} |`)
+/** Runs of one profile: runs[shape][c] = { floor: [...], gateway: [...] }, one entry per round. */
+type PairRuns = Record<string, Record<number, { floor: LoadResult[]; gateway: LoadResult[] }>>
+
+function targetsOf(rig: DeployedRig, shape: Shape): { floor: Target; gateway: Target } {
+  return {
+    floor: { name: `${shape} floor`, url: rig.floorUrl, headers: {}, shape },
+    gateway: { name: `${shape} gateway`, url: rig.gatewayUrl, headers: { 'x-api-key': rig.key }, shape },
   }
 }
 
-function targets(runs: Runs, gzipBytes: number) {
-  const checks: { name: string; value: number; range?: [number, number]; target: string; met: boolean }[] = []
-  if (runs.gateway![P50_TARGET.connections]) {
-    const ratio = pairedRatio(runs, P50_TARGET.connections, (r) => r.p50)
-    checks.push({
-      name: `gateway p50 / floor p50 at c=${P50_TARGET.connections}`,
-      value: ratio.median,
-      range: [ratio.min, ratio.max],
-      target: `≤ ${P50_TARGET.ratio}`,
-      met: ratio.median <= P50_TARGET.ratio,
-    })
+/** Rounds of side-by-side runs: in each round, at each concurrency, each shape's floor then its gateway. */
+async function pairedRounds(rig: DeployedRig, concurrency: number[], repeats: number, seconds: number) {
+  const runs: PairRuns = {}
+  for (let round = 1; round <= repeats; round++)
+    for (const c of concurrency)
+      for (const shape of SHAPES) {
+        const targets = targetsOf(rig, shape)
+        const pair = ((runs[shape] ??= {})[c] ??= { floor: [], gateway: [] })
+        for (const side of ['floor', 'gateway'] as const) {
+          const result = await measureLoad(targets[side], { connections: c, seconds, imports: IMPORTS })
+          pair[side].push(result)
+          rig.sim.simulator.requests.length = 0 // the simulator records every request; keep memory flat
+          console.log(
+            `  ${rig.profile.name} ${round}/${repeats} ${targets[side].name.padEnd(14)} c=${String(c).padEnd(3)} p50 ${result.p50} ms  p99 ${result.p99} ms  ${fmt(result.rps, 0)} req/s${failed(result)}`
+          )
+        }
+      }
+  return runs
+}
+
+/** The gateway's isolate CPU per request, per shape and concurrency: profiled runs of their own. */
+async function isolateCpu(rig: DeployedRig, concurrency: number[]) {
+  const session = await inspectWorker(rig.inspectorPort!, 'gateway')
+  const cpu: Record<string, Record<number, number>> = {}
+  try {
+    for (const c of concurrency)
+      for (const shape of SHAPES) {
+        let stop: (() => Promise<Parameters<typeof busyMs>[0]>) | undefined
+        const result = await measureLoad(targetsOf(rig, shape).gateway, {
+          connections: c,
+          seconds: CPU_RUN_SECONDS,
+          imports: IMPORTS,
+          probe: {
+            start: async () => void (stop = await startProfiler(session, SAMPLING_MICROS)),
+            stop: async () => busyMs(await stop!(), SAMPLING_MICROS),
+          },
+        })
+        rig.sim.simulator.requests.length = 0
+        ;(cpu[shape] ??= {})[c] = result.isolateCpuMsPerRequest!
+        console.log(
+          `  ${rig.profile.name} gateway isolate CPU ${shape.padEnd(6)} c=${String(c).padEnd(3)} ${fmt(result.isolateCpuMsPerRequest!, 2)} ms/req`
+        )
+      }
+  } finally {
+    session.close()
   }
-  if (runs.gateway![RPS_TARGET.connections]) {
-    const ratio = pairedRatio(runs, RPS_TARGET.connections, (r) => r.rps)
-    checks.push({
-      name: `gateway rps / floor rps at c=${RPS_TARGET.connections}`,
-      value: ratio.median,
-      range: [ratio.min, ratio.max],
-      target: `≥ ${RPS_TARGET.ratio}`,
-      met: ratio.median >= RPS_TARGET.ratio,
-    })
-  }
-  checks.push({
-    name: 'bundle gzip KiB',
-    value: gzipBytes / 1024,
-    target: '≤ 48',
-    met: gzipBytes <= BUNDLE_TARGET_BYTES,
+  return cpu
+}
+
+function profileTable(profile: DelayProfile, runs: PairRuns, cpu: Record<string, Record<number, number>>) {
+  console.log(
+    `\nDeployed-like, ${describeProfile(profile)}: ${SECONDS} s per run, median of ${REPEATS} rounds (ms, requests/s; CPU ms per request)`
+  )
+  console.log(
+    '| request | c | floor p50 / p99 / rps | gateway p50 / p99 / rps | p50 ratio | p99 ratio | workerd CPU floor / gateway | gateway isolate CPU |'
+  )
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
+  const summary: Record<string, Record<number, unknown>> = {}
+  let met = 0
+  let cells = 0
+  for (const shape of SHAPES)
+    for (const c of CONCURRENCY) {
+      const { floor, gateway } = runs[shape]![c]!
+      const [f, g] = [medianResult(floor), medianResult(gateway)]
+      const p50 = pairedRatio(gateway, floor, (r) => r.p50)
+      const p99 = pairedRatio(gateway, floor, (r) => r.p99)
+      const isolate = cpu[shape]?.[c]
+      met += (p50.median <= TARGET.p50 ? 1 : 0) + (p99.median <= TARGET.p99 ? 1 : 0)
+      cells += 2
+      const cell = (r: LoadResult) => `${r.p50} / ${r.p99} / ${fmt(r.rps, 0)}${failed(r)}`
+      console.log(
+        `| ${shape} | ${c} | ${cell(f)} | ${cell(g)} | ${ratioCell(p50)} | ${ratioCell(p99)} | ${cpuCell(f)} / ${cpuCell(g)} | ${isolate === undefined ? 'n/a' : fmt(isolate, 2)} |`
+      )
+      ;(summary[shape] ??= {})[c] = {
+        floor: f,
+        gateway: g,
+        p50Ratio: p50,
+        p99Ratio: p99,
+        isolateCpuMsPerRequest: isolate,
+      }
+    }
+  console.log(
+    `Section 2's targets (p50 ratio ≤ ${TARGET.p50}, p99 ratio ≤ ${TARGET.p99} at every c): ${met} of ${cells} met.`
+  )
+  return summary
+}
+
+/** One line for a profile that is not the one in full: every shape at c=LINE.connections. */
+function profileLine(profile: DelayProfile, runs: PairRuns) {
+  const parts = SHAPES.map((shape) => {
+    const { floor, gateway } = runs[shape]![LINE.connections]!
+    const p50 = pairedRatio(gateway, floor, (r) => r.p50)
+    const p99 = pairedRatio(gateway, floor, (r) => r.p99)
+    const g = medianResult(gateway)
+    return {
+      shape,
+      text: `${shape} ${fmt(p50.median, 2)} / ${fmt(p99.median, 2)} (gateway ${g.p50} / ${g.p99} ms${failed(g)})`,
+      p50,
+      p99,
+    }
   })
-  console.log('\nTargets')
-  for (const check of checks) {
-    const range = check.range && REPEATS > 1 ? `, runs ${fmt(check.range[0], 2)}–${fmt(check.range[1], 2)}` : ''
-    console.log(
-      `  ${check.met ? 'met    ' : 'MISSED '} ${check.name}: ${fmt(check.value, 2)} (target ${check.target}${range})`
-    )
+  console.log(
+    `${describeProfile(profile)}, c=${LINE.connections}, median of ${LINE.repeats}: p50 / p99 ratio: ${parts.map((p) => p.text).join(' · ')}`
+  )
+  return Object.fromEntries(parts.map(({ shape, p50, p99 }) => [shape, { p50Ratio: p50, p99Ratio: p99 }]))
+}
+
+async function deployedLike(scriptPath: string) {
+  const chosen = env.BENCH_PROFILE
+  const full = PROFILES.find((p) => p.name === (chosen ?? 'typical'))
+  if (!full) throw new Error(`BENCH_PROFILE must be one of ${PROFILES.map((p) => p.name).join(', ')}`)
+  const results: Record<string, unknown> = {}
+  console.log(`\nDeployed-like topology: ${describeProfile(full)} in full…`)
+  let rig = await startDeployedRig(scriptPath, full, IMPORTS, { inspect: true })
+  let table: string[]
+  try {
+    const runs = await pairedRounds(rig, CONCURRENCY, REPEATS, SECONDS)
+    const cpu = await isolateCpu(rig, CONCURRENCY)
+    console.log(`  ${full.name} load check: 200 audited updates, 20 in flight…`)
+    const check = await runLoadCheck({ gateway: { url: rig.gatewayUrl }, key: rig.key, sim: rig.sim })
+    table = captureConsole(() => {
+      results[full.name] = profileTable(full, runs, cpu)
+      console.log(loadCheckLine(check))
+    })
+    results[`${full.name}Runs`] = runs
+    results[`${full.name}LoadCheck`] = check
+  } finally {
+    await rig.stop()
   }
-  return checks
+  const lines: string[] = []
+  if (chosen === undefined)
+    for (const profile of PROFILES.filter((p) => p !== full)) {
+      console.log(`\nDeployed-like topology: ${describeProfile(profile)}, one line…`)
+      rig = await startDeployedRig(scriptPath, profile, IMPORTS)
+      try {
+        const runs = await pairedRounds(rig, [LINE.connections], LINE.repeats, LINE.seconds)
+        lines.push(...captureConsole(() => (results[profile.name] = profileLine(profile, runs))))
+      } finally {
+        await rig.stop()
+      }
+    }
+  const ok = (results[`${full.name}LoadCheck`] as LoadCheck).ok
+  return { results, table, lines, ok }
+}
+
+/** Runs `print`, echoing and keeping what it logs (the tables are printed again at the end). */
+function captureConsole(print: () => unknown): string[] {
+  const lines: string[] = []
+  const log = console.log
+  console.log = (...args: unknown[]) => {
+    lines.push(args.join(' '))
+    log(...args)
+  }
+  try {
+    print()
+  } finally {
+    console.log = log
+  }
+  return lines
+}
+
+/** The local run: no delays, the audited PATCH against the GET+PATCH floor, workerd CPU per request. */
+async function local() {
+  const rig = await startRig(LOCAL_LATENCY_MS, IMPORTS)
+  try {
+    const targets: Target[] = [
+      { name: 'floor', url: rig.floor.url, headers: {} },
+      { name: 'gateway', url: rig.gateway.url, headers: { 'x-api-key': rig.key } },
+    ]
+    const runs: Record<string, Record<number, LoadResult[]>> = {}
+    console.log(`\nLocal, no delays (upstream ${LOCAL_LATENCY_MS} ms): the CPU guard…`)
+    for (let round = 1; round <= LOCAL_REPEATS; round++)
+      for (const c of CONCURRENCY)
+        for (const target of targets) {
+          const result = await measureLoad(target, { connections: c, seconds: LOCAL_SECONDS, imports: IMPORTS })
+          ;((runs[target.name] ??= {})[c] ??= []).push(result)
+          rig.sim.simulator.requests.length = 0
+          console.log(
+            `  local ${round}/${LOCAL_REPEATS} ${target.name.padEnd(8)} c=${String(c).padEnd(3)} p50 ${result.p50} ms  p99 ${result.p99} ms  ${fmt(result.rps, 0)} req/s  workerd CPU ${cpuCell(result)} ms/req`
+          )
+        }
+    const table = captureConsole(() => {
+      console.log(
+        `\nLocal, no delays: audited PATCH at ${LOCAL_LATENCY_MS} ms upstream, ${LOCAL_SECONDS} s per run, median of ${LOCAL_REPEATS} (CPU guard, no target)`
+      )
+      console.log(
+        '| c | floor p50 / p99 / rps | gateway p50 / p99 / rps | p50 ratio | rps ratio | workerd CPU ms/req floor / gateway |'
+      )
+      console.log('|---:|---:|---:|---:|---:|---:|')
+      for (const c of CONCURRENCY) {
+        const [f, g] = [medianResult(runs.floor![c]!), medianResult(runs.gateway![c]!)]
+        const p50 = pairedRatio(runs.gateway![c]!, runs.floor![c]!, (r) => r.p50)
+        const rps = pairedRatio(runs.gateway![c]!, runs.floor![c]!, (r) => r.rps)
+        const cell = (r: LoadResult) => `${r.p50} / ${r.p99} / ${fmt(r.rps, 0)}${failed(r)}`
+        console.log(
+          `| ${c} | ${cell(f)} | ${cell(g)} | ${ratioCell(p50)} | ${ratioCell(rps)} | ${cpuCell(f)} / ${cpuCell(g)} |`
+        )
+      }
+    })
+    console.log('\nLoad check: 200 audited updates, 20 in flight…')
+    const loadCheck = await runLoadCheck(rig)
+    const checkLine = loadCheckLine(loadCheck)
+    console.log(`  ${checkLine}`)
+    return { runs, table: [...table, '', checkLine], loadCheck }
+  } finally {
+    await rig.stop()
+  }
+}
+
+function loadCheckLine(check: LoadCheck) {
+  const problems = check.problems.map((problem) => `\n    ${problem}`).join('')
+  return `Load check ${check.ok ? 'passed' : 'FAILED'}: ${check.answered200} answered 200, ${check.rows} rows, ${check.succeeded} succeeded, ${check.pending} pending, ${check.consistent} consistent, ${check.upstreamPatches} PATCHes at Exa, chain ${check.chainVerified ? 'verified' : 'BROKEN'} (settled ${check.settleMs} ms after the last answer)${problems}`
 }
 
 /** The audit-scale bench as its own process (it prints its own table), results read back as JSON. */
 function auditScale(): unknown {
-  if (process.env.BENCH_SKIP_AUDIT === '1') return null
+  if (env.BENCH_SKIP_AUDIT === '1') return null
   const json = join(tmpdir(), `audit-scale-${process.pid}.json`)
   console.log('\nAudit queries at scale (bench/audit-scale.ts)…')
   const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/audit-scale.ts'], {
     stdio: 'inherit',
-    env: { ...process.env, BENCH_JSON: json },
+    env: { ...env, BENCH_JSON: json },
   })
   if (run.status !== 0) return { error: `audit-scale exited with ${run.status}` }
   const table = JSON.parse(readFileSync(json, 'utf8')) as unknown
@@ -146,68 +329,60 @@ function auditScale(): unknown {
 
 async function main() {
   const started = Date.now()
-  const rig = await startRig(LATENCY_MS, IMPORTS)
-  const stop = () => void rig.stop().finally(() => process.exit(1))
-  process.once('SIGINT', stop).once('SIGTERM', stop)
-  let summary: Record<string, unknown>
-  try {
-    console.log(
-      `bundle: ${fmt(rig.build.gzipBytes / 1024, 1)} KiB gzip (${fmt(rig.build.rawBytes / 1024, 0)} KiB minified)`
-    )
-    const targetsToLoad: Target[] = [
-      { name: 'simulator', url: rig.sim.url, headers: { 'x-api-key': 'exa_bench_upstream_key' } },
-      { name: 'floor', url: rig.floor.url, headers: {} },
-      { name: 'gateway', url: rig.gateway.url, headers: { 'x-api-key': rig.key } },
-    ]
-    const runs: Runs = {}
-    for (let round = 1; round <= REPEATS; round++) {
-      for (const c of CONCURRENCY) {
-        for (const target of targetsToLoad) {
-          const result = await measureLoad(target, { connections: c, seconds: SECONDS, imports: IMPORTS })
-          ;((runs[target.name] ??= {})[c] ??= []).push(result)
-          rig.sim.simulator.requests.length = 0 // the simulator records every request; keep memory flat
-          const cpu = result.cpuMsPerRequest === null ? '' : `  workerd CPU ${fmt(result.cpuMsPerRequest, 2)} ms/req`
-          console.log(
-            `  ${round}/${REPEATS} ${target.name.padEnd(9)} c=${String(c).padEnd(3)} p50 ${result.p50} ms  p99 ${result.p99} ms  ${fmt(result.rps, 0)} req/s${cpu}`
-          )
-        }
-      }
-    }
-    loadTable(runs)
-    const checks = targets(runs, rig.build.gzipBytes)
-    console.log('\nLoad check: 200 audited updates, 20 in flight…')
-    const loadCheck = await runLoadCheck(rig)
-    console.log(
-      `  ${loadCheck.ok ? 'passed' : 'FAILED'}: ${loadCheck.answered200} answered 200, ${loadCheck.rows} rows, ${loadCheck.succeeded} succeeded, ${loadCheck.pending} pending, ${loadCheck.consistent} consistent, ${loadCheck.upstreamPatches} PATCHes at Exa, chain ${loadCheck.chainVerified ? 'verified' : 'BROKEN'} (settled ${loadCheck.settleMs} ms after the last answer)`
-    )
-    for (const problem of loadCheck.problems) console.log(`    ${problem}`)
-    const results = Object.fromEntries(
-      Object.entries(runs).map(([name, byC]) => [
-        name,
-        Object.fromEntries(Object.entries(byC).map(([c, list]) => [c, medianResult(list)])),
-      ])
-    )
-    summary = {
-      latencyMs: LATENCY_MS,
-      seconds: SECONDS,
-      repeats: REPEATS,
-      bundle: rig.build,
-      results,
-      runs,
-      checks,
-      loadCheck,
-    }
-  } finally {
-    await rig.stop()
+  const dir = mkdtempSync(join(tmpdir(), 'gateway-bench-build-'))
+  const stopped = () => {
+    rmSync(dir, { recursive: true, force: true })
+    process.exit(1)
   }
-  summary.auditScale = auditScale()
+  process.once('SIGINT', stopped).once('SIGTERM', stopped)
+  const build = buildWorker(join(dir, 'dist'))
+  const bundleLine = `Bundle: ${fmt(build.gzipBytes / 1024, 2)} KiB gzip (${fmt(build.rawBytes / 1024, 0)} KiB minified; target ≤ 48 KiB: ${build.gzipBytes <= BUNDLE_TARGET_BYTES ? 'met' : 'MISSED'})`
+  console.log(bundleLine)
+  const startup = checkStartup()
+  const startupLine = startup.ok
+    ? `wrangler check startup: ${fmt(startup.cpuMs, 0)} ms CPU in the startup profile (span ${fmt(startup.spanMs, 0)} ms; limit 1 s on Cloudflare); most: ${startup.top.map((t) => `${t.name} ${fmt(t.ms, 0)} ms`).join(', ')}`
+    : 'wrangler check startup: FAILED (run `npx wrangler check startup` to see why)'
+  console.log(startupLine)
+
+  const seconds: Record<string, number> = { 'build and startup check': (Date.now() - started) / 1000 }
+  const timed = async <T>(part: string, run: () => T | Promise<T>): Promise<T> => {
+    const from = Date.now()
+    const result = await run()
+    seconds[part] = (Date.now() - from) / 1000
+    return result
+  }
+  const deployed = await timed('deployed', () => deployedLike(build.scriptPath))
+  const localRun = env.BENCH_SKIP_LOCAL === '1' ? null : await timed('local', local)
+  rmSync(dir, { recursive: true, force: true })
+  const audit = await timed('auditScale', auditScale)
+
+  const totalSeconds = (Date.now() - started) / 1000
+  console.log('\n==== Summary ====\n')
+  for (const line of [...deployed.table, '', ...deployed.lines, '', bundleLine, startupLine]) console.log(line)
+  if (localRun) for (const line of localRun.table) console.log(line)
   mkdirSync('bench/results', { recursive: true })
   const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`
   writeFileSync(
     file,
-    JSON.stringify({ ...summary, commit: gitCommit(), totalSeconds: (Date.now() - started) / 1000 }, null, 2)
+    JSON.stringify(
+      {
+        commit: gitCommit(),
+        totalSeconds,
+        seconds,
+        settings: { SECONDS, REPEATS, CONCURRENCY, LOCAL_SECONDS, LOCAL_REPEATS, LOCAL_LATENCY_MS, LINE },
+        bundle: build,
+        startup,
+        deployed: deployed.results,
+        local: localRun && { runs: localRun.runs, loadCheck: localRun.loadCheck },
+        auditScale: audit,
+      },
+      null,
+      2
+    )
   )
-  console.log(`\nResults: ${file} (${fmt((Date.now() - started) / 1000, 0)} s in all)`)
+  const parts = Object.entries(seconds).map(([part, s]) => `${part} ${fmt(s, 0)} s`)
+  console.log(`\nResults: ${file} (${fmt(totalSeconds, 0)} s in all: ${parts.join(', ')})`)
+  process.exit(deployed.ok && (!localRun || localRun.loadCheck.ok) ? 0 : 1)
 }
 
 function gitCommit(): string | null {

@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib'
 import { Miniflare } from 'miniflare'
 import { startSimulatorServer } from '../simulator/server'
 
-const COMPATIBILITY_DATE = '2026-04-20'
+export const COMPATIBILITY_DATE = '2026-04-20'
 export const BENCH_EXA_KEY = 'exa_bench_upstream_key'
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-not-a-secret-at-least-32-chars'
 
@@ -46,7 +46,7 @@ export default {
 }`
 
 /** Access logs (one line a request) would drown the table: stdout is dropped, stderr (errors) kept. */
-const quiet = {
+export const quiet = {
   handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
     stdout.resume()
     stderr.pipe(process.stderr)
@@ -72,6 +72,27 @@ export async function startFloor(exaBaseUrl: string) {
   )
 }
 
+/** The gateway's vars and secrets as wrangler.toml sets them, pointed at the simulator. */
+export const gatewayBindings = (exaBaseUrl: string) => ({
+  EXA_API_KEY: BENCH_EXA_KEY,
+  EXA_BASE_URL: exaBaseUrl,
+  ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
+  UPSTREAM_TIMEOUT_MS: '10000',
+  ALLOWED_ORIGINS: '',
+  RATE_LIMIT_REQUESTS: '600',
+  RATE_LIMIT_PERIOD_SECONDS: '60',
+})
+
+/** Applies migrations/ to a D1 database, as `wrangler d1 migrations apply` would. */
+export async function applyMigrations(d1: D1Database) {
+  for (const file of readdirSync('migrations')
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
+    const statements = readFileSync(join('migrations', file), 'utf8').split('--> statement-breakpoint')
+    for (const statement of statements.map((s) => s.trim()).filter(Boolean)) await d1.prepare(statement).run()
+  }
+}
+
 /** The gateway as configured in wrangler.toml, with its D1 and Durable Objects in a temp dir. */
 export async function startGateway(scriptPath: string, exaBaseUrl: string, persistDir: string, inspectorPort?: number) {
   const mf = new Miniflare({
@@ -88,23 +109,10 @@ export async function startGateway(scriptPath: string, exaBaseUrl: string, persi
     d1Persist: join(persistDir, 'd1'),
     durableObjects: { RATE_LIMITER: { className: 'RateLimiter', useSQLite: true } },
     durableObjectsPersist: join(persistDir, 'do'),
-    bindings: {
-      EXA_API_KEY: BENCH_EXA_KEY,
-      EXA_BASE_URL: exaBaseUrl,
-      ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
-      UPSTREAM_TIMEOUT_MS: '10000',
-      ALLOWED_ORIGINS: '',
-      RATE_LIMIT_REQUESTS: '600',
-      RATE_LIMIT_PERIOD_SECONDS: '60',
-    },
+    bindings: gatewayBindings(exaBaseUrl),
   })
   const d1 = (await mf.getD1Database('DB')) as unknown as D1Database
-  for (const file of readdirSync('migrations')
-    .filter((f) => f.endsWith('.sql'))
-    .sort()) {
-    const statements = readFileSync(join('migrations', file), 'utf8').split('--> statement-breakpoint')
-    for (const statement of statements.map((s) => s.trim()).filter(Boolean)) await d1.prepare(statement).run()
-  }
+  await applyMigrations(d1)
   return { ...(await serve(mf)), d1 }
 }
 
