@@ -739,7 +739,8 @@ function fieldsOf(event, snapshot) {
   const fields = new Map()
   if (!snapshot || typeof snapshot !== 'object') return fields
   if (!event.action.startsWith('import.')) {
-    for (const name of Object.keys(snapshot).sort()) fields.set(name, snapshot[name])
+    // A key as the admin API shows it; its id is the event's subject key, shown above.
+    for (const name of Object.keys(snapshot).sort()) if (name !== 'id') fields.set(name, keyField(name, snapshot[name]))
     return fields
   }
   fields.set('title', snapshot.title)
@@ -748,6 +749,19 @@ function fieldsOf(event, snapshot) {
   )
   for (const name of Object.keys(metadata).sort()) fields.set('metadata.' + name, metadata[name])
   return fields
+}
+
+/**
+ * A key's field in words: times in local time, lists joined, a rate limit per period.
+ * @param {string} name
+ * @param {unknown} value
+ * @returns {unknown}
+ */
+function keyField(name, value) {
+  if (name === 'rateLimit') return value === null || value === undefined ? value : rateText(value)
+  if (Array.isArray(value)) return value.map(String).join(', ')
+  if (name.endsWith('At') && typeof value === 'string') return when(value)
+  return value
 }
 
 /**

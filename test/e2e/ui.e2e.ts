@@ -12,6 +12,8 @@ const CHROMIUM = '/usr/bin/chromium'
 // run writes to the git-ignored test/artifacts/, so tests leave the work tree clean.
 const screenshot = (name: string) =>
   fileURLToPath(new URL(`${process.env.UPDATE_SCREENSHOT ? '../../docs' : '../artifacts'}/${name}`, import.meta.url))
+/** A picture for looking at, never committed. */
+const artifact = (name: string) => fileURLToPath(new URL(`../artifacts/${name}`, import.meta.url))
 const PUBLIC_UI = (file: string) =>
   readFileSync(fileURLToPath(new URL(`../../public/ui/${file}`, import.meta.url)), 'utf8')
 const VIEWER_SCRIPT = PUBLIC_UI('app.js')
@@ -676,7 +678,7 @@ describe('the viewer at a glance, at 390, 820 and 1400 px', () => {
       // Below ~700 px each event is a card: no table header, cells stacked.
       expect(await page.isVisible('#events thead')).toBe(width >= 700)
       expect(await brokenTokens(page)).toEqual([])
-      if (width === 390) await page.screenshot({ path: screenshot('viewer-390.png') })
+      await page.screenshot({ path: width === 390 ? screenshot('viewer-390.png') : artifact(`viewer-${width}.png`) })
 
       // The detail of an update with metadata: in view at once, not below the whole list.
       await page
@@ -689,23 +691,45 @@ describe('the viewer at a glance, at 390, 820 and 1400 px', () => {
       expect(box.y).toBeLessThan(width < 1280 ? 1 : 450)
       expect(box.x + box.width).toBeLessThanOrEqual(width)
       await expectNoOverflow(page, 'the detail')
+      const [paneScroll, paneClient] = await detail.evaluate((pane) => [pane.scrollWidth, pane.clientWidth])
+      expect(paneScroll, 'the detail pane is no wider than itself').toBeLessThanOrEqual(paneClient)
       expect(await brokenTokens(page)).toEqual([])
-      // Diff labels never run into their values.
+      // Diff labels never run into their values (below 700 px they sit on a line of their own).
       const overlaps = await page.evaluate(
         () =>
           [...document.querySelectorAll('#detail .diff tbody tr')].filter((tr) => {
             const [th, before] = [tr.children[0]!.getBoundingClientRect(), tr.children[1]?.getBoundingClientRect()]
-            return before && th.right > before.left + 1
+            return before && th.right > before.left + 1 && th.bottom > before.top + 1
           }).length
       )
       expect(overlaps).toBe(0)
-      if (width === 390) await page.screenshot({ path: screenshot('viewer-390-detail.png') })
+      await page.screenshot({ path: artifact(`viewer-${width}-detail.png`) })
       await page.keyboard.press('Escape')
       expect(await detail.isVisible()).toBe(false)
       expect(problems).toEqual([])
       await page.context().close()
     })
   }
+
+  it('reads the import before a revert and says which fields a metadata-only revert put back', async () => {
+    const partners = team.simulator.store.create({ title: 'Channel partners', metadata: { owner: 'ana.silva' } }).id
+    expect((await teamPatch(viewerKey, partners, { metadata: { owner: 'joana.reis' } })).status).toBe(200)
+    await team.settled(viewerKey, partners)
+    const { page, problems } = await teamViewer(1400, { path: `/ui?importId=${partners}` })
+    await page.click('#events tbody tr:first-child button.time')
+    await page.click('#detail .revert button')
+    await expect.poll(() => page.locator('#confirm-changes td.old').allTextContents()).toEqual(['joana.reis'])
+    expect(await page.locator('#confirm-changes th').allTextContents()).toEqual(['metadata.owner'])
+    expect(await page.locator('#confirm-changes td.new').allTextContents()).toEqual(['ana.silva'])
+    await page.click('#confirm-ok')
+    await expect
+      .poll(() => page.textContent('#notice'))
+      .toBe(`Reverted ${partners}: metadata.owner back to “ana.silva”. The revert is the newest event.`)
+    expect(team.simulator.store.get(partners)?.metadata).toEqual({ owner: 'ana.silva' })
+    await expect.poll(() => page.textContent('#detail h2')).toBe(`import.revert · ${partners}`)
+    expect(problems).toEqual([])
+    await page.context().close()
+  })
 
   it('honours the dark-mode preference', async () => {
     const { page } = await teamViewer(1400, { colorScheme: 'dark' })
