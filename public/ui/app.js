@@ -689,10 +689,15 @@ function eventRow(event) {
   open.title = (event.startedAt || '') + ' (UTC)'
   open.setAttribute('aria-label', 'Show ' + event.action + ' of ' + when(event.startedAt))
   open.addEventListener('click', () => openDetail(event))
+  const imported = cell(
+    'Import',
+    event.importId ? filterButton('importId', event.importId, 'Show only this import') : '—'
+  )
+  imported.classList.toggle('blank', !event.importId)
   row.append(
     cell('Time', open, el('span', ago(event.startedAt), 'ago')),
     cell('Action', el('span', event.action, 'mono nowrap')),
-    cell('Import', event.importId ? filterButton('importId', event.importId, 'Show only this import') : '—'),
+    imported,
     cell('Actor', filterButton('actor', event.actor, 'Show only this actor')),
     cell('Outcome', pill(event.outcome)),
     changesCell(event)
@@ -872,7 +877,8 @@ function openDetail(event, focus = true) {
   pane.replaceChildren(head, facts(event), diffTable(event), revertControls(event))
   pane.hidden = false
   document.body.classList.add('detail-open')
-  if (focus) pane.focus()
+  // Without scrolling: the pane is in view (beside the list, or a sheet over it).
+  if (focus) pane.focus({ preventScroll: true })
 }
 
 /**

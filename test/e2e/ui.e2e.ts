@@ -138,6 +138,12 @@ describe('GET /ui and its assets (Workers Static Assets)', () => {
     })
   })
 
+  it('is the policy docs/viewer.md quotes', () => {
+    const doc = readFileSync(fileURLToPath(new URL('../../docs/viewer.md', import.meta.url)), 'utf8')
+    const quoted = /```\n(default-src[\s\S]*?)\n```/.exec(doc)?.[1]
+    expect(quoted?.replace(/\s*\n\s*/g, ' ')).toBe(CONTENT_SECURITY_POLICY)
+  })
+
   it('redirect /ui/ and /ui/index.html to /ui, the one address of the page', async () => {
     for (const path of ['/ui/', '/ui/index.html']) {
       const res = await fetch(`${gateway.url}${path}`, { redirect: 'manual' })
@@ -678,7 +684,10 @@ describe('the viewer at a glance, at 390, 820 and 1400 px', () => {
       // Below ~700 px each event is a card: no table header, cells stacked.
       expect(await page.isVisible('#events thead')).toBe(width >= 700)
       expect(await brokenTokens(page)).toEqual([])
-      await page.screenshot({ path: width === 390 ? screenshot('viewer-390.png') : artifact(`viewer-${width}.png`) })
+      await page.screenshot({
+        path: width === 390 ? screenshot('viewer-390.png') : artifact(`viewer-${width}.png`),
+        fullPage: width === 390,
+      })
 
       // The detail of an update with metadata: in view at once, not below the whole list.
       await page
