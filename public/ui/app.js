@@ -472,6 +472,23 @@ function ago(iso) {
   return Math.abs(seconds) < 10 ? 'just now' : format.format(Math.round(seconds), 'second')
 }
 
+/**
+ * "3 min ago", kept current by refreshAgo.
+ * @param {string | null} iso
+ * @returns {HTMLSpanElement}
+ */
+function agoText(iso) {
+  const span = el('span', ago(iso), 'ago')
+  span.dataset.at = iso || ''
+  return span
+}
+
+/** Brings every "… ago" of the list up to date (once a minute). */
+function refreshAgo() {
+  for (const span of document.querySelectorAll('#events .ago'))
+    if (span instanceof HTMLElement) span.textContent = ago(span.dataset.at || null)
+}
+
 /** @returns {string} this browser's time zone and offset, e.g. "Europe/Berlin, UTC+01:00" */
 function zoneLabel() {
   const offset = -new Date().getTimezoneOffset()
@@ -695,7 +712,7 @@ function eventRow(event) {
   )
   imported.classList.toggle('blank', !event.importId)
   row.append(
-    cell('Time', open, el('span', ago(event.startedAt), 'ago')),
+    cell('Time', open, agoText(event.startedAt)),
     cell('Action', el('span', event.action, 'mono nowrap')),
     imported,
     cell('Actor', filterButton('actor', event.actor, 'Show only this actor')),
@@ -1142,6 +1159,7 @@ $('confirm-cancel').addEventListener('click', () => /** @type {HTMLDialogElement
 $('confirm-ok').addEventListener('click', () => revert(false))
 $('confirm-force').addEventListener('click', () => revert(true))
 
+setInterval(refreshAgo, 60000)
 state.filters = filtersFromUrl()
 $('zone').textContent = zoneLabel()
 const saved = sessionStorage.getItem(KEY_STORAGE)

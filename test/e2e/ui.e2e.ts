@@ -474,6 +474,7 @@ async function signIn(page: Page, key: string) {
 describe('the viewer at a glance, at 390, 820 and 1400 px', () => {
   let team: Gateway
   let viewerKey: string
+  let readerKey: string
   let leads: string
   let speakers: string
   let syncKeyId: string
@@ -501,6 +502,7 @@ describe('the viewer at a glance, at 390, 820 and 1400 px', () => {
       metadata: { owner: 'ana.silva', region: 'emea', source: 'hubspot' },
     }).id
     speakers = store.create({ title: 'Conference speakers 2026', entity: { type: 'person' }, metadata: {} }).id
+    readerKey = (await team.issueKey(['imports:read'], { name: 'dashboard' })).key
     viewerKey = (await team.issueKey(['audit:read', 'imports:read', 'imports:write'], { name: 'ana.silva' })).key
     const sync = await team.issueKey(['imports:read', 'imports:write'], {
       name: 'crm-sync',
@@ -669,7 +671,8 @@ describe('the viewer at a glance, at 390, 820 and 1400 px', () => {
     await shared.page.context().close()
   })
 
-  for (const width of [390, 820, 1400]) {
+  // The three widths the issue names, and the ends of the range the layout holds for.
+  for (const width of [390, 820, 1400, 360, 1600]) {
     it(`holds its layout at ${width} px: no sideways overflow, a short header, whole words, the detail in view`, async () => {
       const { page, problems } = await teamViewer(width)
       await expectNoOverflow(page, 'the list')
@@ -713,8 +716,40 @@ describe('the viewer at a glance, at 390, 820 and 1400 px', () => {
       )
       expect(overlaps).toBe(0)
       await page.screenshot({ path: artifact(`viewer-${width}-detail.png`) })
+
+      // The revert dialog reads the import as it is now, and fits the window.
+      await page.click('#detail .revert button')
+      await expect.poll(() => page.locator('#confirm-changes td.old').allTextContents()).toEqual(['bruno.costa'])
+      expect(await page.locator('#confirm-changes td.new').allTextContents()).toEqual(['ana.silva'])
+      const dialog = (await page.locator('#confirm').boundingBox())!
+      expect([dialog.x >= 0, dialog.x + dialog.width <= width]).toEqual([true, true])
+      await expectNoOverflow(page, 'the revert dialog')
+      // Escape closes the dialog first, then the detail.
+      await page.keyboard.press('Escape')
+      await expect.poll(() => page.locator('#confirm[open]').count()).toBe(0)
+      expect(await detail.isVisible()).toBe(true)
       await page.keyboard.press('Escape')
       expect(await detail.isVisible()).toBe(false)
+
+      // What changed is there at a glance at this width, and an import id filters into the address.
+      const metadataRow = page.locator('#events tbody tr', {
+        has: page.locator('.change', { hasText: 'metadata.owner' }),
+      })
+      expect(await metadataRow.locator('.change').isVisible()).toBe(true)
+      expect(await row(page, 'key.update', 0).locator('.what').isVisible()).toBe(true)
+      await metadataRow.locator('td:nth-child(3) button').click()
+      await expect.poll(() => rowTexts(page, 3)).toEqual([leads, leads])
+      expect(new URL(page.url()).searchParams.get('importId')).toBe(leads)
+      await expectNoOverflow(page, "an import's timeline")
+
+      // A key without audit:read is refused at sign-in, in a message that fits.
+      await page.click('#forget')
+      await page.fill('#key', readerKey)
+      await page.press('#key', 'Enter')
+      await expect
+        .poll(() => page.textContent('#key-error'))
+        .toMatch(/^This key \(dashboard\) lacks the scope audit:read/)
+      await expectNoOverflow(page, 'the refusal')
       expect(problems).toEqual([])
       await page.context().close()
     })
