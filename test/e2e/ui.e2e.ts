@@ -780,6 +780,8 @@ describe('the viewer at a glance, at 390, 820 and 1400 px', () => {
     const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor)
     const [r, g, b] = background.match(/\d+/g)!.map(Number)
     expect(r! + g! + b!).toBeLessThan(120)
+    await page.locator('#events tbody tr', { hasText: 'metadata.owner' }).first().locator('button.time').click()
+    await page.screenshot({ path: artifact('viewer-dark.png') })
     await page.context().close()
   })
 })
