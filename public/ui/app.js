@@ -743,12 +743,13 @@ function syncDetail() {
 }
 
 /**
- * The succeeded revert of this event among the listed ones, if there is one.
+ * The revert of this event among the listed ones, if there is one that did not fail (a pending
+ * one has been sent: its row settles just after the answer).
  * @param {AuditEvent} event
  * @returns {AuditEvent | undefined}
  */
 const revertOf = (event) =>
-  state.events.find((other) => other.revertsEventId === event.id && other.outcome === 'succeeded')
+  state.events.find((other) => other.revertsEventId === event.id && other.outcome !== 'failed')
 
 /**
  * An import's editable fields (title, metadata.<key>); a key's fields as they are.
