@@ -104,6 +104,9 @@
 
 const KEY_STORAGE = 'egw-audit-viewer-key'
 const PAGE_SIZE = '25'
+const AUDIT_SCOPE = 'audit:read'
+/** The filters the URL may carry: the API's own parameter names. */
+const FILTER_NAMES = ['importId', 'actor', 'keyId', 'field', 'action', 'outcome', 'since', 'until']
 /**
  * An element of index.html, by id (the page's own ids are always there); callers cast it to its
  * element type where they need more than an HTMLElement.
@@ -163,6 +166,19 @@ class GatewayError extends Error {
 }
 
 /**
+ * A 403 in words that fit its cause: a missing scope, or a browser key (one that lists origins)
+ * used here, where same-origin reads carry no Origin header.
+ * @param {string} said the gateway's message
+ * @returns {string}
+ */
+function forbidden(said) {
+  if (/lacks the scope/.test(said)) return 'Not allowed: ' + said + '. Ask an admin for a key with that scope.'
+  if (/browser key|origin/i.test(said))
+    return 'Not allowed: ' + said + '. The viewer needs a server key (one without origins): ask an admin for one.'
+  return 'Not allowed: ' + (said || 'the gateway refused this key') + '.'
+}
+
+/**
  * A sentence a person can act on, from the gateway's error body ({error, tag, requestId}).
  * @param {number} status
  * @param {ErrorBody | null} body the answer's JSON, when it had some
@@ -173,8 +189,7 @@ function explain(status, body, headers) {
   const said = body && typeof body.error === 'string' ? body.error : ''
   const ref = body && typeof body.requestId === 'string' ? ' (request ' + body.requestId + ')' : ''
   if (status === 401) return 'The gateway did not accept this key: ' + (said || 'unknown, revoked or expired') + '.'
-  if (status === 403)
-    return 'Not allowed: ' + (said || 'this key lacks a scope') + '. Ask an admin for a key with that scope.'
+  if (status === 403) return forbidden(said)
   if (status === 429)
     return 'Too many requests with this key: try again in ' + (headers.get('retry-after') || 'a few') + ' s.'
   return (said || 'The gateway answered HTTP ' + status) + ref
@@ -259,17 +274,30 @@ async function signIn(key) {
   state.key = key
   /** @type {Session} */
   const session = await (await call('/ui/session')).json()
+  if (!session.scopes.includes(AUDIT_SCOPE))
+    throw new GatewayError(
+      403,
+      'This key (' +
+        session.actor +
+        ') lacks the scope ' +
+        AUDIT_SCOPE +
+        ', which the audit log needs. Ask an admin for a key with ' +
+        AUDIT_SCOPE +
+        '.'
+    )
   state.session = session
   offer('f-action', session.actions)
   offer('f-outcome', session.outcomes)
   sessionStorage.setItem(KEY_STORAGE, key)
-  $('who').textContent = session.actor + ' · ' + session.scopes.join(', ')
+  $('who').replaceChildren(session.actor, el('span', ' · ' + session.scopes.join(', '), 'scopes'))
+  $('who').title = session.actor + ': ' + session.scopes.join(', ')
   say($('key-error'), '')
   const field = /** @type {HTMLInputElement} */ ($('key'))
   field.value = ''
   $('login').hidden = true
   $('session').hidden = false
   $('viewer').hidden = false
+  showFilters(state.filters)
   $('f-importId').focus()
   await Promise.all([loadEvents(false), verifyChain()])
 }
@@ -315,6 +343,7 @@ async function loadEvents(append) {
     state.events = append ? state.events.concat(page.data) : page.data
     state.cursor = page.nextCursor
     renderList(page.data, append)
+    syncDetail()
   } catch (caught) {
     const err = /** @type {Failure} */ (caught)
     if (load !== state.loads) return
@@ -322,6 +351,7 @@ async function loadEvents(append) {
       Object.assign(state, { events: [], cursor: null })
       renderList([], false)
       $('empty').hidden = true
+      closeDetail()
     }
     if (err.status !== 401) say($('list-error'), err.message)
   } finally {
@@ -423,6 +453,247 @@ function renderList(rows, append) {
 }
 
 /**
+ * "3 min ago", "in 2 h": how long ago an ISO time was, for a glance.
+ * @param {string | null} iso
+ * @returns {string}
+ */
+function ago(iso) {
+  if (!iso) return ''
+  const seconds = (new Date(iso).getTime() - Date.now()) / 1000
+  const format = new Intl.RelativeTimeFormat('en', { numeric: 'auto', style: 'short' })
+  /** @type {[Intl.RelativeTimeFormatUnit, number][]} */
+  const units = [
+    ['day', 86400],
+    ['hour', 3600],
+    ['minute', 60],
+  ]
+  for (const [unit, size] of units)
+    if (Math.abs(seconds) >= size) return format.format(Math.round(seconds / size), unit)
+  return Math.abs(seconds) < 10 ? 'just now' : format.format(Math.round(seconds), 'second')
+}
+
+/**
+ * "3 min ago", kept current by refreshAgo.
+ * @param {string | null} iso
+ * @returns {HTMLSpanElement}
+ */
+function agoText(iso) {
+  const span = el('span', ago(iso), 'ago')
+  span.dataset.at = iso || ''
+  return span
+}
+
+/** Brings every "… ago" of the list up to date (once a minute). */
+function refreshAgo() {
+  for (const span of document.querySelectorAll('#events .ago'))
+    if (span instanceof HTMLElement) span.textContent = ago(span.dataset.at || null)
+}
+
+/** @returns {string} this browser's time zone and offset, e.g. "Europe/Berlin, UTC+01:00" */
+function zoneLabel() {
+  const offset = -new Date().getTimezoneOffset()
+  const sign = offset < 0 ? '-' : '+'
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local'
+  return zone + ', UTC' + sign + pad(Math.floor(Math.abs(offset) / 60)) + ':' + pad(Math.abs(offset) % 60)
+}
+
+/**
+ * A value of a change or a snapshot, short, for a list: strings as they are, null as "(absent)".
+ * @param {unknown} value
+ * @returns {string}
+ */
+const brief = (value) => (value === null || value === undefined ? '(absent)' : shown(value))
+
+/**
+ * An id shown whole in the DOM (so copying takes all of it) and cut short by CSS, whole on hover.
+ * @param {string} id
+ * @returns {HTMLSpanElement}
+ */
+function idText(id) {
+  const span = el('span', id, 'id mono')
+  span.title = id
+  return span
+}
+
+/**
+ * A button that applies one filter: a per-import timeline, one actor's events.
+ * @param {string} name the API's filter, e.g. importId
+ * @param {string} value
+ * @param {string} label what the button says it does, for screen readers and the tooltip
+ * @returns {HTMLButtonElement}
+ */
+function filterButton(name, value, label) {
+  const button = el('button', null, 'link filter-by')
+  button.type = 'button'
+  button.append(name === 'actor' ? el('span', value) : idText(value))
+  button.title = label + ' (' + value + ')'
+  button.setAttribute('aria-label', label + ': ' + value)
+  button.addEventListener('click', () => filterBy(name, value))
+  return button
+}
+
+/**
+ * `path: from → to`, the old value struck, the new one marked.
+ * @param {string} path
+ * @param {unknown} from
+ * @param {unknown} to
+ * @returns {HTMLSpanElement}
+ */
+function changeLine(path, from, to) {
+  const line = el('span', null, 'change')
+  line.append(
+    el('span', path, 'path mono'),
+    el('span', brief(from), 'from'),
+    el('span', '→', 'arrow'),
+    el('span', brief(to), 'to')
+  )
+  line.title = path + ': ' + brief(from) + ' → ' + brief(to)
+  return line
+}
+
+/**
+ * What a request body asked for, field by field (a pending or failed row changed nothing yet).
+ * @param {unknown} body
+ * @returns {string}
+ */
+function askedFor(body) {
+  if (!body || typeof body !== 'object') return body === null || body === undefined ? '' : shown(body)
+  return Object.entries(/** @type {Record<string, unknown>} */ (body))
+    .map(([name, value]) => name + ' = ' + shown(value))
+    .join('; ')
+}
+
+/**
+ * @param {unknown} iso an expiry, null for none
+ * @returns {string}
+ */
+const expiry = (iso) => (iso === null || iso === undefined ? 'never' : typeof iso === 'string' ? when(iso) : shown(iso))
+
+/**
+ * @param {unknown} limit `{requests, periodSeconds}`, null for none
+ * @returns {string}
+ */
+function rateText(limit) {
+  if (!limit || typeof limit !== 'object') return 'none'
+  const { requests, periodSeconds } = /** @type {{ requests?: unknown, periodSeconds?: unknown }} */ (limit)
+  return requests + ' per ' + (periodSeconds === 60 ? 'minute' : periodSeconds + ' s')
+}
+
+/**
+ * @param {unknown} list
+ * @returns {string[]}
+ */
+const strings = (list) => (Array.isArray(list) ? list.map(String) : [])
+
+/**
+ * A key event in words: the subject key and what changed (scopes, expiry, rate limit, origins,
+ * name, status; a rotation's grace end).
+ * @param {AuditEvent} event
+ * @returns {string[]}
+ */
+function keyChanges(event) {
+  const before = event.before || {}
+  const after = event.after || {}
+  const verb = event.action.slice(event.action.indexOf('.') + 1)
+  /** @type {string[]} */
+  const lines = []
+  if (verb === 'create') {
+    lines.push('scopes ' + (strings(after.scopes).join(', ') || 'none'))
+    lines.push('expires ' + expiry(after.expiresAt))
+    lines.push('rate limit ' + rateText(after.rateLimit))
+    return lines
+  }
+  if (verb === 'rotate') {
+    const body = /** @type {{ gracePeriodSeconds?: unknown }} */ (event.requestBody || {})
+    const grace = typeof body.gracePeriodSeconds === 'number' ? body.gracePeriodSeconds : 0
+    const from = Date.parse(event.startedAt || '')
+    const end = grace > 0 && !isNaN(from) ? when(new Date(from + grace * 1000).toISOString()) : 'at once'
+    lines.push(
+      'new secret ' + (after.prefix ?? '') + '…; the old one ' + (grace > 0 ? 'works until ' + end : 'ended at once')
+    )
+    return lines
+  }
+  const was = strings(before.scopes)
+  const now = strings(after.scopes)
+  const added = now.filter((scope) => !was.includes(scope))
+  const removed = was.filter((scope) => !now.includes(scope))
+  if (added.length || removed.length)
+    lines.push('scopes ' + [...added.map((s) => '+' + s), ...removed.map((s) => '−' + s)].join(' '))
+  if (shown(before.expiresAt ?? null) !== shown(after.expiresAt ?? null))
+    lines.push('expiry ' + expiry(before.expiresAt) + ' → ' + expiry(after.expiresAt))
+  if (shown(before.rateLimit ?? null) !== shown(after.rateLimit ?? null))
+    lines.push('rate limit ' + rateText(before.rateLimit) + ' → ' + rateText(after.rateLimit))
+  if (shown(strings(before.origins)) !== shown(strings(after.origins)))
+    lines.push(
+      'origins ' +
+        (strings(before.origins).join(', ') || 'none') +
+        ' → ' +
+        (strings(after.origins).join(', ') || 'none')
+    )
+  if (before.name !== after.name) lines.push('name ' + brief(before.name) + ' → ' + brief(after.name))
+  if (before.status !== after.status) lines.push('status ' + brief(before.status) + ' → ' + brief(after.status))
+  return lines
+}
+
+/**
+ * The key a key event acted on: its name (from the snapshot) and id.
+ * @param {AuditEvent} event
+ * @returns {HTMLSpanElement}
+ */
+function subjectKey(event) {
+  const name = (event.after || event.before || {}).name
+  const span = el('span', null, 'subject')
+  span.append(el('span', 'key ', 'muted'))
+  if (typeof name === 'string') span.append(el('strong', name), ' ')
+  span.append(idText(/** @type {string} */ (event.subjectKeyId)))
+  return span
+}
+
+/** @param {AuditEvent} event */
+const isKeyEvent = (event) => event.subjectKeyId !== null || event.action.startsWith('key')
+
+/**
+ * The "what changed" cell: inline `from → to` per field, a key event in words, what a pending or
+ * failed row asked for, or "no change".
+ * @param {AuditEvent} event
+ * @returns {HTMLTableCellElement}
+ */
+function changesCell(event) {
+  const cell = el('td', null, 'what')
+  cell.dataset.label = 'Changed'
+  if (isKeyEvent(event)) {
+    if (event.subjectKeyId) cell.append(subjectKey(event), el('br'))
+    const lines = keyChanges(event)
+    cell.append(el('span', lines.length ? lines.join('; ') : 'no change', lines.length ? 'key-change' : 'no-change'))
+    return cell
+  }
+  if (event.outcome !== 'succeeded' && event.requestBody !== null && event.requestBody !== undefined) {
+    cell.append(el('span', 'asked: ', 'muted'), el('span', askedFor(event.requestBody), 'asked mono'))
+    return cell
+  }
+  const changes = event.changes || []
+  if (!changes.length) {
+    cell.append(el('span', 'no change', 'no-change'))
+    return cell
+  }
+  for (const change of changes) cell.append(changeLine(change.path, change.from, change.to))
+  return cell
+}
+
+/**
+ * A list cell with its column's name, which the narrow layout shows beside it.
+ * @param {string} label
+ * @param {...(Node | string)} content
+ * @returns {HTMLTableCellElement}
+ */
+function cell(label, ...content) {
+  const td = el('td')
+  td.dataset.label = label
+  td.append(...content)
+  return td
+}
+
+/**
  * @param {AuditEvent} event
  * @returns {HTMLTableRowElement}
  */
@@ -430,35 +701,55 @@ function eventRow(event) {
   const row = el('tr')
   row.dataset.id = event.id
   row.classList.toggle('selected', state.selected === event.id)
-  const open = el('button', when(event.startedAt), 'link')
+  const open = el('button', when(event.startedAt), 'link time')
   open.type = 'button'
-  open.title = event.startedAt || ''
+  open.title = (event.startedAt || '') + ' (UTC)'
   open.setAttribute('aria-label', 'Show ' + event.action + ' of ' + when(event.startedAt))
   open.addEventListener('click', () => openDetail(event))
-  const first = el('td')
-  first.append(open)
-  const outcome = el('td')
-  outcome.append(pill(event.outcome))
-  const changed = (event.changes || []).map((change) => change.path).join(', ')
+  const imported = cell(
+    'Import',
+    event.importId ? filterButton('importId', event.importId, 'Show only this import') : '—'
+  )
+  imported.classList.toggle('blank', !event.importId)
   row.append(
-    first,
-    el('td', event.action, 'mono'),
-    el('td', event.importId || '—', 'mono'),
-    el('td', event.actor),
-    outcome,
-    el('td', changed || '—', 'mono')
+    cell('Time', open, agoText(event.startedAt)),
+    cell('Action', el('span', event.action, 'mono nowrap')),
+    imported,
+    cell('Actor', filterButton('actor', event.actor, 'Show only this actor')),
+    cell('Outcome', pill(event.outcome)),
+    changesCell(event)
   )
   row.addEventListener('click', (e) => {
-    if (/** @type {Element} */ (e.target).tagName !== 'BUTTON') openDetail(event)
+    if (!(/** @type {Element} */ (e.target).closest('button'))) openDetail(event)
   })
   return row
 }
 
 function closeDetail() {
   $('detail').hidden = true
+  document.body.classList.remove('detail-open')
   state.selected = null
   for (const row of /** @type {HTMLTableElement} */ ($('events')).tBodies[0].rows) row.classList.remove('selected')
 }
+
+/**
+ * After the list changed: the detail shows the selected event as the list now has it, or closes
+ * when the event is no longer listed (other filters, an empty result, an error).
+ */
+function syncDetail() {
+  const event = state.events.find((candidate) => candidate.id === state.selected)
+  if (event) openDetail(event, false)
+  else closeDetail()
+}
+
+/**
+ * The revert of this event among the listed ones, if there is one that did not fail (a pending
+ * one has been sent: its row settles just after the answer).
+ * @param {AuditEvent} event
+ * @returns {AuditEvent | undefined}
+ */
+const revertOf = (event) =>
+  state.events.find((other) => other.revertsEventId === event.id && other.outcome !== 'failed')
 
 /**
  * An import's editable fields (title, metadata.<key>); a key's fields as they are.
@@ -471,7 +762,8 @@ function fieldsOf(event, snapshot) {
   const fields = new Map()
   if (!snapshot || typeof snapshot !== 'object') return fields
   if (!event.action.startsWith('import.')) {
-    for (const name of Object.keys(snapshot).sort()) fields.set(name, snapshot[name])
+    // A key as the admin API shows it; its id is the event's subject key, shown above.
+    for (const name of Object.keys(snapshot).sort()) if (name !== 'id') fields.set(name, keyField(name, snapshot[name]))
     return fields
   }
   fields.set('title', snapshot.title)
@@ -480,6 +772,19 @@ function fieldsOf(event, snapshot) {
   )
   for (const name of Object.keys(metadata).sort()) fields.set('metadata.' + name, metadata[name])
   return fields
+}
+
+/**
+ * A key's field in words: times in local time, lists joined, a rate limit per period.
+ * @param {string} name
+ * @param {unknown} value
+ * @returns {unknown}
+ */
+function keyField(name, value) {
+  if (name === 'rateLimit') return value === null || value === undefined ? value : rateText(value)
+  if (Array.isArray(value)) return value.map(String).join(', ')
+  if (name.endsWith('At') && typeof value === 'string') return when(value)
+  return value
 }
 
 /**
@@ -544,7 +849,17 @@ function facts(event) {
     if (value !== null && value !== undefined && value !== '') list.append(el('dt', name), el('dd', value))
   }
   add('Who', event.actor + (event.keyId ? ' (' + event.keyId + ')' : ''))
-  add('When', when(event.startedAt) + (event.finishedAt ? ' → ' + when(event.finishedAt) : ' (not settled yet)'))
+  add(
+    'When',
+    when(event.startedAt) +
+      (event.finishedAt ? ' → ' + when(event.finishedAt) : ' (not settled yet)') +
+      ' · ' +
+      ago(event.startedAt) +
+      ' · ' +
+      zoneLabel()
+  )
+  if (isKeyEvent(event)) add('Key change', keyChanges(event).join('; ') || 'no change')
+  if (event.outcome !== 'succeeded' || isKeyEvent(event)) add('Asked for', askedFor(event.requestBody))
   add('Outcome', event.outcome + (event.reconciled ? ' (settled by the reconciler)' : ''))
   add('Upstream status', event.upstreamStatus)
   add('Error', event.error)
@@ -560,14 +875,18 @@ function facts(event) {
   return list
 }
 
-/** @param {AuditEvent} event */
-function openDetail(event) {
+/**
+ * @param {AuditEvent} event
+ * @param {boolean} [focus] move the focus to the pane (not when the list merely refreshed)
+ */
+function openDetail(event, focus = true) {
   state.selected = event.id
   for (const row of /** @type {HTMLTableElement} */ ($('events')).tBodies[0].rows)
     row.classList.toggle('selected', row.dataset.id === event.id)
   const pane = $('detail')
   const head = el('div', null, 'detail-head')
-  const title = el('h2', event.action + (event.importId ? ' · ' + event.importId : ''))
+  const title = el('h2', event.action + ' · ')
+  title.append(idText(event.importId || event.subjectKeyId || event.id))
   title.id = 'detail-title'
   const close = el('button', 'Close', 'quiet')
   close.type = 'button'
@@ -575,7 +894,9 @@ function openDetail(event) {
   head.append(title, pill(event.outcome), close)
   pane.replaceChildren(head, facts(event), diffTable(event), revertControls(event))
   pane.hidden = false
-  pane.focus()
+  document.body.classList.add('detail-open')
+  // Without scrolling: the pane is in view (beside the list, or a sheet over it).
+  if (focus) pane.focus({ preventScroll: true })
 }
 
 /**
@@ -586,6 +907,11 @@ function revertControls(event) {
   const session = signedIn()
   const box = el('div', null, 'revert')
   if (!session.revertibleActions.includes(event.action) || event.outcome !== 'succeeded' || !event.before) return box
+  const undone = revertOf(event)
+  if (undone) {
+    box.append(el('p', 'Already reverted, by the revert of ' + when(undone.startedAt) + '.', 'hint'))
+    return box
+  }
   if (!session.scopes.includes('imports:write')) {
     box.append(el('p', 'Reverting needs a key that also has imports:write.', 'hint'))
     return box
@@ -598,10 +924,62 @@ function revertControls(event) {
 }
 
 /**
+ * A field of an import (`title`, `metadata.<key>`), undefined when it has none.
+ * @param {Snapshot | null} imported
+ * @param {string} path
+ * @returns {unknown}
+ */
+function fieldOf(imported, path) {
+  if (!imported) return undefined
+  if (!path.startsWith('metadata.')) return imported[path]
+  const metadata = imported.metadata
+  return metadata && typeof metadata === 'object'
+    ? /** @type {Record<string, unknown>} */ (metadata)[path.slice(9)]
+    : undefined
+}
+
+/**
+ * The import as it is now (GET /websets/v0/imports/{id}), or why it could not be read.
+ * @param {string} id
+ * @returns {Promise<{ current: Snapshot | null, problem: string }>}
+ */
+async function currentImport(id) {
+  try {
+    return { current: await (await call('/websets/v0/imports/' + encodeURIComponent(id))).json(), problem: '' }
+  } catch (caught) {
+    return { current: null, problem: /** @type {Failure} */ (caught).message }
+  }
+}
+
+/**
+ * The confirmation's rows: each changed field, its value now (read from the import) and the
+ * value the revert puts back; a field changed since the event is tagged.
+ * @param {AuditEvent} event
+ * @param {Snapshot | null} current
+ * @param {string} problem why the import could not be read ('' when it was)
+ * @returns {HTMLTableRowElement[]}
+ */
+function confirmRows(event, current, problem) {
+  return (event.changes || []).map((change) => {
+    const row = el('tr')
+    const now = fieldOf(current, change.path)
+    const field = el('th', change.path)
+    const moved = current !== null && shown(now ?? null) !== shown(change.to ?? null)
+    if (moved) field.append(el('span', 'changed since', 'tag'))
+    row.append(
+      field,
+      current ? el('td', brief(now), 'old') : el('td', problem ? 'unknown: ' + problem : 'reading…', 'old none'),
+      el('td', brief(change.from), 'new')
+    )
+    return row
+  })
+}
+
+/**
  * The confirmation names what will change: each changed field, from now back to before.
  * @param {AuditEvent} event
  */
-function askRevert(event) {
+async function askRevert(event) {
   state.reverting = event
   $('confirm-text').textContent =
     'Import ' +
@@ -611,22 +989,33 @@ function askRevert(event) {
     "'s change of " +
     when(event.startedAt) +
     '. The revert is audited as a new event.'
-  const rows = (event.changes || []).map((change) => {
-    const row = el('tr')
-    row.append(
-      el('th', change.path),
-      el('td', change.to === null ? '(absent)' : shown(change.to), 'old'),
-      el('td', change.from === null ? '(absent)' : shown(change.from), 'new')
-    )
-    return row
-  })
-  $('confirm-changes').replaceChildren(...rows)
+  $('confirm-changes').replaceChildren(...confirmRows(event, null, ''))
   say($('confirm-error'), '')
   $('confirm-force').hidden = true
   $('confirm-ok').hidden = false
   const dialog = /** @type {HTMLDialogElement} */ ($('confirm'))
   dialog.showModal()
   $('confirm-cancel').focus()
+  const { current, problem } = await currentImport(/** @type {string} */ (event.importId))
+  if (state.reverting === event && dialog.open)
+    $('confirm-changes').replaceChildren(...confirmRows(event, current, problem))
+}
+
+/**
+ * What a revert put back, from the import it answered: `title “Q2 leads”, metadata.owner “ana”`.
+ * @param {AuditEvent} event
+ * @param {Snapshot} restored
+ * @returns {string}
+ */
+function restoredText(event, restored) {
+  return (event.changes || [])
+    .map((change) => {
+      const value = fieldOf(restored, change.path)
+      return value === undefined || value === null
+        ? change.path + ' removed'
+        : change.path + ' back to “' + shown(value) + '”'
+    })
+    .join(', ')
 }
 
 /** @param {boolean} force overwrite the changes made since the event */
@@ -639,16 +1028,19 @@ async function revert(force) {
   ]
   for (const button of buttons) button.disabled = true
   try {
-    /** @type {{ title: string }} */
+    /** @type {Snapshot} */
     const done = await (
       await call('/audit/events/' + encodeURIComponent(event.id) + '/revert' + (force ? '?force=true' : ''), 'POST')
     ).json()
     dialog.close()
     say(
       $('notice'),
-      'Reverted ' + event.importId + ': its title is “' + done.title + '” again. The revert is the newest event.'
+      'Reverted ' + event.importId + ': ' + restoredText(event, done) + '. The revert is the newest event.'
     )
     await Promise.all([loadEvents(false), verifyChain()])
+    // The pane moves on to the revert itself: the reverted event has nothing left to offer.
+    const revertEvent = revertOf(event)
+    if (revertEvent) openDetail(revertEvent)
   } catch (caught) {
     const err = /** @type {Failure} */ (caught)
     if (err.status === 401) return dialog.close()
@@ -670,6 +1062,65 @@ async function revert(force) {
   }
 }
 
+/**
+ * ISO time → the value of a datetime-local field (local time, to the second).
+ * @param {string} iso
+ * @returns {string}
+ */
+function localInput(iso) {
+  const d = new Date(iso)
+  if (isNaN(d.getTime())) return iso
+  return when(iso).replace(' ', 'T')
+}
+
+/**
+ * Puts filters into the form (from the URL, or a clicked id).
+ * @param {Record<string, string>} filters
+ */
+function showFilters(filters) {
+  const form = /** @type {HTMLFormElement} */ ($('filters'))
+  for (const name of FILTER_NAMES) {
+    const field = /** @type {HTMLInputElement | HTMLSelectElement | null} */ (form.elements.namedItem(name))
+    if (!field) continue
+    const value = filters[name] || ''
+    field.value = value && (name === 'since' || name === 'until') ? localInput(value) : value
+  }
+}
+
+/** @returns {Record<string, string>} the filters the address carries (`/ui?importId=…`) */
+function filtersFromUrl() {
+  /** @type {Record<string, string>} */
+  const filters = {}
+  const params = new URLSearchParams(location.search)
+  for (const name of FILTER_NAMES) {
+    const value = params.get(name)
+    if (value) filters[name] = value
+  }
+  return filters
+}
+
+/**
+ * Applies filters: into the state, the form and the address (reload or share it), then loads.
+ * @param {Record<string, string>} filters
+ */
+function applyFilters(filters) {
+  state.filters = filters
+  showFilters(filters)
+  const address = location.pathname + query({})
+  if (address !== location.pathname + location.search) history.pushState(null, '', address)
+  say($('notice'), '')
+  loadEvents(false)
+}
+
+/**
+ * One click on an import id or an actor: only its events (the other filters are kept).
+ * @param {string} name
+ * @param {string} value
+ */
+function filterBy(name, value) {
+  applyFilters({ ...readFilters(), [name]: value })
+}
+
 $('key-form').addEventListener('submit', (e) => {
   e.preventDefault()
   const key = /** @type {HTMLInputElement} */ ($('key')).value.trim()
@@ -682,15 +1133,24 @@ $('key-form').addEventListener('submit', (e) => {
 })
 $('filters').addEventListener('submit', (e) => {
   e.preventDefault()
-  state.filters = readFilters()
-  say($('notice'), '')
-  loadEvents(false)
+  applyFilters(readFilters())
 })
 $('clear').addEventListener('click', () => {
   const form = /** @type {HTMLFormElement} */ ($('filters'))
   form.reset()
-  state.filters = {}
-  loadEvents(false)
+  applyFilters({})
+})
+window.addEventListener('popstate', () => {
+  state.filters = filtersFromUrl()
+  showFilters(state.filters)
+  if (state.session) loadEvents(false)
+})
+document.addEventListener('keydown', (e) => {
+  if (e.key !== 'Escape' || $('detail').hidden || /** @type {HTMLDialogElement} */ ($('confirm')).open) return
+  const id = state.selected
+  closeDetail()
+  const row = [.../** @type {HTMLTableElement} */ ($('events')).tBodies[0].rows].find((r) => r.dataset.id === id)
+  row?.querySelector('button')?.focus()
 })
 $('more').addEventListener('click', () => loadEvents(true))
 $('export-ndjson').addEventListener('click', () => exportAs('ndjson'))
@@ -700,6 +1160,9 @@ $('confirm-cancel').addEventListener('click', () => /** @type {HTMLDialogElement
 $('confirm-ok').addEventListener('click', () => revert(false))
 $('confirm-force').addEventListener('click', () => revert(true))
 
+setInterval(refreshAgo, 60000)
+state.filters = filtersFromUrl()
+$('zone').textContent = zoneLabel()
 const saved = sessionStorage.getItem(KEY_STORAGE)
 if (saved)
   signIn(saved).catch((err) => {
