@@ -154,6 +154,10 @@ describe('a failure between the steps of an idempotent PATCH never sends it twic
     expect(late.status).toBe(409)
     expect(await late.json()).toMatchObject({ tag: 'CONFLICT', error: expect.stringMatching(/took it over/) })
     expect(await patches()).toBe(1)
+    const rows = await env.DB.prepare('SELECT outcome, error FROM audit_events WHERE request_id = ?')
+      .bind(late.headers.get('x-request-id'))
+      .all()
+    expect(rows.results).toEqual([{ outcome: 'failed', error: expect.stringMatching(/taken over/) }])
   })
 })
 

@@ -103,7 +103,7 @@ const writeAheadPart: BatchPart<PendingRow, boolean> = (db, items) => {
  * Commits the write-ahead row (`pending`, with the before snapshot) and returns it as stored.
  * Throws 503 AUDIT_UNAVAILABLE when D1 refuses: the caller must then forward nothing. With an
  * Idempotency-Key `claim`, the row is linked to it in the same batch; if another request took
- * the claim over meanwhile, nothing is written and this throws 409 CONFLICT: forward nothing.
+ * the claim over meanwhile, the attempt is recorded as failed and this throws 409 CONFLICT: forward nothing.
  */
 export async function writeAhead(db: Db, start: AuditStart, claim?: IdempotencyClaim): Promise<AuditEventRow> {
   const row = completeRow(startRow(start, Date.now()))
@@ -114,6 +114,11 @@ export async function writeAhead(db: Db, start: AuditStart, claim?: IdempotencyC
     throw new ApiError('AUDIT_UNAVAILABLE', 'the audit log could not be written, so nothing was sent to Exa; try again')
   }
   if (!linked) {
+    // Still one row per attempt (§5): this one failed before forwarding anything.
+    await recordFailedAttempt(db, start, {
+      status: null,
+      error: 'Idempotency-Key taken over by a retry; nothing was sent to Exa',
+    }).catch(() => undefined)
     throw new ApiError(
       'CONFLICT',
       'another request with this Idempotency-Key took it over, so nothing was sent to Exa; retry to get its answer',
