@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:workers'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { writeAhead } from '../src/audit/recorder'
+import { parseConfig, type Config } from '../src/env'
+import { reconcilePending } from '../src/operations/reconcile'
 import { allSettled, startFor } from './support/audit'
 import { db } from './support/d1'
 import { api, jsonInit } from './support/gateway'
@@ -14,13 +16,17 @@ import { sim } from './support/simulator'
 
 const ABANDONED = 61_000
 const TRIGGER = 'refuse_step'
+const SECOND_TRIGGER = 'refuse_other_step'
 let key: IssuedKey
 
 beforeEach(async () => {
   await sim.reset()
   key = await issueKey()
 })
-afterEach(() => allow(TRIGGER))
+afterEach(async () => {
+  await allow(TRIGGER)
+  await allow(SECOND_TRIGGER)
+})
 
 const path = (id: string) => `/websets/v0/imports/${id}`
 const patch = (id: string, idempotencyKey: string, options: { settle?: boolean } = {}) =>
@@ -140,6 +146,19 @@ describe('a failure between the steps of an idempotent PATCH never sends it twic
     await expectReplayOfApplied(await patch(item.id, 'k-store'))
     await ageClaim('k-store', ABANDONED)
     await expectReplayOfApplied(await patch(item.id, 'k-store'))
+    expect(await patches()).toBe(1)
+  })
+
+  it("storing the answer and settling the row both refused: 409 until the reconciler settles it, then Exa's answer", async () => {
+    const item = await sim.seed({ title: 'old' })
+    await refuse(TRIGGER, 'UPDATE OF state ON idempotency_records')
+    await refuse(SECOND_TRIGGER, 'INSERT ON audit_chain')
+    expect((await patch(item.id, 'k-unsettled')).status).toBe(200)
+    await ageClaim('k-unsettled', ABANDONED)
+    await expectInProgress(await patch(item.id, 'k-unsettled'))
+    await allow(SECOND_TRIGGER)
+    await reconcilePending(db(), parseConfig(env) as Config, Date.now() + 3 * 60_000)
+    await expectReplayOfApplied(await patch(item.id, 'k-unsettled'))
     expect(await patches()).toBe(1)
   })
 
