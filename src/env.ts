@@ -20,6 +20,9 @@ export type Config = {
   defaultRateLimit: { requests: number; periodSeconds: number }
 }
 
+/** An Idempotency-Key claim: the record's primary key (its holder is the request id). */
+export type IdempotencyClaim = { keyId: string; idempotencyKey: string }
+
 export type AppEnv = {
   Bindings: Bindings
   Variables: {
@@ -29,6 +32,8 @@ export type AppEnv = {
     principal: Principal
     /** The status of the last Exa call, for the access log. */
     upstreamStatus: number
+    /** The Idempotency-Key this request holds, if any: its write-ahead row is linked to it. */
+    idempotencyClaim?: IdempotencyClaim
   }
 }
 

@@ -71,14 +71,24 @@ describe('Idempotency-Key on PATCH', () => {
     expect(await sim.requests({ method: 'PATCH' })).toHaveLength(1)
   })
 
-  it('does not keep 5xx answers: a retry after an upstream failure runs again', async () => {
+  it('does not keep 5xx answers; a retry after one that reached Exa is never forwarded again', async () => {
     const item = await sim.seed()
     await sim.fault({ kind: 'status', status: 500, method: 'PATCH' })
     expect((await patch(item.id, { title: 'd' }, 'idem-4')).status).toBe(500)
     const retry = await patch(item.id, { title: 'd' }, 'idem-4')
+    expect(retry.status).toBe(409)
+    expect(await retry.json()).toMatchObject({ tag: 'CONFLICT', error: expect.stringMatching(/new Idempotency-Key/) })
+    expect(await sim.requests({ method: 'PATCH' })).toHaveLength(1)
+  })
+
+  it('runs a retry again after a 5xx that forwarded nothing (the before read failed)', async () => {
+    const item = await sim.seed()
+    await sim.fault({ kind: 'status', status: 500, method: 'GET' })
+    expect((await patch(item.id, { title: 'd' }, 'idem-4b')).status).toBe(500)
+    const retry = await patch(item.id, { title: 'd' }, 'idem-4b')
     expect(retry.status).toBe(200)
     expect(retry.headers.get('idempotent-replayed')).toBeNull()
-    expect(await sim.requests({ method: 'PATCH' })).toHaveLength(2)
+    expect(await sim.requests({ method: 'PATCH' })).toHaveLength(1)
   })
 
   it('forgets a key after 24 hours', async () => {
@@ -100,7 +110,7 @@ describe('Idempotency-Key on PATCH', () => {
     it("still answers with Exa's answer: the change was made, so the client must not be told to retry", async () => {
       const item = await sim.seed({ title: 'old' })
       await env.DB.exec(
-        "CREATE TRIGGER refuse_idempotency_save BEFORE UPDATE ON idempotency_records BEGIN SELECT RAISE(ABORT, 'd1 down'); END"
+        "CREATE TRIGGER refuse_idempotency_save BEFORE UPDATE OF state ON idempotency_records BEGIN SELECT RAISE(ABORT, 'd1 down'); END"
       )
       const res = await patch(item.id, { title: 'saved?' }, 'idem-unsaved')
       expect(res.status).toBe(200)

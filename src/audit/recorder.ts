@@ -3,6 +3,7 @@ import { inRound, type BatchPart } from '../db/batch-rounds'
 import type { Db } from '../db/client'
 import { columnNames, encodeColumns, field } from '../db/json-rows'
 import { auditEvents, type AuditEventRow, type NewAuditEvent } from '../db/schema'
+import type { IdempotencyClaim } from '../env'
 import type { Import } from '../exa/schemas'
 import { ApiError } from '../errors'
 import { ulid } from '../lib/ids'
@@ -45,32 +46,84 @@ function startRow(start: AuditStart, now: number): NewAuditEvent {
 
 const AUDIT_COLUMNS = columnNames(auditEvents)
 
-/** A round's write-ahead rows in one statement (see db/json-rows.ts). A repeated round (see GroupCommit) inserts nothing twice. */
+/** The claim a row's JSON names: its holder is the row's request id (see db/schema.ts idempotencyRecords). */
+const claimHeld = (r: string, i: string) =>
+  `${i}.key_id = ${field(r, 'claim_key_id')} AND ${i}.idempotency_key = ${field(r, 'idempotency_key')}
+    AND ${i}.request_id = ${field(r, 'request_id')}`
+
+/**
+ * A round's write-ahead rows in one statement (see db/json-rows.ts). A repeated round (see GroupCommit)
+ * inserts nothing twice. A row whose request holds an Idempotency-Key goes in only while the claim is
+ * still its own and in progress (a request that stalled may have lost it to a retry).
+ */
 const INSERT_PENDING_SQL = `INSERT INTO audit_events (${AUDIT_COLUMNS.map((name) => `"${name}"`).join(', ')})
-  SELECT ${AUDIT_COLUMNS.map((name) => field('r', name)).join(', ')} FROM json_each(?) AS r WHERE true ON CONFLICT DO NOTHING`
+  SELECT ${AUDIT_COLUMNS.map((name) => field('r', name)).join(', ')} FROM json_each(?) AS r
+  WHERE ${field('r', 'claim_key_id')} IS NULL
+    OR EXISTS (SELECT 1 FROM idempotency_records AS i WHERE ${claimHeld('r', 'i')} AND i.state = 'in_progress')
+  ON CONFLICT DO NOTHING`
+
+/** Links each claim to its committed row, in the same batch: from then on the claim is never taken over. */
+const LINK_CLAIMS_SQL = `UPDATE idempotency_records AS i SET event_id = ${field('r', 'id')} FROM json_each(?) AS r
+  WHERE ${claimHeld('r', 'i')} AND EXISTS (SELECT 1 FROM audit_events AS a WHERE a.id = ${field('r', 'id')})`
+
+/** The rows whose claims are linked (those that will be forwarded). */
+const LINKED_SQL = `SELECT i.event_id AS id FROM json_each(?) AS r JOIN idempotency_records AS i
+  ON ${claimHeld('r', 'i')} AND i.event_id = ${field('r', 'id')}`
+
+type PendingRow = { row: AuditEventRow; claim: IdempotencyClaim | undefined }
 
 /**
  * Write-ahead rows of concurrent requests go to D1 together, one statement in a shared round (see
  * db/batch-rounds.ts) instead of an insert each. Each row is still committed before its own
- * request forwards anything.
+ * request forwards anything. Rows of Idempotency-Key holders link their claims in the same batch
+ * (two statements more, only in rounds that have such rows); each item learns whether it may forward.
  */
-const writeAheadPart: BatchPart<AuditEventRow, void> = (db, rows) => ({
-  statements: [
-    db.$client.prepare(INSERT_PENDING_SQL).bind(JSON.stringify(rows.map((row) => encodeColumns(auditEvents, row)))),
-  ],
-  read: () => rows.map(() => undefined),
-})
+const writeAheadPart: BatchPart<PendingRow, boolean> = (db, items) => {
+  const rows = items.map(({ row, claim }) => ({
+    ...encodeColumns(auditEvents, row),
+    claim_key_id: claim?.keyId ?? null,
+  }))
+  const insert = db.$client.prepare(INSERT_PENDING_SQL).bind(JSON.stringify(rows))
+  const claimed = JSON.stringify(rows.filter((row) => row.claim_key_id !== null))
+  if (claimed === '[]') return { statements: [insert], read: () => items.map(() => true) }
+  return {
+    statements: [
+      insert,
+      db.$client.prepare(LINK_CLAIMS_SQL).bind(claimed),
+      db.$client.prepare(LINKED_SQL).bind(claimed),
+    ],
+    read: (results) => {
+      const linked = new Set((results[2]!.results as { id: string }[]).map(({ id }) => id))
+      return items.map(({ row, claim }) => !claim || linked.has(row.id))
+    },
+  }
+}
 
 /**
  * Commits the write-ahead row (`pending`, with the before snapshot) and returns it as stored.
- * Throws 503 AUDIT_UNAVAILABLE when D1 refuses: the caller must then forward nothing.
+ * Throws 503 AUDIT_UNAVAILABLE when D1 refuses: the caller must then forward nothing. With an
+ * Idempotency-Key `claim`, the row is linked to it in the same batch; if another request took
+ * the claim over meanwhile, the attempt is recorded as failed and this throws 409 CONFLICT: forward nothing.
  */
-export async function writeAhead(db: Db, start: AuditStart): Promise<AuditEventRow> {
+export async function writeAhead(db: Db, start: AuditStart, claim?: IdempotencyClaim): Promise<AuditEventRow> {
   const row = completeRow(startRow(start, Date.now()))
+  let linked: boolean
   try {
-    await inRound(db, writeAheadPart, row)
+    linked = await inRound(db, writeAheadPart, { row, claim })
   } catch {
     throw new ApiError('AUDIT_UNAVAILABLE', 'the audit log could not be written, so nothing was sent to Exa; try again')
+  }
+  if (!linked) {
+    // Still one row per attempt (§5): this one failed before forwarding anything.
+    await recordFailedAttempt(db, start, {
+      status: null,
+      error: 'Idempotency-Key taken over by a retry; nothing was sent to Exa',
+    }).catch(() => undefined)
+    throw new ApiError(
+      'CONFLICT',
+      'another request with this Idempotency-Key took it over, so nothing was sent to Exa; retry to get its answer',
+      { headers: { 'retry-after': '1' } }
+    )
   }
   return row
 }

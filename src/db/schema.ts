@@ -135,6 +135,9 @@ export const auditChain = sqliteTable('audit_chain', {
 /**
  * Idempotency-Key records, per client key, kept 24 h. `state` is `in_progress` while the first
  * request runs (a concurrent duplicate gets 409), then `done` with the stored answer to replay.
+ * `request_id` is the claim's holder: only it may link, store or drop the record. `event_id` is
+ * its write-ahead audit row, linked in the same D1 batch that commits the row, before anything is
+ * forwarded: a linked claim may have reached Exa, so it is never taken over (api.md#idempotency-key).
  */
 export const idempotencyRecords = sqliteTable(
   'idempotency_records',
@@ -145,6 +148,8 @@ export const idempotencyRecords = sqliteTable(
     state: text('state', { enum: ['in_progress', 'done'] }).notNull(),
     responseStatus: integer('response_status'),
     responseBody: text('response_body'),
+    requestId: text('request_id'),
+    eventId: text('event_id'),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
   },
@@ -153,4 +158,5 @@ export const idempotencyRecords = sqliteTable(
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect
 export type AuditEventRow = typeof auditEvents.$inferSelect
+export type IdempotencyRecord = typeof idempotencyRecords.$inferSelect
 export type NewAuditEvent = typeof auditEvents.$inferInsert

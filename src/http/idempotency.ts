@@ -1,23 +1,35 @@
-import { and, eq, lte, or, type SQL } from 'drizzle-orm'
+import { and, eq, isNull, lte, or, type SQL } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { Db } from '../db/client'
-import { idempotencyRecords } from '../db/schema'
-import type { AppEnv } from '../env'
+import { auditEvents, idempotencyRecords, type IdempotencyRecord } from '../db/schema'
+import type { AppEnv, IdempotencyClaim } from '../env'
 import { sha256Hex } from '../lib/hash'
 import { ApiError } from '../errors'
 
 /** How long a stored answer is replayed. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000
-/** An `in_progress` claim older than this belongs to a worker that died: it may be taken over. */
+/**
+ * An `in_progress` claim older than this, and not linked to a write-ahead row, belongs to a worker
+ * that died before it could forward anything: it may be taken over. A linked one never is.
+ */
 const ABANDONED_AFTER_MS = 60_000
+/** What a retry is told while the outcome of a forwarded request is being settled (docs/architecture.md §5). */
+const SETTLING_RETRY_AFTER_S = 10
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
 
 /**
  * Claims (key id, Idempotency-Key) for this request in one statement: a new record, or one that
- * expired or was abandoned, becomes ours; anything else is left as it is and returned to the caller.
+ * expired or was abandoned before it forwarded anything, becomes ours (held by `requestId`);
+ * anything else is left as it is and returned to the caller.
  */
-async function claim(db: Db, keyId: string, idempotencyKey: string, requestHash: string, now: number) {
+async function claim(
+  db: Db,
+  { keyId, idempotencyKey }: IdempotencyClaim,
+  requestId: string,
+  requestHash: string,
+  now: number
+) {
   const claimed = await db
     .insert(idempotencyRecords)
     .values({
@@ -25,6 +37,7 @@ async function claim(db: Db, keyId: string, idempotencyKey: string, requestHash:
       idempotencyKey,
       requestHash,
       state: 'in_progress',
+      requestId,
       createdAt: now,
       expiresAt: now + IDEMPOTENCY_TTL_MS,
     })
@@ -35,12 +48,18 @@ async function claim(db: Db, keyId: string, idempotencyKey: string, requestHash:
         state: 'in_progress',
         responseStatus: null,
         responseBody: null,
+        requestId,
+        eventId: null,
         createdAt: now,
         expiresAt: now + IDEMPOTENCY_TTL_MS,
       },
       setWhere: or(
         lte(idempotencyRecords.expiresAt, now),
-        and(eq(idempotencyRecords.state, 'in_progress'), lte(idempotencyRecords.createdAt, now - ABANDONED_AFTER_MS))
+        and(
+          eq(idempotencyRecords.state, 'in_progress'),
+          lte(idempotencyRecords.createdAt, now - ABANDONED_AFTER_MS),
+          isNull(idempotencyRecords.eventId)
+        )
       ),
     })
     .returning({ keyId: idempotencyRecords.keyId })
@@ -91,10 +110,45 @@ async function replayText(
 }
 
 /**
- * `Idempotency-Key` for the import writes. The first request with a key runs and its answer is
- * kept for 24 h per client key; a replay gets that answer (`idempotent-replayed: true`) without
- * reaching Exa; the same key with another request is 422; while the first still runs, 409.
- * Answers of 500 and above are not kept: nothing certain happened, so a retry may run again.
+ * The answer to a retry that finds the claim still in progress. Unlinked: the first request has
+ * not forwarded anything yet (409, retry soon). Linked to its write-ahead row, it may have reached
+ * Exa, so it is answered from that row and never forwarded again: a replay of Exa's answer once
+ * the row settled `succeeded`, 409 with `retry-after` while it is pending, and once it settled
+ * `failed` a 409 that says the key is spent.
+ */
+async function answerInProgress(c: Context<AppEnv>, existing: IdempotencyRecord): Promise<Response> {
+  if (!existing.eventId) {
+    throw new ApiError('CONFLICT', 'a request with this Idempotency-Key is still in progress; retry in a moment', {
+      headers: { 'retry-after': '1' },
+    })
+  }
+  const row = await c.var.db.select().from(auditEvents).where(eq(auditEvents.id, existing.eventId)).get()
+  if (row?.outcome === 'succeeded') {
+    // Exa's answer as the row keeps it: the Import after the change (a delete's: the one deleted).
+    const status = row.upstreamStatus ?? (row.action === 'import.create' ? 201 : 200)
+    return c.json(row.after ?? row.before, status as 200, { 'idempotent-replayed': 'true' })
+  }
+  if (row?.outcome === 'failed') {
+    throw new ApiError(
+      'CONFLICT',
+      `the request with this Idempotency-Key reached Exa and failed (audit event ${row.id}); ` +
+        'it is never sent twice: send it with a new Idempotency-Key to try again'
+    )
+  }
+  throw new ApiError(
+    'CONFLICT',
+    'the request with this Idempotency-Key reached Exa and is still in progress (its outcome is being ' +
+      'settled); it is never sent twice: retry later for its answer',
+    { headers: { 'retry-after': String(SETTLING_RETRY_AFTER_S) } }
+  )
+}
+
+/**
+ * `Idempotency-Key` for the import writes: at most one call reaches Exa per key and client key
+ * within 24 h, whatever fails. The first request with a key runs and its answer is kept; a replay
+ * gets that answer (`idempotent-replayed: true`) without reaching Exa; the same key with another
+ * request is 422; while the first still runs, 409. Answers of 500 and above are not kept; a retry
+ * after one runs again only if nothing was forwarded (else see `answerInProgress`).
  * A route whose answers hold something that expires says what with `unexpired`.
  * Mount after validation, so that only valid requests claim a key.
  */
@@ -105,11 +159,11 @@ export const idempotency = (options: IdempotencyOptions = {}) =>
     if (!KEY_PATTERN.test(idempotencyKey)) {
       throw new ApiError('INVALID_PARAMS', 'Idempotency-Key must be 1 to 255 visible ASCII characters')
     }
-    const { db, principal } = c.var
-    const keyId = principal.keyId ?? principal.actor
+    const { db, principal, requestId } = c.var
+    const held: IdempotencyClaim = { keyId: principal.keyId ?? principal.actor, idempotencyKey }
     const requestHash = await sha256Hex(`${c.req.method} ${c.req.path}\n${await c.req.text()}`)
-    const record = and(eq(idempotencyRecords.keyId, keyId), eq(idempotencyRecords.idempotencyKey, idempotencyKey))
-    const existing = await claim(db, keyId, idempotencyKey, requestHash, Date.now())
+    const record = and(eq(idempotencyRecords.keyId, held.keyId), eq(idempotencyRecords.idempotencyKey, idempotencyKey))
+    const existing = await claim(db, held, requestId, requestHash, Date.now())
     if (existing) {
       if (existing.requestHash !== requestHash) {
         throw new ApiError(
@@ -117,9 +171,7 @@ export const idempotency = (options: IdempotencyOptions = {}) =>
           'this Idempotency-Key was already used with a different request; use a new key'
         )
       }
-      if (existing.state === 'in_progress') {
-        throw new ApiError('CONFLICT', 'a request with this Idempotency-Key is still in progress; retry in a moment')
-      }
+      if (existing.state === 'in_progress') return answerInProgress(c, existing)
       const text = await replayText(c, record, existing.responseBody ?? '', options.unexpired)
       return c.body(text, existing.responseStatus as 200, {
         'content-type': 'application/json; charset=utf-8',
@@ -127,22 +179,27 @@ export const idempotency = (options: IdempotencyOptions = {}) =>
       })
     }
 
+    c.set('idempotencyClaim', held)
     await next()
 
+    // Only while the claim is still ours (a request that lost it must not touch the new holder's).
+    const ours = and(record, eq(idempotencyRecords.requestId, requestId))
     try {
       if (c.res.status >= 500) {
-        await db.delete(idempotencyRecords).where(record)
+        // Nothing certain happened. Dropped only if nothing was forwarded (no linked row): a
+        // retry then runs again; a linked claim stays, and retries are answered from its row.
+        await db.delete(idempotencyRecords).where(and(ours, isNull(idempotencyRecords.eventId)))
         return
       }
       const body = await c.res.clone().text()
       await db
         .update(idempotencyRecords)
         .set({ state: 'done', responseStatus: c.res.status, responseBody: body })
-        .where(record)
+        .where(ours)
     } catch {
       // The answer stands: the change it reports was made, and an error would invite a retry.
-      // The claim stays `in_progress`: a retry gets 409 until it counts as abandoned.
-      console.error(JSON.stringify({ level: 'error', requestId: c.var.requestId, msg: 'idempotency record not saved' }))
+      // The claim stays `in_progress`, linked to its row: a retry is answered from that row.
+      console.error(JSON.stringify({ level: 'error', requestId, msg: 'idempotency record not saved' }))
     }
   })
 

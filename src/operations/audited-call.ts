@@ -49,7 +49,7 @@ export async function runAuditedCall(c: Context<AppEnv>, call: AuditedCall): Pro
     before = read
   }
 
-  const pending = await writeAhead(c.var.db, { ...start, before })
+  const pending = await writeAhead(c.var.db, { ...start, before }, c.var.idempotencyClaim)
   const eventId = pending.id
 
   let response: UpstreamResponse
