@@ -1,13 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { chromium, type Browser } from 'playwright-core'
+import { type Browser } from 'playwright-core'
+import { launchChromium } from './chromium.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_IMPORTS } from '../../simulator/server.ts'
 import { startGateway, type Gateway } from './harness.ts'
 import { printedSecret, runKeysCli } from './keys-cli.ts'
-
-const CHROMIUM = '/usr/bin/chromium'
 
 /** The browser key example of docs/keys.md, as a reader copies it (the first ```html block). */
 function readmePage(gatewayUrl: string, key: string): string {
@@ -38,23 +37,8 @@ const servers: Server[] = []
 let page: string
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: this suite drives the browser key example of docs/keys.md in it (apt-get install chromium)`
-    )
-  }
   gateway = await startGateway({ seed: DEMO_IMPORTS })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  })
+  browser = await launchChromium('this suite drives the browser key example of docs/keys.md in it')
 })
 afterAll(async () => {
   await browser?.close()

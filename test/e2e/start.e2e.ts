@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { freePort } from '../../scripts/wrangler.ts'
 import { ulid } from '../../src/lib/ids.ts'
 import { runKeysCli } from './keys-cli.ts'
+import { launchChromium } from './chromium.ts'
 
 /**
  * `npm start` as a newcomer meets it: in a fresh copy of the repository (no .wrangler/, no
@@ -221,10 +221,7 @@ describe('npm start in a fresh clone, restarted, then reset', () => {
       expect((await api(start.exports, '/audit/events?importId=import_demo_leads')).body.data).toEqual([])
 
       // The viewer in a browser: its icon loads, nothing answers 404 (it used to be /favicon.ico).
-      const browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: ['--no-sandbox', '--disable-gpu'],
-      })
+      const browser = await launchChromium('this suite loads the viewer in it')
       try {
         const page = await browser.newPage()
         await page.goto(`${start.exports.GATEWAY_URL}/ui`)

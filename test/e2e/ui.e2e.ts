@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { type Browser, type Page } from 'playwright-core'
+import { launchChromium } from './chromium.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CONTENT_SECURITY_POLICY } from '../../src/ui/policy.ts'
 import { expectHardened } from '../support/viewer-headers.ts'
 import { startGateway, type Gateway } from './harness.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 // The README's picture is refreshed on purpose (UPDATE_SCREENSHOT=1 npm run test:e2e); an ordinary
 // run writes to the git-ignored test/artifacts/, so tests leave the work tree clean.
 const screenshot = (name: string) =>
@@ -23,25 +23,13 @@ let gateway: Gateway
 let browser: Browser
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: this suite drives /ui in it (apt-get install chromium)`)
   gateway = await startGateway({
     seed: [
       { id: 'import_leads', title: 'Q2 leads', entity: { type: 'company' }, metadata: { owner: 'ana', team: 'sales' } },
       { id: 'import_speakers', title: 'Conference speakers', entity: { type: 'person' }, metadata: {} },
     ],
   })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  })
+  browser = await launchChromium('this suite drives /ui in it')
 })
 afterAll(async () => {
   await browser?.close()
