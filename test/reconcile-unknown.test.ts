@@ -171,6 +171,18 @@ describe('one cron run settles every row older than the window', () => {
     await expectChainVerifies()
   })
 
+  it('a row Exa has not answered for since over an hour: unknown, not left pending', async () => {
+    const item = await sim.seed({ title: 'x', updatedAt: minutesAgo(200) })
+    const recent = await insertAbandonedRow('import.update', item.id, { title: 'y' }, 10)
+    const old = await insertAbandonedRow('import.update', item.id, { title: 'z' }, 120)
+    await sim.fault({ kind: 'status', status: 503, pathIncludes: item.id, times: 2 })
+    await runCron()
+    expect(await rowById(old)).toMatchObject({ outcome: 'unknown', error: expect.stringMatching(/over an hour/) })
+    expect(await rowById(recent)).toMatchObject({ outcome: 'pending' })
+    await runCron()
+    expect(await rowById(recent)).toMatchObject({ outcome: 'failed' })
+  })
+
   it('a row whose seal failed: the change was applied, the cron settles it succeeded', async () => {
     const item = await sim.seed({ title: 'old', updatedAt: minutesAgo(60) })
     await env.DB.exec(

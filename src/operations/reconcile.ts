@@ -17,6 +17,8 @@ const BATCH = 50
 const RECONCILE_BUDGET_MS = 60_000
 /** Exa's clock may differ from ours: an `updatedAt` this close to a row's start proves nothing. */
 const CLOCK_SKEW_MS = 1_000
+/** A row Exa has not answered for (5xx, no answer) this long after it started is settled `unknown`. */
+const GIVE_UP_AFTER_MS = 60 * 60_000
 /** Later events named in an unknown row's error, at most. */
 const LATER_EVENTS_SHOWN = 5
 
@@ -55,6 +57,16 @@ function observed(current: Import, later: string[]): string {
   return `Exa shows ${seen} (updatedAt ${String(current.updatedAt)})${after}`
 }
 
+/** Exa gave no usable answer: wait for a later run, unless the row has waited an hour already. */
+function exaSilent(row: AuditEventRow): Settlement | undefined {
+  if (Date.now() - row.startedAt < GIVE_UP_AFTER_MS) return undefined
+  return {
+    outcome: 'unknown',
+    after: null,
+    error: 'outcome unknown: Exa has not answered for the import for over an hour after the call',
+  }
+}
+
 /**
  * Decides a pending row from the import's current state at Exa; undefined when Exa can't tell us.
  * `succeeded` only when proven: the import shows the requested change, Exa's `updatedAt` is at or
@@ -72,7 +84,7 @@ async function decide(db: Db, config: Config, row: AuditEventRow): Promise<Settl
     }
   }
   const response = await callExa(config, { method: 'GET', path: importPath(row.importId) }).catch(() => undefined)
-  if (!response || (response.status >= 500 && response.status !== 501)) return undefined
+  if (!response || (response.status >= 500 && response.status !== 501)) return exaSilent(row)
   const later = await laterEvents(db, row)
   const unproven = (what: string): Settlement => ({
     outcome: 'unknown',
@@ -89,7 +101,7 @@ async function decide(db: Db, config: Config, row: AuditEventRow): Promise<Settl
   if (response.status === 404)
     return { outcome: 'failed', after: null, error: 'reconciled: the import no longer exists at Exa' }
   const current = ImportSnapshot.safeParse(response.json)
-  if (!current.success) return undefined
+  if (!current.success) return exaSilent(row)
   // NaN when Exa gives none: then nothing is proven either way.
   const updatedAt = typeof current.data.updatedAt === 'string' ? Date.parse(current.data.updatedAt) : NaN
   if (updatedAt < row.startedAt - CLOCK_SKEW_MS) {
