@@ -25,7 +25,8 @@ export type RecordedUpload = {
  * - latency: wait `latencyMs`, then answer normally (longer than the gateway's timeout = a timeout);
  * - malformed: answer 200 with a truncated JSON body;
  * - notJson: answer `status` (default 200) with an HTML body;
- * - drop: fail the connection without an answer.
+ * - drop: fail the connection without an answer (after `latencyMs`, if given: a call that hangs and
+ *   is never applied).
  */
 export type Fault = {
   kind: 'status' | 'latency' | 'malformed' | 'notJson' | 'drop'
@@ -155,6 +156,7 @@ export function createExaSimulator(options: SimulatorOptions) {
     if (fault) {
       fault.times = (fault.times ?? 1) - 1
       if (fault.times <= 0) faults.splice(index, 1)
+      if (fault.kind === 'drop' && fault.latencyMs) await sleep(fault.latencyMs)
       if (fault.kind === 'drop') throw new SimulatedDrop('connection dropped by the simulator')
       if (fault.kind === 'latency') await sleep(fault.latencyMs ?? 0)
       if (fault.kind === 'malformed') return c.body('{"id": "import_', 200, { 'content-type': 'application/json' })

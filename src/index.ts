@@ -18,14 +18,18 @@ export default {
   fetch: (request, env, ctx) => app.fetch(collapseLeadingSlashes(request), env, ctx),
   // Awaited rather than left to waitUntil: a local trigger (`npm run reconcile`, through wrangler
   // dev's /__scheduled) then answers once the run is done.
-  async scheduled(_controller, env, _ctx) {
+  // The run's own time decides which rows are old enough (docs/architecture.md §5).
+  async scheduled(controller, env, _ctx) {
     const config = parseConfig(env)
     if (typeof config === 'string' || !config.exaApiKey) {
       console.error(JSON.stringify({ level: 'error', msg: 'reconciler skipped: configuration is incomplete' }))
       return
     }
     const db = createDb(env.DB)
-    const [result] = await Promise.all([reconcilePending(db, config), purgeExpiredIdempotencyRecords(db)])
+    const [result] = await Promise.all([
+      reconcilePending(db, config, controller.scheduledTime),
+      purgeExpiredIdempotencyRecords(db),
+    ])
     console.log(JSON.stringify({ level: 'info', msg: 'reconciled pending audit rows', ...result }))
   },
 } satisfies ExportedHandler<Bindings>

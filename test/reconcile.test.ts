@@ -70,7 +70,8 @@ describe('the scheduled reconciler', () => {
   })
 
   it("settles as failed, with an explanation, when Exa's state does not show the change or the import is gone", async () => {
-    const item = await sim.seed({ title: 'unchanged' })
+    // Exa's updatedAt before the row started proves the change was not applied (docs/audit.md#outcomes).
+    const item = await sim.seed({ title: 'unchanged', updatedAt: new Date(Date.now() - 3_600_000).toISOString() })
     await insertAbandonedRow(item.id, { title: 'never applied' }, 10)
     await insertAbandonedRow('import_gone', { title: 'x' }, 10)
     await runCron()
@@ -78,7 +79,7 @@ describe('the scheduled reconciler', () => {
     expect(row).toMatchObject({
       outcome: 'failed',
       reconciled: 1,
-      error: expect.stringMatching(/does not show the requested change/),
+      error: expect.stringMatching(/has not changed since before the call/),
     })
     const [gone] = await rowsFor('import_gone')
     expect(gone).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/no longer exists/) })
@@ -160,7 +161,7 @@ describe('unknown outcomes of the PATCH', () => {
   })
 
   it('a PATCH answered with garbage and never applied stays pending, then the reconciler settles it as failed', async () => {
-    const item = await sim.seed({ title: 'old' })
+    const item = await sim.seed({ title: 'old', updatedAt: new Date(Date.now() - 3_600_000).toISOString() })
     await sim.fault({ kind: 'malformed', method: 'PATCH' })
     const res = await api(`/websets/v0/imports/${item.id}`, jsonInit('PATCH', key.key, { title: 'lost' }), {
       settle: false,

@@ -38,7 +38,7 @@ describe('GET /ui/session', () => {
       scopes: ['audit:read', 'imports:write'],
       // The page's choices come from the lists the API itself validates against.
       actions: [...AUDIT_ACTIONS, 'key.*'],
-      outcomes: ['pending', 'succeeded', 'failed'],
+      outcomes: ['pending', 'succeeded', 'failed', 'unknown'],
       revertibleActions: ['import.update', 'import.revert'],
     })
     expect(text).not.toContain(issued.key)

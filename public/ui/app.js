@@ -653,8 +653,8 @@ function subjectKey(event) {
 const isKeyEvent = (event) => event.subjectKeyId !== null || event.action.startsWith('key')
 
 /**
- * The "what changed" cell: inline `from → to` per field, a key event in words, what a pending or
- * failed row asked for, or "no change".
+ * The "what changed" cell: inline `from → to` per field, a key event in words, what a pending,
+ * failed or unknown row asked for, or "no change".
  * @param {AuditEvent} event
  * @returns {HTMLTableCellElement}
  */

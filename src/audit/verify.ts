@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, inArray, notExists } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { auditChain, auditEvents } from '../db/schema'
+import { AUDIT_OUTCOMES, auditChain, auditEvents } from '../db/schema'
 import { chainHash, GENESIS, rowHash } from './seal'
 
 /** Links read per D1 query while verifying. */
@@ -19,7 +19,8 @@ export type Verification = {
   reason?: string
 }
 
-const SETTLED = ['succeeded', 'failed'] as const
+/** Every outcome but `pending`: a settled row is sealed. */
+const SETTLED = AUDIT_OUTCOMES.filter((outcome) => outcome !== 'pending')
 
 /**
  * Re-derives the whole chain from the rows: each link's row hash from its event as stored now,

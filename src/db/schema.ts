@@ -60,8 +60,12 @@ export const apiKeyOrigins = sqliteTable(
   (t) => [primaryKey({ columns: [t.origin, t.keyId] }), index('api_key_origins_key_id').on(t.keyId)]
 )
 
-/** An audit row's outcome: `pending` from the write-ahead until it is settled as one of the others. */
-export const AUDIT_OUTCOMES = ['pending', 'succeeded', 'failed'] as const
+/**
+ * An audit row's outcome: `pending` from the write-ahead until it is settled as one of the others.
+ * `unknown`: the call reached Exa (or may have), and Exa's state cannot prove whether it was applied
+ * (docs/audit.md#outcomes). A plain text column: a new value needs no migration.
+ */
+export const AUDIT_OUTCOMES = ['pending', 'succeeded', 'failed', 'unknown'] as const
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number]
 
 /**

@@ -114,7 +114,7 @@ async function replayText(
  * not forwarded anything yet (409, retry soon). Linked to its write-ahead row, it may have reached
  * Exa, so it is answered from that row and never forwarded again: a replay of Exa's answer once
  * the row settled `succeeded`, 409 with `retry-after` while it is pending, and once it settled
- * `failed` a 409 that says the key is spent.
+ * `failed` a 409 that says the key is spent; once `unknown`, a 409 naming the event (check the import).
  */
 async function answerInProgress(c: Context<AppEnv>, existing: IdempotencyRecord): Promise<Response> {
   if (!existing.eventId) {
@@ -133,6 +133,14 @@ async function answerInProgress(c: Context<AppEnv>, existing: IdempotencyRecord)
       'CONFLICT',
       `the request with this Idempotency-Key reached Exa and failed (audit event ${row.id}); ` +
         'it is never sent twice: send it with a new Idempotency-Key to try again'
+    )
+  }
+  if (row?.outcome === 'unknown') {
+    throw new ApiError(
+      'CONFLICT',
+      `the request with this Idempotency-Key reached Exa and its outcome is unknown (audit event ${row.id}): ` +
+        "Exa's state could not prove whether it was applied; it is never sent twice: check the import, " +
+        'and send it with a new Idempotency-Key if the change is still needed'
     )
   }
   throw new ApiError(

@@ -1,4 +1,4 @@
-import { and, asc, eq, lt } from 'drizzle-orm'
+import { and, asc, eq, gt, gte, isNull, lt, ne, or } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { settlePending } from '../audit/chain'
 import { diffImports } from '../audit/diff'
@@ -11,9 +11,18 @@ import { ulidFloor } from '../lib/ids'
 
 /** A row still pending this long after it started is settled by the scheduled handler. */
 export const RECONCILE_AFTER_MS = 2 * 60_000
+/** Rows read per query; a cron run reads pages until none is left or its budget is spent. */
 const BATCH = 50
+/** How long one cron run keeps settling rows; what is left waits for the next run (5 minutes on). */
+const RECONCILE_BUDGET_MS = 60_000
+/** Exa's clock may differ from ours: an `updatedAt` this close to a row's start proves nothing. */
+const CLOCK_SKEW_MS = 1_000
+/** A row Exa has not answered for (5xx, no answer) this long after it started is settled `unknown`. */
+const GIVE_UP_AFTER_MS = 60 * 60_000
+/** Later events named in an unknown row's error, at most. */
+const LATER_EVENTS_SHOWN = 5
 
-type Settlement = { outcome: 'succeeded' | 'failed'; after: Import | null; error: string | null }
+type Settlement = { outcome: 'succeeded' | 'failed' | 'unknown'; after: Import | null; error: string | null }
 
 function showsRequestedChange(current: Import, requested: UpdateImport): boolean {
   if (requested.title !== undefined && current.title !== requested.title) return false
@@ -21,35 +30,101 @@ function showsRequestedChange(current: Import, requested: UpdateImport): boolean
   return Object.entries(requested.metadata ?? {}).every(([key, value]) => current.metadata[key] === value)
 }
 
-/** Decides a pending row from the import's current state at Exa; undefined when Exa can't tell us. */
-async function decide(config: Config, row: AuditEventRow): Promise<Settlement | undefined> {
+/**
+ * Other audited changes of the same import (any outcome) that started after this row did, or
+ * had not finished when it started: any of them may be what Exa's state shows.
+ */
+async function laterEvents(db: Db, row: AuditEventRow): Promise<string[]> {
+  const rows = await db
+    .select({ id: auditEvents.id })
+    .from(auditEvents)
+    .where(
+      and(
+        eq(auditEvents.importId, row.importId!),
+        ne(auditEvents.id, row.id),
+        or(gt(auditEvents.id, row.id), isNull(auditEvents.finishedAt), gte(auditEvents.finishedAt, row.startedAt))
+      )
+    )
+    .orderBy(asc(auditEvents.id))
+    .limit(LATER_EVENTS_SHOWN)
+  return rows.map((later) => later.id)
+}
+
+/** What Exa showed, for an unknown row's error: enough to check it by hand, nothing the row does not already hold. */
+function observed(current: Import, later: string[]): string {
+  const seen = JSON.stringify({ title: current.title, metadata: current.metadata }).slice(0, 300)
+  const after = later.length ? `; later gateway events on this import: ${later.join(', ')}` : ''
+  return `Exa shows ${seen} (updatedAt ${String(current.updatedAt)})${after}`
+}
+
+/** Exa gave no usable answer: wait for a later run, unless the row has waited an hour already. */
+function exaSilent(row: AuditEventRow): Settlement | undefined {
+  if (Date.now() - row.startedAt < GIVE_UP_AFTER_MS) return undefined
+  return {
+    outcome: 'unknown',
+    after: null,
+    error: 'outcome unknown: Exa has not answered for the import for over an hour after the call',
+  }
+}
+
+/**
+ * Decides a pending row from the import's current state at Exa; undefined when Exa can't tell us.
+ * `succeeded` only when proven: the import shows the requested change, Exa's `updatedAt` is at or
+ * after the row's start, and no other change of the import went through the gateway since (nor
+ * was in flight then: the gateway does not order concurrent changes, so one may be what Exa shows). `failed` only
+ * when provably not applied. Anything else is `unknown`, with what was observed (docs/audit.md).
+ */
+async function decide(db: Db, config: Config, row: AuditEventRow): Promise<Settlement | undefined> {
   if (!row.importId) {
     return {
-      outcome: 'failed',
+      outcome: 'unknown',
       after: null,
-      error: 'outcome unknown: Exa never confirmed the call; list imports to check',
+      error:
+        'outcome unknown: Exa never answered the create, so it may or may not have made the import; list imports to check',
     }
   }
   const response = await callExa(config, { method: 'GET', path: importPath(row.importId) }).catch(() => undefined)
-  if (!response || (response.status >= 500 && response.status !== 501)) return undefined
+  if (!response || (response.status >= 500 && response.status !== 501)) return exaSilent(row)
+  const later = await laterEvents(db, row)
+  const unproven = (what: string): Settlement => ({
+    outcome: 'unknown',
+    after: null,
+    error: `outcome unknown: ${what}; later gateway events on this import: ${later.join(', ')}`,
+  })
   if (row.action === 'import.delete') {
-    return response.status === 404
-      ? { outcome: 'succeeded', after: null, error: null }
-      : { outcome: 'failed', after: null, error: 'reconciled: the import still exists at Exa' }
+    if (response.status !== 404)
+      return { outcome: 'failed', after: null, error: 'reconciled: the import still exists at Exa' }
+    return later.length
+      ? unproven('the import is gone, but a later change may have deleted it')
+      : { outcome: 'succeeded', after: null, error: null }
   }
   if (response.status === 404)
     return { outcome: 'failed', after: null, error: 'reconciled: the import no longer exists at Exa' }
   const current = ImportSnapshot.safeParse(response.json)
-  if (!current.success) return undefined
-  return showsRequestedChange(current.data, (row.requestBody ?? {}) as UpdateImport)
-    ? { outcome: 'succeeded', after: current.data, error: null }
-    : { outcome: 'failed', after: null, error: "reconciled: Exa's current state does not show the requested change" }
+  if (!current.success) return exaSilent(row)
+  // NaN when Exa gives none: then nothing is proven either way.
+  const updatedAt = typeof current.data.updatedAt === 'string' ? Date.parse(current.data.updatedAt) : NaN
+  if (updatedAt < row.startedAt - CLOCK_SKEW_MS) {
+    return {
+      outcome: 'failed',
+      after: null,
+      error:
+        "reconciled: Exa's import has not changed since before the call (updatedAt), so the change was not applied",
+    }
+  }
+  const shows = showsRequestedChange(current.data, (row.requestBody ?? {}) as UpdateImport)
+  if (shows && updatedAt >= row.startedAt && later.length === 0)
+    return { outcome: 'succeeded', after: current.data, error: null }
+  const why = shows
+    ? "Exa shows the requested change, but it cannot be proven to be this call's"
+    : 'Exa does not show the requested change, but the import changed after the call started'
+  return { outcome: 'unknown', after: null, error: `outcome unknown: ${why}. ${observed(current.data, later)}` }
 }
 
 /**
  * Settles (and seals) one pending row if Exa's state decides it; returns whether it did. With `onlyIfApplied`
  * a row is settled only as succeeded: "not applied yet" may still change while a request is in
- * flight, so only the cron (after RECONCILE_AFTER_MS) may conclude `failed`.
+ * flight, so only the cron (after RECONCILE_AFTER_MS) may conclude `failed` or `unknown`.
  */
 export async function reconcileRow(
   db: Db,
@@ -58,7 +133,7 @@ export async function reconcileRow(
   note?: string,
   options: { onlyIfApplied?: boolean } = {}
 ): Promise<boolean> {
-  const settlement = await decide(config, row)
+  const settlement = await decide(db, config, row)
   if (!settlement || (options.onlyIfApplied && settlement.outcome !== 'succeeded')) return false
   const before = (row.before ?? null) as Import | null
   const result = await settlePending(db, row.id, {
@@ -101,18 +176,31 @@ export function settleInBackground(c: Context<AppEnv>, eventId: string, note: st
   )
 }
 
-/** The cron's work: settle rows pending for longer than RECONCILE_AFTER_MS, oldest first. */
+/**
+ * The cron's work: settle every row pending for longer than RECONCILE_AFTER_MS, oldest first, a
+ * page at a time until none is left or RECONCILE_BUDGET_MS is spent. A row stays pending only
+ * while Exa or D1 cannot answer for it; the next run tries it again.
+ */
 export async function reconcilePending(db: Db, config: Config, now = Date.now()) {
-  const rows = await db
-    .select()
-    .from(auditEvents)
-    .where(and(eq(auditEvents.outcome, 'pending'), lt(auditEvents.id, ulidFloor(now - RECONCILE_AFTER_MS))))
-    .orderBy(asc(auditEvents.id))
-    .limit(BATCH)
+  const floor = ulidFloor(now - RECONCILE_AFTER_MS)
+  const deadline = Date.now() + RECONCILE_BUDGET_MS
+  let examined = 0
   let settled = 0
-  for (const row of rows) {
-    const note = row.error ?? 'left pending (the worker stopped before settling it)'
-    if (await reconcileRow(db, config, row, note).catch(() => false)) settled++
+  let after = ''
+  while (Date.now() < deadline) {
+    const rows = await db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.outcome, 'pending'), lt(auditEvents.id, floor), gt(auditEvents.id, after)))
+      .orderBy(asc(auditEvents.id))
+      .limit(BATCH)
+    for (const row of rows) {
+      const note = row.error ?? 'left pending (the worker stopped before settling it)'
+      if (await reconcileRow(db, config, row, note).catch(() => false)) settled++
+    }
+    examined += rows.length
+    if (rows.length < BATCH) break
+    after = rows[rows.length - 1]!.id
   }
-  return { examined: rows.length, settled }
+  return { examined, settled }
 }

@@ -198,7 +198,8 @@ describe('npm start in a fresh clone, restarted, then reset', () => {
       })
       expect(reconcile.stdout).toContain('Pending audit rows: 1 before, 0 after.')
       expect((await api(first, `/audit/events/${abandonedRowId}`)).body).toMatchObject({
-        outcome: 'failed',
+        // The demo import was seeded after the row's made-up start: its updatedAt proves nothing.
+        outcome: 'unknown',
         reconciled: true,
         error: expect.stringContaining('does not show the requested change'),
       })
