@@ -1,11 +1,11 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test'
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import worker from '../src/index'
-import { ulid } from '../src/lib/ids'
 import { getJson } from './support/audit'
 import { api, GATEWAY, jsonInit } from './support/gateway'
 import { type IssuedKey, issueKey } from './support/keys'
+import { insertAbandonedRow, rowById, rowsFor, runCron } from './support/reconcile'
 import { sim } from './support/simulator'
 
 // docs/audit.md#outcomes: a row is settled `succeeded` only when Exa's state proves it, `failed`
@@ -23,44 +23,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await env.DB.exec('DROP TRIGGER IF EXISTS refuse_chain_insert')
 })
-
-type Row = {
-  id: string
-  outcome: string
-  reconciled: number
-  error: string | null
-  after: string | null
-  changes: string | null
-}
-const rowsFor = async (importId: string) =>
-  (await env.DB.prepare('SELECT * FROM audit_events WHERE import_id = ? ORDER BY id').bind(importId).all<Row>()).results
-const rowById = (id: string) => env.DB.prepare('SELECT * FROM audit_events WHERE id = ?').bind(id).first<Row>()
-
-/** One run of the cron, as Cloudflare would start it `minutesOn` minutes from now. */
-async function runCron(minutesOn = 3) {
-  const ctx = createExecutionContext()
-  const controller = createScheduledController({ scheduledTime: Date.now() + minutesOn * 60_000, cron: '*/5 * * * *' })
-  await worker.scheduled(controller, env, ctx)
-  await waitOnExecutionContext(ctx)
-}
-
-/** A pending row as a worker that died after forwarding would have left it. */
-async function insertAbandonedRow(
-  action: string,
-  importId: string | null,
-  requested: object | null,
-  minutesAgo: number
-) {
-  const startedAt = Date.now() - minutesAgo * 60_000
-  const id = ulid(startedAt)
-  await env.DB.prepare(
-    `INSERT INTO audit_events (id, action, import_id, outcome, actor, request_id, request_body, started_at)
-     VALUES (?, ?, ?, 'pending', 'ghost', ?, ?, ?)`
-  )
-    .bind(id, action, importId, `req_${id}`, JSON.stringify(requested), startedAt)
-    .run()
-  return id
-}
 
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString()
 
@@ -94,7 +56,7 @@ describe('an unknown outcome is never settled with someone else’s change', () 
     expect(first).toMatchObject({ outcome: 'pending' })
     expect(later).toMatchObject({ outcome: 'succeeded' })
 
-    await runCron()
+    await runCron(3)
     const settled = await rowById(first!.id)
     expect(settled).toMatchObject({ outcome: 'unknown', reconciled: 1, after: null })
     expect(settled!.error).toMatch(/did not answer/)
@@ -125,9 +87,9 @@ describe('an unknown outcome is never settled with someone else’s change', () 
 
   it('two unfinished changes asking for the same title: neither is proven, both end unknown', async () => {
     const item = await sim.seed({ title: 'same', updatedAt: minutesAgo(5) })
-    const earlier = await insertAbandonedRow('import.update', item.id, { title: 'same' }, 12)
-    const later = await insertAbandonedRow('import.update', item.id, { title: 'same' }, 10)
-    await runCron()
+    const earlier = await insertAbandonedRow(item.id, { title: 'same' }, 12)
+    const later = await insertAbandonedRow(item.id, { title: 'same' }, 10)
+    await runCron(3)
     expect(await rowById(earlier)).toMatchObject({ outcome: 'unknown', error: expect.stringContaining(later) })
     expect(await rowById(later)).toMatchObject({ outcome: 'unknown', error: expect.stringContaining(earlier) })
     await expectChainVerifies()
@@ -140,15 +102,15 @@ describe('one cron run settles every row older than the window', () => {
     const untouched = await sim.seed({ title: 'untouched', updatedAt: minutesAgo(60) })
     const overwritten = await sim.seed({ title: 'someone else', updatedAt: minutesAgo(5) })
     const deleted = await sim.seed({ title: 'kept', updatedAt: minutesAgo(60) })
-    const appliedId = await insertAbandonedRow('import.update', applied.id, { title: 'applied' }, 10)
-    const untouchedId = await insertAbandonedRow('import.update', untouched.id, { title: 'never' }, 10)
-    const overwrittenId = await insertAbandonedRow('import.update', overwritten.id, { title: 'mine' }, 10)
-    const deleteId = await insertAbandonedRow('import.delete', deleted.id, null, 10)
-    const createId = await insertAbandonedRow('import.create', null, { size: 1, count: 1 }, 10)
+    const appliedId = await insertAbandonedRow(applied.id, { title: 'applied' }, 10)
+    const untouchedId = await insertAbandonedRow(untouched.id, { title: 'never' }, 10)
+    const overwrittenId = await insertAbandonedRow(overwritten.id, { title: 'mine' }, 10)
+    const deleteId = await insertAbandonedRow(deleted.id, null, 10, { action: 'import.delete' })
+    const createId = await insertAbandonedRow(null, { size: 1, count: 1 }, 10, { action: 'import.create' })
     const many = []
-    for (let i = 0; i < 60; i++) many.push(await insertAbandonedRow('import.update', 'import_gone', { title: 'x' }, 10))
+    for (let i = 0; i < 60; i++) many.push(await insertAbandonedRow('import_gone', { title: 'x' }, 10))
 
-    await runCron()
+    await runCron(3)
     expect(await rowById(appliedId)).toMatchObject({ outcome: 'succeeded', reconciled: 1 })
     expect(await rowById(untouchedId)).toMatchObject({
       outcome: 'failed',
@@ -173,13 +135,13 @@ describe('one cron run settles every row older than the window', () => {
 
   it('a row Exa has not answered for since over an hour: unknown, not left pending', async () => {
     const item = await sim.seed({ title: 'x', updatedAt: minutesAgo(200) })
-    const recent = await insertAbandonedRow('import.update', item.id, { title: 'y' }, 10)
-    const old = await insertAbandonedRow('import.update', item.id, { title: 'z' }, 120)
+    const recent = await insertAbandonedRow(item.id, { title: 'y' }, 10)
+    const old = await insertAbandonedRow(item.id, { title: 'z' }, 120)
     await sim.fault({ kind: 'status', status: 503, pathIncludes: item.id, times: 2 })
-    await runCron()
+    await runCron(3)
     expect(await rowById(old)).toMatchObject({ outcome: 'unknown', error: expect.stringMatching(/over an hour/) })
     expect(await rowById(recent)).toMatchObject({ outcome: 'pending' })
-    await runCron()
+    await runCron(3)
     expect(await rowById(recent)).toMatchObject({ outcome: 'failed' })
   })
 
@@ -195,7 +157,7 @@ describe('one cron run settles every row older than the window', () => {
 
     await runCron(0)
     expect((await rowsFor(item.id))[0]).toMatchObject({ outcome: 'pending' })
-    await runCron()
+    await runCron(3)
     const [row] = await rowsFor(item.id)
     expect(row).toMatchObject({ outcome: 'succeeded', reconciled: 1 })
     expect(JSON.parse(row!.after!)).toMatchObject({ title: 'new' })

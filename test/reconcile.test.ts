@@ -1,15 +1,13 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import worker from '../src/index'
 import { reconcilePending } from '../src/operations/reconcile'
 import { createDb } from '../src/db/client'
 import { parseConfig, type Config } from '../src/env'
-import { ulid } from '../src/lib/ids'
 import { api, jsonInit } from './support/gateway'
 import { type IssuedKey, issueKey } from './support/keys'
 import { sim } from './support/simulator'
 import { eventually } from './support/eventually'
+import { insertAbandonedRow, rowsFor, runCron } from './support/reconcile'
 
 let key: IssuedKey
 
@@ -21,47 +19,11 @@ afterEach(async () => {
   await env.DB.exec('DROP TRIGGER IF EXISTS refuse_audit_update')
 })
 
-type Row = {
-  id: string
-  outcome: string
-  reconciled: number
-  error: string | null
-  after: string | null
-  before: string | null
-}
-const rowsFor = async (importId: string) =>
-  (await env.DB.prepare('SELECT * FROM audit_events WHERE import_id = ? ORDER BY id').bind(importId).all<Row>()).results
-
-/** A pending row as a worker that died after the write-ahead insert would have left it. */
-async function insertAbandonedRow(
-  importId: string,
-  requested: object,
-  minutesAgo: number,
-  before: object | null = null
-) {
-  const startedAt = Date.now() - minutesAgo * 60_000
-  const id = ulid(startedAt)
-  await env.DB.prepare(
-    `INSERT INTO audit_events (id, action, import_id, outcome, actor, request_id, request_body, before, started_at)
-     VALUES (?, 'import.update', ?, 'pending', 'ghost', ?, ?, ?, ?)`
-  )
-    .bind(id, importId, `req_${id}`, JSON.stringify(requested), JSON.stringify(before), startedAt)
-    .run()
-  return id
-}
-
-async function runCron() {
-  const ctx = createExecutionContext()
-  await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '*/5 * * * *' }), env, ctx)
-  await waitOnExecutionContext(ctx)
-}
-
 describe('the scheduled reconciler', () => {
   it("settles an old pending row as succeeded when Exa's state shows the change, and never deletes it", async () => {
     const item = await sim.seed({ title: 'applied', metadata: { owner: 'bo' } })
     const id = await insertAbandonedRow(item.id, { title: 'applied', metadata: { owner: 'bo' } }, 10, {
-      ...item,
-      title: 'old',
+      before: { ...item, title: 'old' },
     })
     await runCron()
     const [row] = await rowsFor(item.id)
