@@ -17,7 +17,7 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: await readD1Migrations('./migrations'),
-            TEST_README: await readFile('./README.md', 'utf8'),
+            TEST_ROUTES: await readFile('./docs/routes.md', 'utf8'),
             EXA_API_KEY: TEST_EXA_API_KEY,
             ADMIN_TOKEN: TEST_ADMIN_TOKEN,
             EXA_BASE_URL: SIMULATOR_ORIGIN,

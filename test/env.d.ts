@@ -3,8 +3,8 @@ declare namespace Cloudflare {
     TEST_MIGRATIONS: import('cloudflare:test').D1Migration[]
     EXA_API_KEY: string
     ADMIN_TOKEN: string
-    /** README.md's text: the route matrix checks every route is in its route table. */
-    TEST_README: string
+    /** docs/routes.md's text: the route matrix checks every route is in its route table. */
+    TEST_ROUTES: string
   }
 }
 

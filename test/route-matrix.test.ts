@@ -44,7 +44,7 @@ const concrete = (path: string) => path.replace(/:[A-Za-z]+/g, 'x0')
 const asDocumented = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}')
 
 /**
- * The README's route table as `METHOD /path` entries: rows like
+ * docs/routes.md's route table as `METHOD /path` entries: rows like
  * `| GET, PATCH | \`/admin/keys/{id}\` | … |` (a query string after the path is ignored).
  */
 function documentedRoutes(markdown: string): Set<string> {
@@ -112,8 +112,8 @@ describe.each(routes)('$method $path', ({ method, path, guards }) => {
     expect(res.headers.get('access-control-allow-origin')).toBeNull()
   })
 
-  it('is in the README route table', () => {
-    expect([...documentedRoutes(env.TEST_README)]).toContain(`${method} ${asDocumented(path)}`)
+  it('is in the route table of docs/routes.md', () => {
+    expect([...documentedRoutes(env.TEST_ROUTES)]).toContain(`${method} ${asDocumented(path)}`)
   })
 })
 

@@ -1,4 +1,29 @@
-export const SCOPES = ['imports:read', 'imports:write', 'audit:read', 'admin'] as const
+/**
+ * Every scope a key can hold: the one list behind key validation, the admin API, the CLI and the
+ * viewer. One scope per family of Exa's API, reads and changes apart; the paid calls (`search`,
+ * `contents`, `answer`) each have their own, since each spends money. docs/keys.md says what each
+ * one allows and which families are served yet.
+ */
+export const SCOPES = [
+  'search',
+  'contents',
+  'answer',
+  'websets:read',
+  'websets:write',
+  'monitors:read',
+  'monitors:write',
+  'webhooks:read',
+  'webhooks:write',
+  'events:read',
+  'imports:read',
+  'imports:write',
+  'agent:read',
+  'agent:write',
+  'research:read',
+  'research:write',
+  'audit:read',
+  'admin',
+] as const
 export type Scope = (typeof SCOPES)[number]
 
 /** Who is calling: a client key, or the bootstrap admin token (admin routes only). */
