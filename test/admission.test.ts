@@ -94,6 +94,14 @@ describe('a warm key', () => {
     expect(await sim.requests()).toHaveLength(1)
   })
 
+  it('near its limit starts no more reads ahead than the limiter left room for, however many arrive together', async () => {
+    const key = await issueKey(['imports:read'], { rateLimit: { requests: 5, periodSeconds: 60 } })
+    await warm(key) // two of the five
+    const answers = await Promise.all([...Array(6)].map(() => read(key.key)))
+    expect(answers.map((res) => res.status).sort()).toEqual([200, 200, 200, 429, 429, 429])
+    expect(await sim.requests()).toHaveLength(3)
+  })
+
   it('is counted under a limit changed since its last request', async () => {
     const key = await issueKey(['imports:read'], { rateLimit: { requests: 100, periodSeconds: 60 } })
     await warm(key)

@@ -10,7 +10,7 @@ import { sha256Hex } from '../lib/hash'
 import { ApiError } from '../errors'
 import { countFailedAdminCredential, refuseLockedOut } from './admin-lockout'
 import { countRequest, limitOf, refuseOverLimit, type LimiterAnswer } from './rate-limit'
-import { forgetRefused, rememberAdmitted, warmKey, type WarmKey } from './warm-keys'
+import { forgetRefused, hasHeadroom, rememberAdmitted, warmKey, type WarmKey } from './warm-keys'
 
 /** The credential a client sent: `x-api-key` (what exa-js and exa-py send) or a bearer token. */
 export function presentedCredential(c: Context): string | undefined {
@@ -117,7 +117,7 @@ const sameLimit = (a: RateLimit, b: RateLimit) => a.requests === b.requests && a
  */
 function mayReadAhead(c: Context<AppEnv>, warm: WarmKey, scopes: readonly Scope[]): boolean {
   const { principal } = warm
-  if (warm.headroom < 1 || !scopes.every((scope) => principal.scopes.includes(scope))) return false
+  if (!hasHeadroom(warm) || !scopes.every((scope) => principal.scopes.includes(scope))) return false
   return !principal.origins || principal.origins.includes(c.req.header('origin') ?? '')
 }
 
@@ -137,11 +137,13 @@ async function admitKey(c: Context<AppEnv>, secret: string, scopes: readonly Sco
   const hash = await sha256Hex(secret)
   const warm = warmKey(hash)
   let early: { limit: RateLimit; answer: Promise<LimiterAnswer> } | undefined
+  let readingAhead: WarmKey | undefined
   if (warm?.principal.keyId) {
     const limit = limitOf(c, warm.principal)
     early = { limit, answer: countRequest(c, warm.principal.keyId, limit) }
     if (mayReadAhead(c, warm, scopes) && c.var.startReadAhead) {
-      warm.headroom--
+      readingAhead = warm
+      warm.readsAhead++
       c.var.startReadAhead(c)
     }
   }
@@ -159,6 +161,8 @@ async function admitKey(c: Context<AppEnv>, secret: string, scopes: readonly Sco
   } catch (err) {
     forgetRefused(hash)
     throw err
+  } finally {
+    if (readingAhead) readingAhead.readsAhead--
   }
 }
 

@@ -12,8 +12,10 @@ import type { Principal } from '../keys/principal'
  */
 export type WarmKey = {
   principal: Principal
-  /** Requests the limiter still allowed at the last admission, less the reads started ahead since. */
-  headroom: number
+  /** Requests the limiter still allowed at the key's last admission here. */
+  remaining: number
+  /** Reads started ahead for this key whose requests are not admitted or refused yet. */
+  readsAhead: number
 }
 
 const MAX_WARM = 1024
@@ -22,9 +24,14 @@ const warm = new Map<string, WarmKey>()
 
 export const warmKey = (hash: string): WarmKey | undefined => warm.get(hash)
 
-export function rememberAdmitted(hash: string, principal: Principal, headroom: number) {
-  warm.delete(hash)
-  warm.set(hash, { principal, headroom })
+/** Whether the key's limiter left room for one more read ahead, counting those still in flight. */
+export const hasHeadroom = (key: WarmKey) => key.remaining - key.readsAhead >= 1
+
+export function rememberAdmitted(hash: string, principal: Principal, remaining: number) {
+  const entry = warm.get(hash) ?? { principal, remaining, readsAhead: 0 }
+  Object.assign(entry, { principal, remaining })
+  warm.delete(hash) // re-inserted last: the least recently admitted go first
+  warm.set(hash, entry)
   if (warm.size > MAX_WARM) warm.delete(warm.keys().next().value!)
 }
 
