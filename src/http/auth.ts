@@ -10,7 +10,7 @@ import { sha256Hex } from '../lib/hash'
 import { ApiError } from '../errors'
 import { countFailedAdminCredential, refuseLockedOut } from './admin-lockout'
 import { countRequest, limitOf, refuseOverLimit, type LimiterAnswer } from './rate-limit'
-import { forgetRefused, hasHeadroom, rememberAdmitted, warmKey, type WarmKey } from './warm-keys'
+import { forgetRefused, hasHeadroom, rememberAdmitted, warmKey } from './warm-keys'
 
 /** The credential a client sent: `x-api-key` (what exa-js and exa-py send) or a bearer token. */
 export function presentedCredential(c: Context): string | undefined {
@@ -107,17 +107,19 @@ function assertScopes(principal: Principal, scopes: readonly Scope[]) {
   }
 }
 
+/** The longest a request that did not go early waits for its key's early limiter calls to be answered. */
+const EARLY_WAIT_MS = 250
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
 const sameLimit = (a: RateLimit, b: RateLimit) => a.requests === b.requests && a.periodSeconds === b.periodSeconds
 
 /**
- * Whether the request may start its route's read before it is admitted: its credential was
- * admitted on its last request in this isolate, with the scopes and (for a browser key) the origin
- * this request needs, and its limiter then left room for more than the reads already started
- * ahead. Anything else is looked up first.
+ * Whether the request may start its route's read before it is admitted: it goes early (below),
+ * its credential has the scopes and (for a browser key) the origin this request needs.
  */
-function mayReadAhead(c: Context<AppEnv>, warm: WarmKey, scopes: readonly Scope[]): boolean {
-  const { principal } = warm
-  if (!hasHeadroom(warm) || !scopes.every((scope) => principal.scopes.includes(scope))) return false
+function mayReadAhead(c: Context<AppEnv>, principal: Principal, scopes: readonly Scope[]): boolean {
+  if (!scopes.every((scope) => principal.scopes.includes(scope))) return false
   return !principal.origins || principal.origins.includes(c.req.header('origin') ?? '')
 }
 
@@ -125,27 +127,29 @@ function mayReadAhead(c: Context<AppEnv>, warm: WarmKey, scopes: readonly Scope[
  * Authenticate, check the origin, then authorize and count against the rate limit; nothing
  * after this step (the handler) runs until all of it has passed.
  *
- * Deployed, the D1 lookup and the limiter call are round trips; for a credential this isolate
- * admitted on its last request they go out together, with the route's free read of Exa
- * (`readAhead`) when it may start: the request then waits for the slowest of the three, not their
- * sum. That read's answer is held in the context and given to the handler, so nothing of it
- * leaves unless the request is admitted; a refused request discards it. The limiter is asked with
- * the limit known from the last request; if the lookup shows a changed limit, it is asked again
- * with the new one (the limiter restarts its count on a changed limit: counted once).
+ * Deployed, the D1 lookup and the limiter call are round trips. A request *goes early* when its
+ * credential was admitted on its last request in this isolate and the limiter's answer then left
+ * room for it beside the early requests still unanswered: its limiter call goes out with the
+ * lookup, with the route's free read of Exa (`readAhead`) when it may start, and it waits for the
+ * slowest of the three, not their sum. That read's answer is held in the context and given to the
+ * handler, so nothing of it leaves unless the request is admitted; a refused request discards it.
+ * Any other request is looked up first, then counted, after its key's early calls are answered:
+ * near its limit a key's requests stop going early, the limiter counts the early ones (those
+ * whose reads went ahead) first, and a request over the limit reaches nothing at Exa. The early call counts with the limit known from the last request;
+ * if the lookup shows a changed limit, the limiter is asked again with the new one (it restarts
+ * its count on a changed limit: counted once).
  */
 async function admitKey(c: Context<AppEnv>, secret: string, scopes: readonly Scope[]) {
   const hash = await sha256Hex(secret)
   const warm = warmKey(hash)
   let early: { limit: RateLimit; answer: Promise<LimiterAnswer> } | undefined
-  let readingAhead: WarmKey | undefined
-  if (warm?.principal.keyId) {
+  if (warm?.principal.keyId && hasHeadroom(warm)) {
     const limit = limitOf(c, warm.principal)
-    early = { limit, answer: countRequest(c, warm.principal.keyId, limit) }
-    if (mayReadAhead(c, warm, scopes) && c.var.startReadAhead) {
-      readingAhead = warm
-      warm.readsAhead++
-      c.var.startReadAhead(c)
-    }
+    const answer = countRequest(c, warm.principal.keyId, limit)
+    warm.early.add(answer)
+    void answer.then(() => warm.early.delete(answer))
+    early = { limit, answer }
+    if (c.var.startReadAhead && mayReadAhead(c, warm.principal, scopes)) c.var.startReadAhead(c)
   }
   try {
     const principal = await authenticateKey(c, secret, hash)
@@ -154,15 +158,19 @@ async function admitKey(c: Context<AppEnv>, secret: string, scopes: readonly Sco
     c.set('principal', principal)
     assertScopes(principal, scopes)
     const limit = limitOf(c, principal)
-    const answer =
-      early && sameLimit(early.limit, limit) ? await early.answer : await countRequest(c, principal.keyId!, limit)
+    let answer: LimiterAnswer
+    if (early && sameLimit(early.limit, limit)) answer = await early.answer
+    else {
+      // The early ones first, so that the limiter counts the requests whose reads went ahead
+      // before this one (bounded: nothing waits for long on another request).
+      if (warm?.early.size) await Promise.race([Promise.allSettled(warm.early), sleep(EARLY_WAIT_MS)])
+      answer = await countRequest(c, principal.keyId!, limit)
+    }
     refuseOverLimit(c, limit, answer)
     rememberAdmitted(hash, principal, answer !== 'unreachable' && answer.allowed ? answer.remaining : 0)
   } catch (err) {
     forgetRefused(hash)
     throw err
-  } finally {
-    if (readingAhead) readingAhead.readsAhead--
   }
 }
 

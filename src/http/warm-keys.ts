@@ -14,8 +14,8 @@ export type WarmKey = {
   principal: Principal
   /** Requests the limiter still allowed at the key's last admission here. */
   remaining: number
-  /** Reads started ahead for this key whose requests are not admitted or refused yet. */
-  readsAhead: number
+  /** The limiter calls of this key's requests that went out early and are not answered yet (see http/auth.ts). */
+  early: Set<Promise<unknown>>
 }
 
 const MAX_WARM = 1024
@@ -24,11 +24,11 @@ const warm = new Map<string, WarmKey>()
 
 export const warmKey = (hash: string): WarmKey | undefined => warm.get(hash)
 
-/** Whether the key's limiter left room for one more read ahead, counting those still in flight. */
-export const hasHeadroom = (key: WarmKey) => key.remaining - key.readsAhead >= 1
+/** Whether the key's limiter left room for one more request, counting those sent early and not answered yet. */
+export const hasHeadroom = (key: WarmKey) => key.remaining - key.early.size >= 1
 
 export function rememberAdmitted(hash: string, principal: Principal, remaining: number) {
-  const entry = warm.get(hash) ?? { principal, remaining, readsAhead: 0 }
+  const entry = warm.get(hash) ?? { principal, remaining, early: new Set<Promise<unknown>>() }
   Object.assign(entry, { principal, remaining })
   warm.delete(hash) // re-inserted last: the least recently admitted go first
   warm.set(hash, entry)
