@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv, Config } from '../env'
 import { ApiError } from '../errors'
-import type { UpstreamResponse } from '../exa/client'
+import { readUpstream, type UpstreamResponse } from '../exa/client'
 
 /** The config for calling Exa; refuses clearly when no Exa key is configured. */
 export function upstreamConfig(c: Context<AppEnv>): Config {
@@ -41,3 +41,26 @@ export function relay(c: Context<AppEnv>, upstream: UpstreamResponse): Response 
 }
 
 export const isSuccess = (status: number) => status >= 200 && status < 300
+
+const isEventStream = (response: Response) =>
+  response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() === 'text/event-stream'
+
+/**
+ * Answers with Exa's answer to a call that may stream. A successful `text/event-stream` is passed
+ * through as it arrives, never buffered: the client reads each chunk when Exa sends it, and its
+ * going away cancels Exa's stream (the body is Exa's own). Anything else is read whole and relayed
+ * as JSON, Exa's error shapes unchanged.
+ */
+export async function relayStream(c: Context<AppEnv>, response: Response): Promise<Response> {
+  if (!isSuccess(response.status) || !isEventStream(response) || !response.body) {
+    const whole = await readUpstream(response).catch(() => {
+      throw new ApiError('UPSTREAM_ERROR', "Exa's answer broke off before its end")
+    })
+    return relay(c, whole)
+  }
+  c.set('upstreamStatus', response.status)
+  const headers = new Headers({ 'content-type': response.headers.get('content-type')!, 'cache-control': 'no-cache' })
+  const requestId = response.headers.get('x-request-id')
+  if (requestId) headers.set('x-upstream-request-id', requestId)
+  return new Response(response.body, { status: response.status, headers })
+}
