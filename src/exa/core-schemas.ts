@@ -1,4 +1,5 @@
 import * as z from 'zod/mini'
+import { IMPORT_ID_PATTERN, ListImportsQuery } from './schemas'
 
 /**
  * The bodies of Exa's paid calls (/search, /findSimilar, /contents, /answer) and of the retired
@@ -157,21 +158,15 @@ export const ResearchCreateBody = z.strictObject({
   outputSchema: z.optional(jsonObject),
 })
 
-/** Ids enter upstream URLs, so only a safe alphabet passes (no slashes, dots or encodings). */
+/** A research id enters the upstream URL: the same safe alphabet as an import id. */
 export const ResearchIdParam = z.object({
-  id: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, 'research id must match ^[A-Za-z0-9_-]{1,128}$')),
+  id: z.string().check(z.regex(IMPORT_ID_PATTERN, 'research id must match ^[A-Za-z0-9_-]{1,128}$')),
 })
 
-const LIMIT_PATTERN = /^([1-9]|[1-9]\d|1\d\d|200)$/
+/** GET /research/v1: exa-js sends `cursor` and `limit`, as for the imports list (1..200). */
+export const ListResearchQuery = ListImportsQuery
+
 const flag = z.enum(['true', 'false'], 'must be true or false')
-
-/** GET /research/v1: exa-js sends `cursor` and `limit` (1..200, as Exa's research list took). */
-export const ListResearchQuery = z.strictObject({
-  limit: z.optional(z.string().check(z.regex(LIMIT_PATTERN, 'limit must be a whole number from 1 to 200'))),
-  cursor: z.optional(
-    z.string().check(z.minLength(1, 'cursor must not be empty'), z.maxLength(1024, 'cursor is at most 1024 characters'))
-  ),
-})
 
 /** GET /research/v1/{id}: `stream=true` asks for SSE; `events` adds the event log. */
 export const GetResearchQuery = z.strictObject({ stream: z.optional(flag), events: z.optional(flag) })

@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv, Config } from '../env'
 import { ApiError } from '../errors'
-import { readUpstream, type UpstreamResponse } from '../exa/client'
+import { openExa, readUpstream, type UpstreamCall, type UpstreamResponse } from '../exa/client'
 
 /** The config for calling Exa; refuses clearly when no Exa key is configured. */
 export function upstreamConfig(c: Context<AppEnv>): Config {
@@ -64,3 +64,7 @@ export async function relayStream(c: Context<AppEnv>, response: Response): Promi
   if (requestId) headers.set('x-upstream-request-id', requestId)
   return new Response(response.body, { status: response.status, headers })
 }
+
+/** One call to Exa, never retried (a paid call must not be made twice), its answer relayed as it comes. */
+export const passThrough = async (c: Context<AppEnv>, call: UpstreamCall) =>
+  relayStream(c, await openExa(upstreamConfig(c), call))

@@ -1,11 +1,10 @@
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
-import { openExa } from '../exa/client'
 import { GetResearchQuery, ListResearchQuery, ResearchCreateBody, ResearchIdParam } from '../exa/core-schemas'
 import { requireKey } from '../http/auth'
 import { jsonBody } from '../http/json-body'
 import { zv } from '../http/validator'
-import { relayStream, upstreamConfig } from '../operations/upstream'
+import { passThrough } from '../operations/upstream'
 
 export const RESEARCH_PATH = '/research/v1'
 
@@ -20,14 +19,15 @@ const withQuery = (path: string, query: Record<string, string>) => {
  * unchanged. A create is not audited: Exa makes nothing.
  */
 export const research = new Hono<AppEnv>()
-  .post('/', requireKey('research:write'), jsonBody(), zv('json', ResearchCreateBody), async (c) =>
-    relayStream(c, await openExa(upstreamConfig(c), { method: 'POST', path: RESEARCH_PATH, body: c.req.valid('json') }))
+  .post('/', requireKey('research:write'), jsonBody(), zv('json', ResearchCreateBody), (c) =>
+    passThrough(c, { method: 'POST', path: RESEARCH_PATH, body: c.req.valid('json') })
   )
-  .get('/', requireKey('research:read'), zv('query', ListResearchQuery), async (c) => {
-    const path = withQuery(RESEARCH_PATH, c.req.valid('query'))
-    return relayStream(c, await openExa(upstreamConfig(c), { method: 'GET', path }))
-  })
-  .get('/:id', requireKey('research:read'), zv('param', ResearchIdParam), zv('query', GetResearchQuery), async (c) => {
-    const path = withQuery(`${RESEARCH_PATH}/${c.req.valid('param').id}`, c.req.valid('query'))
-    return relayStream(c, await openExa(upstreamConfig(c), { method: 'GET', path }))
-  })
+  .get('/', requireKey('research:read'), zv('query', ListResearchQuery), (c) =>
+    passThrough(c, { method: 'GET', path: withQuery(RESEARCH_PATH, c.req.valid('query')) })
+  )
+  .get('/:id', requireKey('research:read'), zv('param', ResearchIdParam), zv('query', GetResearchQuery), (c) =>
+    passThrough(c, {
+      method: 'GET',
+      path: withQuery(`${RESEARCH_PATH}/${c.req.valid('param').id}`, c.req.valid('query')),
+    })
+  )

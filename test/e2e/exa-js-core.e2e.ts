@@ -1,6 +1,6 @@
-import Exa, { DYNAMIC_HIGHLIGHTS_BETA, ExaError } from 'exa-js'
+import Exa, { DYNAMIC_HIGHLIGHTS_BETA } from 'exa-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startGateway, type Gateway } from './harness.ts'
+import { exaError, startGateway, type Gateway } from './harness.ts'
 
 /**
  * exa-js 2.23.0, unchanged, calling the paid endpoints and the retired Research API through a
@@ -27,15 +27,6 @@ function lastRequest() {
 
 const streamInterval = (intervalMs: number) =>
   fetch(`${gateway.simulatorUrl}/__sim/stream-interval`, { method: 'POST', body: JSON.stringify({ intervalMs }) })
-
-async function exaError(call: Promise<unknown>): Promise<ExaError> {
-  const error = await call.then(
-    () => undefined,
-    (err: unknown) => err
-  )
-  expect(error).toBeInstanceOf(ExaError)
-  return error as ExaError
-}
 
 describe('exa-js paid calls through the gateway', () => {
   it('search: results, requestId and costDollars as Exa answers them; betas go as exa-beta', async () => {
