@@ -75,4 +75,3 @@ export const pins = {
   answer: Pin<typeof AnswerBody, AnswerSent>
   research: Pin<typeof ResearchCreateBody, ResearchSent>
 }
-
