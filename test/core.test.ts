@@ -215,6 +215,28 @@ describe('streams', () => {
   // here miniflare's outbound service reads the simulator's stream to its end whatever happens.
 })
 
+describe('a paid call is made once', () => {
+  it('Exa too slow: 504, dropped: 502, not JSON: 502; never retried', async () => {
+    await sim.fault({ kind: 'latency', latencyMs: 1500 })
+    await expectError(await post('/search', { query: 'slow' }), 504, 'UPSTREAM_TIMEOUT')
+    await sim.fault({ kind: 'drop' })
+    expect((await post('/answer', { query: 'dropped' })).status).toBeGreaterThanOrEqual(500)
+    await sim.fault({ kind: 'notJson', status: 503 })
+    await expectError(await post('/contents', { urls: ['https://a.example'] }), 503, 'UPSTREAM_ERROR')
+    expect((await sim.requests()).map((r) => r.path)).toEqual(['/search', '/answer', '/contents'])
+  })
+
+  it('the timeout bounds the wait for the first byte only: a stream may outlast it', async () => {
+    // UPSTREAM_TIMEOUT_MS is 1000 in the tests; this stream takes about 1.5 s.
+    await sim.streamInterval(120)
+    const res = await post('/answer', { query: 'a stream that lasts longer than the upstream timeout', stream: true })
+    expect(res.status).toBe(200)
+    const text = (await readChunks(res)).map((chunk) => chunk.text).join('')
+    expect(JSON.parse(events(text).at(-1)!)).toMatchObject({ costDollars: { total: 0.005 } })
+    expect((await sim.streams())[0]).toMatchObject({ done: true, cancelled: false })
+  })
+})
+
 describe('research (retired upstream)', () => {
   it.each([
     ['POST', '/research/v1', { instructions: 'Summarise the gateway', model: 'exa-research-fast' }],
