@@ -38,14 +38,16 @@ function requestedContents(options: unknown): ('text' | 'highlights' | 'summary'
   return (['text', 'highlights', 'summary'] as const).filter((kind) => options[kind] !== undefined)
 }
 
-/** One made-up page, with the contents asked for, shaped like exa-js's SearchResult. */
+/**
+ * One made-up page, with the contents asked for, shaped like exa-js's SearchResult. No `author`:
+ * exa-js types it an optional string where Exa's spec allows null, and exa-js wins.
+ */
 function page(url: string, title: string, kinds: string[], index: number) {
   return {
     id: url,
     url,
     title,
     publishedDate: new Date(Date.UTC(2026, 4, 1 + index)).toISOString(),
-    author: null,
     favicon: `${new URL(url).origin}/favicon.ico`,
     ...(kinds.includes('text') ? { text: `${title}. The simulated text of ${url}.` } : {}),
     ...(kinds.includes('highlights') ? { highlights: [`A highlight of ${title}.`] } : {}),
