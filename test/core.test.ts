@@ -182,6 +182,8 @@ describe('streams', () => {
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/)
     expect(res.headers.get('x-upstream-request-id')).toMatch(/^req_/)
+    expect(res.headers.get('x-request-id')).toMatch(/^req_/)
+    expect(res.headers.get('cache-control')).toBe('no-cache')
     const chunks = await readChunks(res)
     const [stream] = await sim.streams()
     // Nothing merged: no read holds the end of one event and the start of the next (the transport
@@ -213,6 +215,23 @@ describe('streams', () => {
   })
   // A client going away cancelling Exa's stream is checked end to end (test/e2e/exa-js-core.e2e.ts):
   // here miniflare's outbound service reads the simulator's stream to its end whatever happens.
+})
+
+describe('from a browser', () => {
+  it('a browser key reads a streamed answer (CORS), and a preflight allows exa-beta', async () => {
+    const origin = 'https://search.app.example'
+    const browser = await issueKey(['answer', 'search'], { origins: [origin] })
+    const res = await api('/answer', jsonInit('POST', browser.key, { query: 'q', stream: true }, { origin }))
+    expect(res.status).toBe(200)
+    expect(res.headers.get('access-control-allow-origin')).toBe(origin)
+    await res.body!.cancel()
+    const preflight = await api('/search', {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'exa-beta' },
+    })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('exa-beta')
+  })
 })
 
 describe('a paid call is made once', () => {
