@@ -1,3 +1,4 @@
+import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { AnswerBody, BetaHeader, ContentsBody, FindSimilarBody, SearchBody } from '../exa/core-schemas'
@@ -9,8 +10,18 @@ import { passThrough } from '../operations/upstream'
 /** /contents takes many URLs: a larger body than the other calls' 64 KiB. */
 const CONTENTS_MAX_BYTES = 256 * 1024
 
-/** The `exa-beta` header a client sent (validated), to forward as it came. */
-const betaHeaders = (beta: string | undefined) => (beta ? { 'exa-beta': beta } : undefined)
+type WithBeta = { out: { json: object; header: { 'exa-beta'?: string | undefined } } }
+
+/** Forwards the validated body, and the `exa-beta` header as it came (validated) if there was one. */
+const forwardWithBeta = (path: '/search' | '/contents') => (c: Context<AppEnv, string, WithBeta>) => {
+  const beta = c.req.valid('header')['exa-beta']
+  return passThrough(c, {
+    method: 'POST',
+    path,
+    body: c.req.valid('json'),
+    headers: beta ? { 'exa-beta': beta } : undefined,
+  })
+}
 
 /**
  * Exa's paid calls at Exa's own paths: search, findSimilar, contents, answer. Nothing changes
@@ -19,13 +30,13 @@ const betaHeaders = (beta: string | undefined) => (beta ? { 'exa-beta': beta } :
  * gets Exa's SSE passed through as it arrives.
  */
 export const core = new Hono<AppEnv>()
-  .post('/search', requireKey('search'), jsonBody(), zv('json', SearchBody), zv('header', BetaHeader), (c) =>
-    passThrough(c, {
-      method: 'POST',
-      path: '/search',
-      body: c.req.valid('json'),
-      headers: betaHeaders(c.req.valid('header')['exa-beta']),
-    })
+  .post(
+    '/search',
+    requireKey('search'),
+    jsonBody(),
+    zv('json', SearchBody),
+    zv('header', BetaHeader),
+    forwardWithBeta('/search')
   )
   .post('/findSimilar', requireKey('search'), jsonBody(), zv('json', FindSimilarBody), (c) =>
     passThrough(c, { method: 'POST', path: '/findSimilar', body: c.req.valid('json') })
@@ -36,13 +47,7 @@ export const core = new Hono<AppEnv>()
     jsonBody(CONTENTS_MAX_BYTES),
     zv('json', ContentsBody),
     zv('header', BetaHeader),
-    (c) =>
-      passThrough(c, {
-        method: 'POST',
-        path: '/contents',
-        body: c.req.valid('json'),
-        headers: betaHeaders(c.req.valid('header')['exa-beta']),
-      })
+    forwardWithBeta('/contents')
   )
   .post('/answer', requireKey('answer'), jsonBody(), zv('json', AnswerBody), (c) =>
     passThrough(c, { method: 'POST', path: '/answer', body: c.req.valid('json') })
