@@ -27,6 +27,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { runAbortCheck, type AbortCheck } from './aborts'
 import { describeProfile, PROFILES, startDeployedRig, type DelayProfile, type DeployedRig } from './deployed'
 import { busyMs, inspectWorker, startProfiler } from './inspector'
 import { runLoadCheck, type LoadCheck } from './load-check'
@@ -219,12 +220,16 @@ async function deployedLike(scriptPath: string) {
     const cpu = await isolateCpu(rig, CONCURRENCY)
     console.log(`  ${full.name} load check: 200 audited updates, 20 in flight…`)
     const check = await runLoadCheck({ gateway: { url: rig.gatewayUrl }, key: rig.key, sim: rig.sim })
+    console.log(`  ${full.name} clients that disconnect: updates at c=10, every fifth abandoned after 30 ms…`)
+    const aborts = await runAbortCheck(rig, SECONDS, Math.min(REPEATS, 2), IMPORTS)
     table = captureConsole(() => {
       results[full.name] = profileTable(full, runs, cpu)
       console.log(loadCheckLine(check))
+      console.log(abortCheckLine(aborts))
     })
     results[`${full.name}Runs`] = runs
     results[`${full.name}LoadCheck`] = check
+    results[`${full.name}Aborts`] = aborts
   } finally {
     await rig.stop()
   }
@@ -240,7 +245,7 @@ async function deployedLike(scriptPath: string) {
         await rig.stop()
       }
     }
-  const ok = (results[`${full.name}LoadCheck`] as LoadCheck).ok
+  const ok = (results[`${full.name}LoadCheck`] as LoadCheck).ok && (results[`${full.name}Aborts`] as AbortCheck).ok
   return { results, table, lines, ok }
 }
 
@@ -306,6 +311,20 @@ async function local() {
   } finally {
     await rig.stop()
   }
+}
+
+function abortCheckLine(check: AbortCheck) {
+  const rounds = check.rounds
+    .map(
+      (r) =>
+        `p50 ${fmt(r.without.p50, 0)} → ${fmt(r.with.p50, 0)} ms, p99 ${fmt(r.without.p99, 0)} → ${fmt(r.with.p99, 0)} ms`
+    )
+    .join('; ')
+  return (
+    `Clients that disconnect (c=10, every fifth update abandoned after 30 ms; the others without → with aborts): ${rounds}; ` +
+    `p99 ratio ${fmt(check.p99Ratio, 2)} (target ≤ 1.2). Abandoned ${check.abandoned}: ${check.settled} rows settled, ` +
+    `${check.correct} as Exa did, ${check.pending} pending, ${check.not200} answers not 200: ${check.ok ? 'passed' : 'FAILED ' + check.problems.join('; ')}`
+  )
 }
 
 function loadCheckLine(check: LoadCheck) {

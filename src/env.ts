@@ -1,5 +1,7 @@
+import type { Context } from 'hono'
 import * as z from 'zod/mini'
 import type { Db } from './db/client'
+import type { UpstreamResponse } from './exa/client'
 import type { Principal } from './keys/principal'
 
 /** Secrets are not in wrangler.toml, so `wrangler types` cannot see them. */
@@ -20,6 +22,9 @@ export type Config = {
   defaultRateLimit: { requests: number; periodSeconds: number }
 }
 
+/** A read of Exa started before its request was admitted: `call` names it (method and path). */
+export type ReadAhead = { call: string; response: Promise<UpstreamResponse> }
+
 /** An Idempotency-Key claim: the record's primary key (its holder is the request id). */
 export type IdempotencyClaim = { keyId: string; idempotencyKey: string }
 
@@ -34,6 +39,10 @@ export type AppEnv = {
     upstreamStatus: number
     /** The Idempotency-Key this request holds, if any: its write-ahead row is linked to it. */
     idempotencyClaim?: IdempotencyClaim
+    /** Starts the route's free read of Exa ahead of admission (set by `readAhead`, called by requireKey). */
+    startReadAhead?: (c: Context<AppEnv>) => void
+    /** That read, once started: given to the handler that makes the same call (operations/upstream.ts). */
+    readAhead?: ReadAhead
   }
 }
 

@@ -22,7 +22,7 @@ describe('authentication', () => {
     const bob = await issueKey(['imports:read', 'imports:write'], { name: 'bob' })
     const gone = await issueKey(['imports:read', 'imports:write'], { name: 'gone' })
     expect((await admin('DELETE', `/admin/keys/${gone.id}`)).status).toBe(200)
-    // Lookups that arrive together share one query (group commit); each must still get its own key.
+    // Lookups that arrive together, warm and cold, must each get their own key.
     const keys = [...Array(24)].map((_, i) => [alice, bob, gone][i % 3]!)
     const answers = await Promise.all(
       keys.map((key, i) =>

@@ -3,9 +3,7 @@ import { drizzle } from 'drizzle-orm/d1'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { settledFields, writeAhead } from '../src/audit/recorder'
 import { createDb } from '../src/db/client'
-import { inRound, type BatchPart } from '../src/db/batch-rounds'
-import { findUsableKeyByHash } from '../src/keys/store'
-import { sha256Hex } from '../src/lib/hash'
+import { inBackgroundRound, runPart, type BatchPart } from '../src/db/batch-rounds'
 import { allSettled, links, patchImport, settles, startFor, wipeAudit } from './support/audit'
 import { db } from './support/d1'
 import { issueKey } from './support/keys'
@@ -43,27 +41,19 @@ beforeEach(async () => {
   await wipeAudit()
 })
 
-describe('shared D1 rounds', () => {
-  it('puts the concurrent lookups, write-ahead rows and other parts of a moment in one batch, each caller answered with its own result', async () => {
+describe('D1 rounds', () => {
+  it('put the background work of a moment in one batch, each caller answered with its own result', async () => {
     const { d1, calls } = countingD1()
     const handle = createDb(d1)
-    const key = await issueKey()
-    const hash = await sha256Hex(key.key)
-    // The first caller runs alone at once; everything arriving meanwhile shares the next round.
-    const first = inRound(handle, echoPart, 0)
-    const [echoes, keys, rows] = await Promise.all([
-      Promise.all([1, 2, 3].map((n) => inRound(handle, echoPart, n))),
-      Promise.all([hash, 'f'.repeat(64)].map((h) => findUsableKeyByHash(handle, h))),
-      Promise.all(['import_a', 'import_b'].map((id) => writeAhead(handle, startFor(id)))),
-    ])
-    expect(await first).toBe(0)
-    expect(echoes).toEqual([10, 20, 30])
-    expect(keys.map((found) => found?.id ?? null)).toEqual([key.id, null])
-    const stored = await env.DB.prepare("SELECT id FROM audit_events WHERE outcome = 'pending' ORDER BY id").all<{
-      id: string
-    }>()
-    expect(stored.results.map((r) => r.id)).toEqual(rows.map((row) => row.id).sort())
-    expect(calls.batch).toBe(2)
+    const echoes = await Promise.all([0, 1, 2, 3].map((n) => inBackgroundRound(handle, echoPart, n)))
+    expect(echoes).toEqual([0, 10, 20, 30])
+    expect(calls.batch).toBe(1)
+  })
+
+  it('run a part at once in a batch of its own', async () => {
+    const { d1, calls } = countingD1()
+    expect(await runPart(createDb(d1), echoPart, [4, 5])).toEqual([40, 50])
+    expect(calls.batch).toBe(1)
   })
 
   it('answers every request and keeps every write-ahead row while seals fail', async () => {

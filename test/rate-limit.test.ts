@@ -33,7 +33,7 @@ describe('per-key rate limits', () => {
   it('count requests that arrive together one by one: exactly the limit gets through', async () => {
     const limited = await issueKey(['imports:read'], { rateLimit: { requests: 5, periodSeconds: 60 } })
     const other = await issueKey(['imports:read'], { rateLimit: { requests: 3, periodSeconds: 60 } })
-    // Concurrent requests of one isolate share limiter calls (group commit): the decisions must still be one per request.
+    // Requests that arrive together are each counted on their own: exactly the limit gets through.
     const answers = await Promise.all([...Array(20)].map((_, i) => read(i % 2 ? limited.key : other.key)))
     const statuses = (key: string) =>
       answers.filter((_, i) => (i % 2 ? limited.key : other.key) === key).map((r) => r.status)

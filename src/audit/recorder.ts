@@ -1,5 +1,5 @@
 import type { BatchItem } from 'drizzle-orm/batch'
-import { inRound, type BatchPart } from '../db/batch-rounds'
+import { runPart, type BatchPart } from '../db/batch-rounds'
 import type { Db } from '../db/client'
 import { columnNames, encodeColumns, field } from '../db/json-rows'
 import { auditEvents, type AuditEventRow, type NewAuditEvent } from '../db/schema'
@@ -52,9 +52,9 @@ const claimHeld = (r: string, i: string) =>
     AND ${i}.request_id = ${field(r, 'request_id')}`
 
 /**
- * A round's write-ahead rows in one statement (see db/json-rows.ts). A repeated round (see GroupCommit)
- * inserts nothing twice. A row whose request holds an Idempotency-Key goes in only while the claim is
- * still its own and in progress (a request that stalled may have lost it to a retry).
+ * The write-ahead row, inserted from its JSON (see db/json-rows.ts: one statement for any row).
+ * A row whose request holds an Idempotency-Key goes in only while the claim is still its own and
+ * in progress (a request that stalled may have lost it to a retry).
  */
 const INSERT_PENDING_SQL = `INSERT INTO audit_events (${AUDIT_COLUMNS.map((name) => `"${name}"`).join(', ')})
   SELECT ${AUDIT_COLUMNS.map((name) => field('r', name)).join(', ')} FROM json_each(?) AS r
@@ -73,10 +73,9 @@ const LINKED_SQL = `SELECT i.event_id AS id FROM json_each(?) AS r JOIN idempote
 type PendingRow = { row: AuditEventRow; claim: IdempotencyClaim | undefined }
 
 /**
- * Write-ahead rows of concurrent requests go to D1 together, one statement in a shared round (see
- * db/batch-rounds.ts) instead of an insert each. Each row is still committed before its own
- * request forwards anything. Rows of Idempotency-Key holders link their claims in the same batch
- * (two statements more, only in rounds that have such rows); each item learns whether it may forward.
+ * The write-ahead insert as one batch (one round trip, sent at once: see db/batch-rounds.ts). A
+ * row of an Idempotency-Key holder links its claim in the same batch (two statements more); each
+ * item learns whether it may forward.
  */
 const writeAheadPart: BatchPart<PendingRow, boolean> = (db, items) => {
   const rows = items.map(({ row, claim }) => ({
@@ -109,7 +108,7 @@ export async function writeAhead(db: Db, start: AuditStart, claim?: IdempotencyC
   const row = completeRow(startRow(start, Date.now()))
   let linked: boolean
   try {
-    linked = await inRound(db, writeAheadPart, { row, claim })
+    ;[linked] = (await runPart(db, writeAheadPart, [{ row, claim }])) as [boolean]
   } catch {
     throw new ApiError('AUDIT_UNAVAILABLE', 'the audit log could not be written, so nothing was sent to Exa; try again')
   }

@@ -3,20 +3,22 @@ import { perObject } from '../lib/per-object'
 import type { Db } from './client'
 
 /**
- * One D1 round trip for what an isolate's concurrent requests need from D1 at a moment. Each kind
- * of work is a BatchPart; a round (see GroupCommit) puts every part's statements for its items in
- * one `batch`. There are two rounds per isolate, each with one batch in flight at a time:
- * - `inRound`, the request's path: key lookups of requests just arrived and write-ahead rows of
- *   requests about to forward share round trips;
- * - `inBackgroundRound`, work no response waits on (the seals): a round first waits
- *   BACKGROUND_GATHER_MS so that under load it carries more rows.
- * Kept apart because a lookup arriving while a batch is in flight waits for it: behind seals it
- * waited for work nobody was waiting on (measured at c=10: p50 1.05–1.07 × the floor apart,
- * 1.09–1.17 × in one round), and gathered seals cost fewer round trips than seals riding along.
+ * One D1 round trip for several pieces of work. Each kind of work is a BatchPart: the statements
+ * for some items, and how to read each item's result back. `runPart` sends one part's statements
+ * for its items in one `batch` at once (the request's path: nothing waits for anyone else);
+ * `inBackgroundRound` gathers the parts of work no response waits on (the seals) into shared
+ * rounds (see GroupCommit), each first waiting BACKGROUND_GATHER_MS so that under load it carries
+ * more rows.
  *
- * A batch is one transaction, so one failing statement fails the round whole (each item is then
- * retried in a round of its own): a part's statements must not fail for reasons of their own
- * making; a part that can lose a race (the seal) says so in its results instead.
+ * Why the request's path has no shared round (docs/performance.md): deployed, a D1 call is a round
+ * trip, and a request that arrives while its isolate's round is in flight waits for that round to
+ * come back before its own goes out. Measured in the deployed-like bench (typical profile), sending
+ * each key lookup and write-ahead insert on its own was as fast at c=1 and faster at c=10 and 50
+ * (read p50 1.69 against 2.02 times the floor at c=10) than sharing rounds.
+ *
+ * A background batch is one transaction, so one failing statement fails the round whole (each
+ * item is then retried in a round of its own): a part's statements must not fail for reasons of
+ * their own making; a part that can lose a race (the seal) says so in its results instead.
  */
 export type BatchPart<T, R> = (db: Db, items: T[]) => BatchPlan<R> | Promise<BatchPlan<R>>
 
@@ -59,16 +61,17 @@ function roundsOn(db: Db, gatherMs: number) {
   })
 }
 
-const rounds = perObject((db: Db) => ({ request: roundsOn(db, 0), background: roundsOn(db, BACKGROUND_GATHER_MS) }))
+const rounds = perObject((db: Db) => roundsOn(db, BACKGROUND_GATHER_MS))
 
 const entry = <T, R>(part: BatchPart<T, R>, item: T): Entry => ({ part: part as Entry['part'], item })
 
-/** Runs `item` in the next request-path round on `db`; resolves to its result. */
-export function inRound<T, R>(db: Db, part: BatchPart<T, R>, item: T): Promise<R> {
-  return rounds(db).request.submit(entry(part, item)) as Promise<R>
+/** Runs `part` for `items` now, in one batch of its own; resolves to each item's result. */
+export async function runPart<T, R>(db: Db, part: BatchPart<T, R>, items: T[]): Promise<R[]> {
+  const plan = await part(db, items)
+  return plan.read(plan.statements.length ? await db.$client.batch(plan.statements) : [])
 }
 
 /** Runs `item` in the next background round on `db` (gathered: for work no response waits on). */
 export function inBackgroundRound<T, R>(db: Db, part: BatchPart<T, R>, item: T): Promise<R> {
-  return rounds(db).background.submit(entry(part, item)) as Promise<R>
+  return rounds(db).submit(entry(part, item)) as Promise<R>
 }

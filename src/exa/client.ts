@@ -106,14 +106,22 @@ export async function openExa(config: Config, call: UpstreamCall): Promise<Respo
 
 /**
  * Calls Exa, retrying once (after a short jittered pause) on a network error, 502 or 503. For
- * reads only: a timeout is not retried (Exa may just be slow), nor is anything else.
+ * reads only: a timeout is not retried (Exa may just be slow), nor is anything else. `first` is
+ * the first attempt when it was already started (a read ahead of admission).
  */
-export async function callExaWithOneRetry(config: Config, call: UpstreamCall): Promise<UpstreamResponse> {
-  const first = await callExa(config, call).catch((err: unknown) => {
+export async function callExaWithOneRetry(
+  config: Config,
+  call: UpstreamCall,
+  first: Promise<UpstreamResponse> = callExa(config, call)
+): Promise<UpstreamResponse> {
+  const answered = await first.catch((err: unknown) => {
     if (err instanceof ApiError && err.tag === 'UPSTREAM_ERROR') return undefined
     throw err
   })
-  if (first && first.status !== 502 && first.status !== 503) return first
+  if (answered && answered.status !== 502 && answered.status !== 503) return answered
   await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100))
   return callExa(config, call)
 }
+
+/** A call's name for matching a read started ahead with the handler's own: method and path. */
+export const callName = (call: UpstreamCall) => `${call.method} ${call.path}`

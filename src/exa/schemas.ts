@@ -66,6 +66,7 @@ export const CreateImportBody = z.strictObject({
   csv: z.optional(z.strictObject({ identifier: z.optional(wholeNumber(0)) })),
 })
 export type CreateImport = z.infer<typeof CreateImportBody>
+export type ListImports = z.infer<typeof ListImportsQuery>
 
 const LIMIT_PATTERN = /^([1-9]|[1-9]\d|1\d\d|200)$/
 

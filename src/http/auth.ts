@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv, Config } from '../env'
+import type { RateLimit } from '../keys/gcra'
 import { ADMIN_TOKEN_ACTOR, type Principal, type Scope } from '../keys/principal'
 import { findUsableKeyByHash, lastUsedIsStale, touchLastUsed } from '../keys/store'
 import { looksLikeKey } from '../keys/tokens'
@@ -8,7 +9,8 @@ import { digestsEqual, secretsEqual } from '../lib/constant-time'
 import { sha256Hex } from '../lib/hash'
 import { ApiError } from '../errors'
 import { countFailedAdminCredential, refuseLockedOut } from './admin-lockout'
-import { enforceRateLimit } from './rate-limit'
+import { countRequest, limitOf, refuseOverLimit, type LimiterAnswer } from './rate-limit'
+import { forgetRefused, hasHeadroom, rememberAdmitted, warmKey, type WarmKey } from './warm-keys'
 
 /** The credential a client sent: `x-api-key` (what exa-js and exa-py send) or a bearer token. */
 export function presentedCredential(c: Context): string | undefined {
@@ -55,9 +57,8 @@ async function isExaKey(c: Context<AppEnv>, hash: string): Promise<boolean> {
   return true
 }
 
-/** Authenticates a gateway key: one hash, one indexed D1 lookup per request, no cache (revocation is instant). */
-async function authenticateKey(c: Context<AppEnv>, secret: string): Promise<Principal> {
-  const hash = await sha256Hex(secret)
+/** Authenticates a gateway key by its secret's hash: one indexed D1 query per request, no cache (revocation is instant). */
+async function authenticateKey(c: Context<AppEnv>, secret: string, hash: string): Promise<Principal> {
   const exaKey = await isExaKey(c, hash)
   if (!looksLikeKey(secret))
     throw unauthenticated('malformed API key: gateway keys look like egw_ followed by 43 characters')
@@ -106,15 +107,75 @@ function assertScopes(principal: Principal, scopes: readonly Scope[]) {
   }
 }
 
-/** Authenticate, check the origin, then authorize and count against the rate limit. */
-async function admitKey(c: Context<AppEnv>, secret: string, scopes: readonly Scope[]) {
-  const principal = await authenticateKey(c, secret)
-  assertOrigin(c, principal)
-  // Set before the scope check so that a browser page can read its own 403 (CORS uses it).
-  c.set('principal', principal)
-  assertScopes(principal, scopes)
-  await enforceRateLimit(c, principal)
+const sameLimit = (a: RateLimit, b: RateLimit) => a.requests === b.requests && a.periodSeconds === b.periodSeconds
+
+/**
+ * Whether the request may start its route's read before it is admitted: its credential was
+ * admitted on its last request in this isolate, with the scopes and (for a browser key) the origin
+ * this request needs, and its limiter then left room for more than the reads already started
+ * ahead. Anything else is looked up first.
+ */
+function mayReadAhead(c: Context<AppEnv>, warm: WarmKey, scopes: readonly Scope[]): boolean {
+  const { principal } = warm
+  if (!hasHeadroom(warm) || !scopes.every((scope) => principal.scopes.includes(scope))) return false
+  return !principal.origins || principal.origins.includes(c.req.header('origin') ?? '')
 }
+
+/**
+ * Authenticate, check the origin, then authorize and count against the rate limit; nothing
+ * after this step (the handler) runs until all of it has passed.
+ *
+ * Deployed, the D1 lookup and the limiter call are round trips; for a credential this isolate
+ * admitted on its last request they go out together, with the route's free read of Exa
+ * (`readAhead`) when it may start: the request then waits for the slowest of the three, not their
+ * sum. That read's answer is held in the context and given to the handler, so nothing of it
+ * leaves unless the request is admitted; a refused request discards it. The limiter is asked with
+ * the limit known from the last request; if the lookup shows a changed limit, it is asked again
+ * with the new one (the limiter restarts its count on a changed limit: counted once).
+ */
+async function admitKey(c: Context<AppEnv>, secret: string, scopes: readonly Scope[]) {
+  const hash = await sha256Hex(secret)
+  const warm = warmKey(hash)
+  let early: { limit: RateLimit; answer: Promise<LimiterAnswer> } | undefined
+  let readingAhead: WarmKey | undefined
+  if (warm?.principal.keyId) {
+    const limit = limitOf(c, warm.principal)
+    early = { limit, answer: countRequest(c, warm.principal.keyId, limit) }
+    if (mayReadAhead(c, warm, scopes) && c.var.startReadAhead) {
+      readingAhead = warm
+      warm.readsAhead++
+      c.var.startReadAhead(c)
+    }
+  }
+  try {
+    const principal = await authenticateKey(c, secret, hash)
+    assertOrigin(c, principal)
+    // Set before the scope check so that a browser page can read its own 403 (CORS uses it).
+    c.set('principal', principal)
+    assertScopes(principal, scopes)
+    const limit = limitOf(c, principal)
+    const answer =
+      early && sameLimit(early.limit, limit) ? await early.answer : await countRequest(c, principal.keyId!, limit)
+    refuseOverLimit(c, limit, answer)
+    rememberAdmitted(hash, principal, answer !== 'unreachable' && answer.allowed ? answer.remaining : 0)
+  } catch (err) {
+    forgetRefused(hash)
+    throw err
+  } finally {
+    if (readingAhead) readingAhead.readsAhead--
+  }
+}
+
+/**
+ * Declares the free, side-effect-free read of Exa a route would make (a GET), so that a request
+ * whose credential is warm may start it together with its admission (see admitKey). Goes before
+ * the route's requireKey. `start` begins the read and keeps it in the context for the handler.
+ */
+export const readAhead = (start: (c: Context<AppEnv>) => void) =>
+  createMiddleware<AppEnv>(async function readAhead(c, next) {
+    c.set('startReadAhead', start)
+    await next()
+  })
 
 /** What a route's guard asks of a caller: a key with these scopes, or an admin credential. */
 export type Guard = { kind: 'key'; scopes: readonly Scope[] } | { kind: 'admin' }

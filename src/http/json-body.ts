@@ -1,3 +1,4 @@
+import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
@@ -69,34 +70,48 @@ function isJsonMediaType(contentType: string | undefined): boolean {
   return contentType?.split(';')[0]?.trim().toLowerCase() === 'application/json'
 }
 
+/** The checked text of each request's body: it is read once, by whichever asks first. */
+const bodyTexts = new WeakMap<Request, Promise<string>>()
+
 /**
- * Reads the body as strict JSON before zod sees it: size limit (413), JSON media type (415),
- * UTF-8, syntax and duplicate keys (400). An empty body counts as `{}`, which is what exa-py sends
- * for `update(id, {})`. The parsed text is handed to `zv('json', …)` through Hono's body cache.
+ * The body as strict JSON text: size limit (413), JSON media type (415), UTF-8, syntax and
+ * duplicate keys (400). An empty body counts as `{}`, which is what exa-py sends for
+ * `update(id, {})`. Read once per request: a read started ahead of admission (routes/imports.ts)
+ * validates the same text the route then does.
  */
+export function jsonText(c: Context<AppEnv>, limit = MAX_BODY_BYTES): Promise<string> {
+  let text = bodyTexts.get(c.req.raw)
+  if (!text) bodyTexts.set(c.req.raw, (text = checkedJsonText(c, limit)))
+  return text
+}
+
+async function checkedJsonText(c: Context<AppEnv>, limit: number): Promise<string> {
+  const bytes = await readCapped(c.req.raw, limit)
+  if (bytes.byteLength === 0) return '{}'
+  if (!isJsonMediaType(c.req.header('content-type'))) {
+    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the body as JSON with content-type: application/json')
+  }
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
+  } catch {
+    throw invalidBody('request body is not valid UTF-8')
+  }
+  if (text.trim() === '') return '{}'
+  try {
+    JSON.parse(text)
+  } catch {
+    throw invalidBody('request body is not valid JSON')
+  }
+  const ambiguity = findAmbiguousKey(text)
+  if (ambiguity !== undefined) throw invalidBody(ambiguity)
+  return text
+}
+
+/** Reads the body as strict JSON (see jsonText) and hands it to `zv('json', …)` through Hono's body cache. */
 export const jsonBody = (limit = MAX_BODY_BYTES) =>
   createMiddleware<AppEnv>(async function jsonBody(c, next) {
-    const bytes = await readCapped(c.req.raw, limit)
-    const contentType = c.req.header('content-type')
-    let text = '{}'
-    if (bytes.byteLength > 0) {
-      if (!isJsonMediaType(contentType)) {
-        throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the body as JSON with content-type: application/json')
-      }
-      try {
-        text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
-      } catch {
-        throw invalidBody('request body is not valid UTF-8')
-      }
-      if (text.trim() === '') text = '{}'
-      try {
-        JSON.parse(text)
-      } catch {
-        throw invalidBody('request body is not valid JSON')
-      }
-      const ambiguity = findAmbiguousKey(text)
-      if (ambiguity !== undefined) throw invalidBody(ambiguity)
-    }
+    const text = await jsonText(c, limit)
     // zValidator reads the body only under a JSON content type; without one it validates `{}`,
     // which is exactly what an empty body means here.
     // Hono stores promises here at run time although its type says string.

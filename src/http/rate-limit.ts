@@ -1,57 +1,38 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
-import { GroupCommit, indexesBy } from '../lib/group-commit'
 import type { Principal } from '../keys/principal'
 import type { RateDecision, RateLimit } from '../keys/gcra'
-import type { RateLimiter } from '../keys/rate-limiter'
-import { perObject } from '../lib/per-object'
 import { ApiError } from '../errors'
 
-type Hit = { keyId: string; limit: RateLimit }
+/** What the limiter said about one request; `unreachable` when it could not be asked. */
+export type LimiterAnswer = RateDecision | 'unreachable'
+
+/** The limit a key is counted against: its own, else the configured default. */
+export const limitOf = (c: Context<AppEnv>, principal: Principal): RateLimit =>
+  principal.rateLimit ?? c.var.config.defaultRateLimit
 
 /**
- * The requests an isolate counts concurrently share limiter calls: one RPC per key per round
- * (see GroupCommit) instead of one per request. A key whose limiter could not be reached gets
- * `unreachable` for each of its hits, and only those: the other keys' counts stand.
+ * Counts one request of `principal` against `limit` in the key's RateLimiter Durable Object: one
+ * call, sent at once (deployed, a call is a round trip to the object's home; sharing calls
+ * between an isolate's concurrent requests made each wait for calls it had no part in: see
+ * docs/performance.md). Never throws: a limiter that cannot be reached answers `unreachable`.
  */
-const limiterRounds = perObject(
-  (limiters: DurableObjectNamespace<RateLimiter>) =>
-    new GroupCommit<Hit, RateDecision | 'unreachable'>({
-      run: async (hits) => {
-        const byLimiter = indexesBy(hits, ({ keyId, limit }) => `${keyId} ${limit.requests}/${limit.periodSeconds}`)
-        const decisions: (RateDecision | 'unreachable')[] = []
-        await Promise.all(
-          [...byLimiter.values()].map(async (indexes) => {
-            const { keyId, limit } = hits[indexes[0]!]!
-            let answers: (RateDecision | 'unreachable')[]
-            try {
-              answers = await limiters.getByName(keyId).hits(limit, indexes.length)
-            } catch {
-              answers = indexes.map(() => 'unreachable')
-            }
-            indexes.forEach((index, j) => (decisions[index] = answers[j]!))
-          })
-        )
-        return decisions
-      },
-      maxGroup: 64,
-    })
-)
+export async function countRequest(c: Context<AppEnv>, keyId: string, limit: RateLimit): Promise<LimiterAnswer> {
+  try {
+    const [decision] = await c.env.RATE_LIMITER.getByName(keyId).hits(limit, 1)
+    return decision!
+  } catch {
+    return 'unreachable'
+  }
+}
 
 /**
- * Counts the request against its key's limit (the key's own, else the configured default) in the
- * key's RateLimiter Durable Object. Over the limit: 429 RATE_LIMITED with `retry-after`.
- *
- * The bootstrap ADMIN_TOKEN is not limited: it is the operator's credential, not a client key
- * (failed admin credentials are, per client address: see admin-lockout.ts).
- * If the limiter itself cannot be reached the request goes on (logged): a limiter outage should
- * not take the gateway down with it, and revocation, not the limiter, is what stops a bad key.
+ * Over the limit: 429 RATE_LIMITED with `retry-after`. If the limiter itself could not be reached
+ * the request goes on (logged): a limiter outage should not take the gateway down with it, and
+ * revocation, not the limiter, is what stops a bad key.
  */
-export async function enforceRateLimit(c: Context<AppEnv>, principal: Principal): Promise<void> {
-  if (principal.keyId === null) return
-  const limit = principal.rateLimit ?? c.var.config.defaultRateLimit
-  const decision = await limiterRounds(c.env.RATE_LIMITER).submit({ keyId: principal.keyId, limit })
-  if (decision === 'unreachable') {
+export function refuseOverLimit(c: Context<AppEnv>, limit: RateLimit, answer: LimiterAnswer): void {
+  if (answer === 'unreachable') {
     console.error(
       JSON.stringify({
         level: 'error',
@@ -61,8 +42,8 @@ export async function enforceRateLimit(c: Context<AppEnv>, principal: Principal)
     )
     return
   }
-  if (!decision.allowed) {
-    const seconds = decision.retryAfterSeconds
+  if (!answer.allowed) {
+    const seconds = answer.retryAfterSeconds
     throw new ApiError(
       'RATE_LIMITED',
       `this key may make ${limit.requests} requests per ${limit.periodSeconds} s; retry in ${seconds} s`,

@@ -1,5 +1,4 @@
 import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm'
-import { inRound, type BatchPart } from '../db/batch-rounds'
 import type { Db } from '../db/client'
 import { decodeRow } from '../db/json-rows'
 import { API_KEY_NAME_INDEX, apiKeyOrigins, apiKeys, type ApiKeyRow } from '../db/schema'
@@ -38,33 +37,19 @@ export function isNameClash(err: unknown): boolean {
   return false
 }
 
-/** The lookup behind every authenticated request, for a round's hashes at once (?1: JSON array of hashes, ?2: now). */
-const USABLE_KEYS_SQL = `SELECT s.hash AS secret_hash, k.* FROM api_key_secrets AS s JOIN api_keys AS k ON k.id = s.key_id
-  WHERE s.hash IN (SELECT value FROM json_each(?1)) AND (s.expires_at IS NULL OR s.expires_at > ?2)
+/** The lookup behind every authenticated request (?1: the secret's hash, ?2: now). */
+const USABLE_KEY_SQL = `SELECT k.* FROM api_key_secrets AS s JOIN api_keys AS k ON k.id = s.key_id
+  WHERE s.hash = ?1 AND (s.expires_at IS NULL OR s.expires_at > ?2)
     AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?2)`
 
 /**
- * A round's lookups in one query (see db/batch-rounds.ts), shared with the other D1 work of that
- * moment. Each round starts after its requests arrived, so a request never sees the keys as they
- * were before it came.
+ * The key whose secret hashes to `hash`, if that secret is still valid: one indexed query, checked
+ * against revocation and both expiries when it runs. Nothing is cached, so a revoked or expired
+ * key is refused on the very next request.
  */
-const lookupPart: BatchPart<string, ApiKeyRow | undefined> = (db, hashes) => ({
-  statements: [db.$client.prepare(USABLE_KEYS_SQL).bind(JSON.stringify([...new Set(hashes)]), Date.now())],
-  read: ([found]) => {
-    const byHash = new Map(
-      (found!.results as Record<string, unknown>[]).map((row) => [row.secret_hash as string, decodeRow(apiKeys, row)])
-    )
-    return hashes.map((hash) => byHash.get(hash))
-  },
-})
-
-/**
- * The key whose secret hashes to `hash`, if that secret is still valid: an indexed lookup,
- * checked against revocation and both expiries when it runs. Nothing is cached, so a revoked or
- * expired key is refused on the very next request.
- */
-export function findUsableKeyByHash(db: Db, hash: string): Promise<ApiKeyRow | undefined> {
-  return inRound(db, lookupPart, hash)
+export async function findUsableKeyByHash(db: Db, hash: string, now = Date.now()): Promise<ApiKeyRow | undefined> {
+  const row = await db.$client.prepare(USABLE_KEY_SQL).bind(hash, now).first<Record<string, unknown>>()
+  return row ? decodeRow(apiKeys, row) : undefined
 }
 
 /** The query behind someActiveKeyAllowsOrigin (exported so a test can check its query plan). */

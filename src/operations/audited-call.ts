@@ -5,11 +5,11 @@ import { recordFailedAttempt, settledFields, writeAhead, type AuditStart } from 
 import type { AuditEventRow } from '../db/schema'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
-import { callExa, callExaWithOneRetry, importPath, type UpstreamCall, type UpstreamResponse } from '../exa/client'
+import { callExa, importPath, type UpstreamCall, type UpstreamResponse } from '../exa/client'
 import { ImportSnapshot, type Import } from '../exa/schemas'
 import { auditOrigin } from './origin'
 import { settleInBackground } from './reconcile'
-import { isSuccess, relay, upstreamConfig } from './upstream'
+import { isSuccess, readExaWithOneRetry, relay, upstreamConfig } from './upstream'
 
 /** One audited change of an import: what to send Exa and how to read its answer into the row. */
 export type AuditedCall = {
@@ -33,7 +33,7 @@ const malformed = () => new ApiError('UPSTREAM_ERROR', 'Exa answered with someth
  * response unchanged. Every authenticated, valid attempt leaves exactly one row.
  */
 export async function runAuditedCall(c: Context<AppEnv>, call: AuditedCall): Promise<Response> {
-  const config = upstreamConfig(c)
+  upstreamConfig(c) // refuses before anything is read when no Exa key is configured
   const start: AuditStart = {
     ...auditOrigin(c),
     action: call.action,
@@ -49,6 +49,29 @@ export async function runAuditedCall(c: Context<AppEnv>, call: AuditedCall): Pro
     before = read
   }
 
+  return outlivingTheClient(c, forwardAndSettle(c, call, start, before))
+}
+
+/**
+ * Work a client's going away must not cut short. Deployed, a request whose client disconnects is
+ * cancelled with everything it awaits, except what it handed to `waitUntil`: a forwarded change
+ * cut off there would leave its row pending for the reconciler, and one cut off between the
+ * write-ahead row and the call would leave a row for a change never sent. Kept alive, the change
+ * is forwarded and its row settled as if the client had stayed (docs/architecture.md §5).
+ */
+function outlivingTheClient<T>(c: Context<AppEnv>, work: Promise<T>): Promise<T> {
+  c.executionCtx.waitUntil(work.catch(() => undefined))
+  return work
+}
+
+/** Commits the write-ahead row, forwards (never retried), settles the row, answers with upstream's response. */
+async function forwardAndSettle(
+  c: Context<AppEnv>,
+  call: AuditedCall,
+  start: AuditStart,
+  before: Import | null
+): Promise<Response> {
+  const config = upstreamConfig(c)
   const pending = await writeAhead(c.var.db, { ...start, before }, c.var.idempotencyClaim)
   const eventId = pending.id
 
@@ -81,14 +104,13 @@ export async function runAuditedCall(c: Context<AppEnv>, call: AuditedCall): Pro
 
 /** Reads the import before changing it. A failed read is recorded as a failed attempt. */
 async function readBefore(c: Context<AppEnv>, start: AuditStart): Promise<Import | Response> {
-  const config = upstreamConfig(c)
   const fail = (status: number | null, error: string, upstreamRequestId?: string | null) =>
     recordFailedAttempt(c.var.db, start, { status, error, upstreamRequestId }).catch(() =>
       console.error(JSON.stringify({ level: 'error', requestId: start.requestId, msg: 'failed attempt not recorded' }))
     )
   let response: UpstreamResponse
   try {
-    response = await callExaWithOneRetry(config, { method: 'GET', path: importPath(start.importId!) })
+    response = await readExaWithOneRetry(c, { method: 'GET', path: importPath(start.importId!) })
   } catch (err) {
     await fail(null, `before read: ${err instanceof ApiError ? err.message : 'failed'}`)
     throw err

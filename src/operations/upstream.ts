@@ -2,7 +2,15 @@ import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv, Config } from '../env'
 import { ApiError } from '../errors'
-import { openExa, readUpstream, type UpstreamCall, type UpstreamResponse } from '../exa/client'
+import {
+  callExa,
+  callExaWithOneRetry,
+  callName,
+  openExa,
+  readUpstream,
+  type UpstreamCall,
+  type UpstreamResponse,
+} from '../exa/client'
 
 /** The config for calling Exa; refuses clearly when no Exa key is configured. */
 export function upstreamConfig(c: Context<AppEnv>): Config {
@@ -68,3 +76,44 @@ export async function relayStream(c: Context<AppEnv>, response: Response): Promi
 /** One call to Exa, never retried (a paid call must not be made twice), its answer relayed as it comes. */
 export const passThrough = async (c: Context<AppEnv>, call: UpstreamCall) =>
   relayStream(c, await openExa(upstreamConfig(c), call))
+
+type Read = UpstreamCall & { method: 'GET' }
+
+/**
+ * The starter of a route's read ahead of admission (http/auth.ts `readAhead`): `toCall` builds the
+ * GET the handler will make from the raw request, validating the whole request as the route does
+ * (undefined when it is invalid: nothing goes upstream, and the route's validation answers it).
+ * The read's answer stays in the context until the handler of the admitted request takes it.
+ */
+export function startReadOf(toCall: (c: Context<AppEnv>) => Read | undefined | Promise<Read | undefined>) {
+  return (c: Context<AppEnv>) => {
+    if (!c.var.config.exaApiKey) return
+    const started = (async () => {
+      const call = await toCall(c)
+      if (!call) return
+      const response = callExa(c.var.config, call)
+      // Never an unhandled rejection when it is discarded; the handler that takes it sees the error.
+      response.catch(() => undefined)
+      c.set('readAhead', { call: callName(call), response })
+    })()
+    started.catch(() => undefined)
+  }
+}
+
+/** The read started ahead for exactly `call`, taken from the context (once), if there is one. */
+function takeReadAhead(c: Context<AppEnv>, call: UpstreamCall): Promise<UpstreamResponse> | undefined {
+  const ahead = c.var.readAhead
+  if (!ahead || ahead.call !== callName(call)) return undefined
+  c.set('readAhead', undefined)
+  return ahead.response
+}
+
+/** A GET of Exa: the one started ahead of admission when it is the same call, else made now. */
+export function readExa(c: Context<AppEnv>, call: Read): Promise<UpstreamResponse> {
+  return takeReadAhead(c, call) ?? callExa(upstreamConfig(c), call)
+}
+
+/** A GET of Exa retried once on a network error, 502 or 503 (see callExaWithOneRetry), the first attempt possibly started ahead. */
+export function readExaWithOneRetry(c: Context<AppEnv>, call: Read): Promise<UpstreamResponse> {
+  return callExaWithOneRetry(upstreamConfig(c), call, takeReadAhead(c, call))
+}

@@ -1,25 +1,69 @@
+import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
-import { callExa, importPath, IMPORTS_PATH } from '../exa/client'
-import { CreateImportBody, ImportIdParam, ListImportsQuery, UpdateImportBody } from '../exa/schemas'
-import { requireKey } from '../http/auth'
+import { importPath, IMPORTS_PATH, type UpstreamCall } from '../exa/client'
+import { CreateImportBody, ImportIdParam, ListImportsQuery, UpdateImportBody, type ListImports } from '../exa/schemas'
+import { readAhead, requireKey } from '../http/auth'
 import { idempotency } from '../http/idempotency'
-import { jsonBody } from '../http/json-body'
+import { jsonBody, jsonText } from '../http/json-body'
 import { zv } from '../http/validator'
 import { auditedCreate, auditedDelete, auditedUpdate, withUnexpiredUpload } from '../operations/imports'
-import { relay, upstreamConfig } from '../operations/upstream'
+import { readExa, relay, startReadOf } from '../operations/upstream'
+
+type Read = UpstreamCall & { method: 'GET' }
+
+const listCall = (query: ListImports): Read => {
+  const search = new URLSearchParams(query).toString()
+  return { method: 'GET', path: IMPORTS_PATH + (search ? `?${search}` : '') }
+}
+const importCall = (id: string): Read => ({ method: 'GET', path: importPath(id) })
+
+/**
+ * The same GETs built from the raw request, for reads started ahead of admission (http/auth.ts):
+ * validated as the route validates them, nothing started for an invalid request.
+ */
+function rawQuery(c: Context<AppEnv>) {
+  const entries = Object.entries(c.req.queries()).map(([name, values]) => [
+    name,
+    values.length === 1 ? values[0] : values,
+  ])
+  return Object.fromEntries(entries) as unknown
+}
+const listAhead = startReadOf((c) => {
+  const query = ListImportsQuery.safeParse(rawQuery(c))
+  return query.success ? listCall(query.data) : undefined
+})
+const validId = (c: Context<AppEnv>) => {
+  const param = ImportIdParam.safeParse({ id: c.req.param('id') })
+  return param.success ? param.data.id : undefined
+}
+const importAhead = startReadOf((c) => {
+  const id = validId(c)
+  return id === undefined ? undefined : importCall(id)
+})
+/**
+ * A change's before-read, started only for a valid change (an update's body is read once: see
+ * jsonText), and never for one with an Idempotency-Key: that may be a retry answered from its
+ * stored result, which must reach nothing at Exa.
+ */
+const beforeReadAhead = (body: typeof UpdateImportBody | undefined) =>
+  startReadOf(async (c) => {
+    const id = validId(c)
+    if (id === undefined || c.req.header('idempotency-key') !== undefined) return undefined
+    if (body && !body.safeParse(JSON.parse(await jsonText(c))).success) return undefined
+    return importCall(id)
+  })
 
 /**
  * Exa's own paths, so exa-js and exa-py work unchanged against the gateway's origin. Reads pass
  * through; changes are audited. GET and DELETE never read a body: exa-js sends
- * `content-type: application/json` on them with none.
+ * `content-type: application/json` on them with none. A read, and the before-read of an update
+ * or delete, may start ahead of admission for a warm key (`readAhead`; released only once admitted).
  */
 export const imports = new Hono<AppEnv>()
-  .get('/', requireKey('imports:read'), zv('query', ListImportsQuery), async (c) => {
-    const query = new URLSearchParams(c.req.valid('query')).toString()
-    const path = IMPORTS_PATH + (query ? `?${query}` : '')
-    return relay(c, await callExa(upstreamConfig(c), { method: 'GET', path }))
-  })
+  .get('/', readAhead(listAhead), requireKey('imports:read'), zv('query', ListImportsQuery), async (c) =>
+    relay(c, await readExa(c, listCall(c.req.valid('query'))))
+  )
   .post(
     '/',
     requireKey('imports:write'),
@@ -28,12 +72,12 @@ export const imports = new Hono<AppEnv>()
     idempotency({ unexpired: withUnexpiredUpload }),
     (c) => auditedCreate(c, c.req.valid('json'))
   )
-  .get('/:id', requireKey('imports:read'), zv('param', ImportIdParam), async (c) => {
-    const { id } = c.req.valid('param')
-    return relay(c, await callExa(upstreamConfig(c), { method: 'GET', path: importPath(id) }))
-  })
+  .get('/:id', readAhead(importAhead), requireKey('imports:read'), zv('param', ImportIdParam), async (c) =>
+    relay(c, await readExa(c, importCall(c.req.valid('param').id)))
+  )
   .patch(
     '/:id',
+    readAhead(beforeReadAhead(UpdateImportBody)),
     requireKey('imports:write'),
     zv('param', ImportIdParam),
     jsonBody(),
@@ -41,6 +85,11 @@ export const imports = new Hono<AppEnv>()
     idempotency(),
     (c) => auditedUpdate(c, c.req.valid('param').id, c.req.valid('json'), { action: 'import.update' })
   )
-  .delete('/:id', requireKey('imports:write'), zv('param', ImportIdParam), idempotency(), (c) =>
-    auditedDelete(c, c.req.valid('param').id)
+  .delete(
+    '/:id',
+    readAhead(beforeReadAhead(undefined)),
+    requireKey('imports:write'),
+    zv('param', ImportIdParam),
+    idempotency(),
+    (c) => auditedDelete(c, c.req.valid('param').id)
   )
