@@ -1,4 +1,5 @@
-import { Hono, type Context } from 'hono'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
+import { CORE_PATHS, createCoreSimulator } from './core.ts'
 import { ImportStore, randomToken, type SimImport } from './store.ts'
 
 /** A request the simulator received on Exa's API paths, for tests to assert on. */
@@ -76,6 +77,7 @@ export function createExaSimulator(options: SimulatorOptions) {
   /** Presigned-URL signatures by import id, as Exa's storage would check them. */
   const uploadSignatures = new Map<string, string>()
   const faults: Fault[] = []
+  const core = createCoreSimulator()
   let latencyMs = options.latencyMs ?? 0
 
   type SimEnv = { Variables: { requestId: string } }
@@ -91,6 +93,7 @@ export function createExaSimulator(options: SimulatorOptions) {
     uploads.length = 0
     uploadSignatures.clear()
     faults.length = 0
+    core.reset()
     latencyMs = options.latencyMs ?? 0
     return c.json({ ok: true })
   })
@@ -135,7 +138,7 @@ export function createExaSimulator(options: SimulatorOptions) {
   })
 
   // ---- Exa's API: record, authenticate, inject faults ----
-  app.use('/websets/*', async (c, next) => {
+  const exaApi: MiddlewareHandler<SimEnv> = async (c, next) => {
     c.set('requestId', `req_${randomToken(20)}`)
     c.header('x-request-id', c.var.requestId)
     const body = c.req.raw.body ? await c.req.text() : null
@@ -173,7 +176,10 @@ export function createExaSimulator(options: SimulatorOptions) {
     const presented = c.req.header('x-api-key') ?? /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1]
     if (presented !== options.apiKey) return exaError(c, 401, 'Invalid or missing API key', 'UNAUTHORIZED')
     await next()
-  })
+  }
+  app.use('/websets/*', exaApi)
+  for (const path of CORE_PATHS) app.use(path, exaApi)
+  core.mount(app)
 
   app.get('/websets/v0/imports', (c) => {
     const { limit = '25', cursor } = c.req.query()
@@ -267,6 +273,8 @@ export function createExaSimulator(options: SimulatorOptions) {
     uploads,
     /** Pending faults; push one to inject it (same as POST /__sim/faults). */
     faults,
+    /** The streams served by the paid calls (same as GET /__sim/streams). */
+    streams: core.streams,
   }
 }
 

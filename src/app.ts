@@ -11,8 +11,10 @@ import { cors } from './http/cors'
 import { requestId } from './http/request-id'
 import { adminKeys } from './routes/admin-keys'
 import { audit } from './routes/audit'
+import { core } from './routes/core'
 import { health } from './routes/health'
 import { imports } from './routes/imports'
+import { research, RESEARCH_PATH } from './routes/research'
 import { ui } from './routes/ui'
 
 /**
@@ -24,6 +26,8 @@ const api = new Hono<AppEnv>()
   .route('/ui', ui)
   .use(cors())
   .route(IMPORTS_PATH, imports)
+  .route('/', core)
+  .route(RESEARCH_PATH, research)
   .route('/audit', audit)
   .route('/admin/keys', adminKeys)
 

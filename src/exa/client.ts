@@ -21,6 +21,8 @@ export type UpstreamCall = {
   /** A path under the Exa origin, built from validated parts only. */
   path: string
   body?: unknown
+  /** Known, validated request headers the endpoint takes (`exa-beta`); never the client's credentials. */
+  headers?: Record<string, string>
 }
 
 function parseJson(text: string): unknown {
@@ -37,33 +39,68 @@ function parseJson(text: string): unknown {
  * user agent; nothing of the client's request. Network failures become 502, slowness 504.
  */
 export async function callExa(config: Config, call: UpstreamCall): Promise<UpstreamResponse> {
+  try {
+    const response = await fetch(config.exaBaseUrl + call.path, {
+      ...requestInit(config, call, 'application/json'),
+      signal: AbortSignal.timeout(config.upstreamTimeoutMs),
+    })
+    return await readUpstream(response)
+  } catch (err) {
+    throw upstreamFailure(config, err)
+  }
+}
+
+/** Exa's answer read whole: its text, parsed when it is JSON, and the headers relayed with it. */
+export async function readUpstream(response: Response): Promise<UpstreamResponse> {
+  const text = await response.text()
+  return {
+    status: response.status,
+    json: parseJson(text),
+    text,
+    requestId: response.headers.get('x-request-id'),
+    retryAfter: response.headers.get('retry-after'),
+  }
+}
+
+function requestInit(config: Config, call: UpstreamCall, accept: string): RequestInit {
   const headers: Record<string, string> = {
+    ...call.headers,
     'x-api-key': config.exaApiKey ?? '',
-    accept: 'application/json',
+    accept,
     'user-agent': USER_AGENT,
   }
   if (call.body !== undefined) headers['content-type'] = 'application/json'
-  let response: Response
+  return { method: call.method, headers, body: call.body === undefined ? undefined : JSON.stringify(call.body) }
+}
+
+function upstreamFailure(config: Config, err: unknown): ApiError {
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+    return new ApiError('UPSTREAM_TIMEOUT', `Exa did not answer within ${config.upstreamTimeoutMs} ms`)
+  }
+  return new ApiError('UPSTREAM_ERROR', 'could not reach Exa (network error)')
+}
+
+/**
+ * One call to Exa whose answer may be a stream: resolves as soon as Exa's status and headers
+ * arrive, with the body unread. The timeout covers only that wait; the body then flows for as
+ * long as Exa sends it, and cancelling it (a client that went away) cancels the fetch. Never
+ * retried: the paid calls go through here.
+ */
+export async function openExa(config: Config, call: UpstreamCall): Promise<Response> {
+  const controller = new AbortController()
+  const timer = setTimeout(
+    () => controller.abort(new DOMException('upstream timeout', 'TimeoutError')),
+    config.upstreamTimeoutMs
+  )
   try {
-    response = await fetch(config.exaBaseUrl + call.path, {
-      method: call.method,
-      headers,
-      body: call.body === undefined ? undefined : JSON.stringify(call.body),
-      signal: AbortSignal.timeout(config.upstreamTimeoutMs),
+    return await fetch(config.exaBaseUrl + call.path, {
+      ...requestInit(config, call, 'application/json, text/event-stream'),
+      signal: controller.signal,
     })
-    const text = await response.text()
-    return {
-      status: response.status,
-      json: parseJson(text),
-      text,
-      requestId: response.headers.get('x-request-id'),
-      retryAfter: response.headers.get('retry-after'),
-    }
   } catch (err) {
-    if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
-      throw new ApiError('UPSTREAM_TIMEOUT', `Exa did not answer within ${config.upstreamTimeoutMs} ms`)
-    }
-    throw new ApiError('UPSTREAM_ERROR', 'could not reach Exa (network error)')
+    throw upstreamFailure(config, err)
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -2,7 +2,15 @@ import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv, Config } from '../env'
 import { ApiError } from '../errors'
-import { callExa, callExaWithOneRetry, callName, type UpstreamCall, type UpstreamResponse } from '../exa/client'
+import {
+  callExa,
+  callExaWithOneRetry,
+  callName,
+  openExa,
+  readUpstream,
+  type UpstreamCall,
+  type UpstreamResponse,
+} from '../exa/client'
 
 /** The config for calling Exa; refuses clearly when no Exa key is configured. */
 export function upstreamConfig(c: Context<AppEnv>): Config {
@@ -41,6 +49,33 @@ export function relay(c: Context<AppEnv>, upstream: UpstreamResponse): Response 
 }
 
 export const isSuccess = (status: number) => status >= 200 && status < 300
+
+const isEventStream = (response: Response) =>
+  response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() === 'text/event-stream'
+
+/**
+ * Answers with Exa's answer to a call that may stream. A successful `text/event-stream` is passed
+ * through as it arrives, never buffered: the client reads each chunk when Exa sends it, and its
+ * going away cancels Exa's stream (the body is Exa's own). Anything else is read whole and relayed
+ * as JSON, Exa's error shapes unchanged.
+ */
+export async function relayStream(c: Context<AppEnv>, response: Response): Promise<Response> {
+  if (!isSuccess(response.status) || !isEventStream(response) || !response.body) {
+    const whole = await readUpstream(response).catch(() => {
+      throw new ApiError('UPSTREAM_ERROR', "Exa's answer broke off before its end")
+    })
+    return relay(c, whole)
+  }
+  c.set('upstreamStatus', response.status)
+  const headers = new Headers({ 'content-type': response.headers.get('content-type')!, 'cache-control': 'no-cache' })
+  const requestId = response.headers.get('x-request-id')
+  if (requestId) headers.set('x-upstream-request-id', requestId)
+  return new Response(response.body, { status: response.status, headers })
+}
+
+/** One call to Exa, never retried (a paid call must not be made twice), its answer relayed as it comes. */
+export const passThrough = async (c: Context<AppEnv>, call: UpstreamCall) =>
+  relayStream(c, await openExa(upstreamConfig(c), call))
 
 type Read = UpstreamCall & { method: 'GET' }
 

@@ -1,6 +1,6 @@
-import Exa, { CreateImportParametersFormat, ExaError } from 'exa-js'
+import Exa, { CreateImportParametersFormat } from 'exa-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startGateway, type Gateway } from './harness.ts'
+import { exaError, startGateway, type Gateway } from './harness.ts'
 
 /**
  * exa-js 2.23.0, unchanged, against a real `wrangler dev` gateway whose upstream is the Exa
@@ -26,16 +26,6 @@ async function auditOf(importId: string): Promise<Record<string, any>[]> {
   await gateway.settled(key, importId)
   const res = await fetch(`${gateway.url}/audit/events?importId=${importId}`, { headers: { 'x-api-key': key } })
   return ((await res.json()) as { data: Record<string, any>[] }).data
-}
-
-/** The ExaError a call rejects with (fails the test if it resolves). */
-async function exaError(call: Promise<unknown>): Promise<ExaError> {
-  const error = await call.then(
-    () => undefined,
-    (err: unknown) => err
-  )
-  expect(error).toBeInstanceOf(ExaError)
-  return error as ExaError
 }
 
 describe('exa-js websets.imports through the gateway', () => {

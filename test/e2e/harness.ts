@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto'
+import { ExaError } from 'exa-js'
+import { expect } from 'vitest'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -90,4 +92,14 @@ export async function startGateway(options: { vars?: Record<string, string>; see
       if (!process.env.KEEP_E2E_STATE) rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/** The ExaError a call rejects with (fails the test if it resolves). */
+export async function exaError(call: Promise<unknown>): Promise<ExaError> {
+  const error = await call.then(
+    () => undefined,
+    (err: unknown) => err
+  )
+  expect(error).toBeInstanceOf(ExaError)
+  return error as ExaError
 }

@@ -1,4 +1,5 @@
 import type { Fault, RecordedRequest, RecordedUpload } from '../../simulator/app'
+import type { StreamRecord } from '../../simulator/core'
 import type { SimImport } from '../../simulator/store'
 import { SIMULATOR_ORIGIN } from './secrets'
 
@@ -21,4 +22,7 @@ export const sim = {
   requests: (filter: { method?: string; pathIncludes?: string } = {}) =>
     control<RecordedRequest[]>(`/__sim/requests?${new URLSearchParams(filter)}`),
   uploads: () => control<RecordedUpload[]>('/__sim/uploads'),
+  /** The SSE answers the paid calls served, and whether their client went away. */
+  streams: () => control<StreamRecord[]>('/__sim/streams'),
+  streamInterval: (intervalMs: number) => control('/__sim/stream-interval', 'POST', { intervalMs }),
 }
