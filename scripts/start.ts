@@ -129,6 +129,7 @@ async function main() {
       apiKey: simulatorKey,
       port: SIMULATOR_PORT,
       seed: DEMO_IMPORTS,
+      demoWebsets: true,
       stateFile: SIMULATOR_STATE,
     })
     vars.EXA_API_KEY = simulatorKey

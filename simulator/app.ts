@@ -1,5 +1,9 @@
 import { Hono, type Context } from 'hono'
 import { ImportStore, randomToken, type SimImport } from './store.ts'
+import { seedWebhook, seedWebset, type WebsetSeed } from './websets-seed.ts'
+import { WebsetsStore } from './websets-store.ts'
+import { websetsRoutes } from './websets.ts'
+import { decodeCursor, encodeCursor } from './wire.ts'
 
 /** A request the simulator received on Exa's API paths, for tests to assert on. */
 export type RecordedRequest = {
@@ -54,15 +58,6 @@ export type SimulatorOptions = {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const encodeCursor = (id: string) => btoa(`cursor:${id}`)
-const decodeCursor = (cursor: string) => {
-  try {
-    const text = atob(cursor)
-    return text.startsWith('cursor:') ? text.slice(7) : undefined
-  } catch {
-    return undefined
-  }
-}
 
 const ENTITY_TYPES = ['company', 'person', 'article', 'research_paper', 'custom']
 const isStringRecord = (v: unknown): v is Record<string, string> =>
@@ -71,6 +66,7 @@ const isStringRecord = (v: unknown): v is Record<string, string> =>
 /** A faithful in-memory Exa Imports API, plus a control API under `/__sim/` for tests and demos. */
 export function createExaSimulator(options: SimulatorOptions) {
   const store = new ImportStore()
+  const websets = new WebsetsStore()
   const requests: RecordedRequest[] = []
   const uploads: RecordedUpload[] = []
   /** Presigned-URL signatures by import id, as Exa's storage would check them. */
@@ -87,6 +83,7 @@ export function createExaSimulator(options: SimulatorOptions) {
   // ---- control API (no key: it is not part of Exa) ----
   app.post('/__sim/reset', (c) => {
     store.clear()
+    websets.clear()
     requests.length = 0
     uploads.length = 0
     uploadSignatures.clear()
@@ -103,6 +100,9 @@ export function createExaSimulator(options: SimulatorOptions) {
     const item = store.get(c.req.param('id'))
     return item ? c.json(item) : c.json({ error: 'not found' }, 404)
   })
+  // A webset with its search, items, enrichment, monitor and run; a webhook (seed it first to see deliveries).
+  app.post('/__sim/websets', async (c) => c.json(seedWebset(websets, (await c.req.json()) as WebsetSeed), 201))
+  app.post('/__sim/webhooks', async (c) => c.json(seedWebhook(websets, await c.req.json()), 201))
   app.get('/__sim/requests', (c) => {
     const { method, pathIncludes } = c.req.query()
     return c.json(
@@ -255,6 +255,8 @@ export function createExaSimulator(options: SimulatorOptions) {
     return item ? c.json(item) : exaError(c, 404, `Import ${c.req.param('id')} not found`, 'NOT_FOUND')
   })
 
+  websetsRoutes(app, websets, exaError)
+
   app.notFound((c) => exaError(c, 404, `Cannot ${c.req.method} ${new URL(c.req.url).pathname}`, 'NOT_FOUND'))
   app.onError((err) => {
     throw err
@@ -263,6 +265,8 @@ export function createExaSimulator(options: SimulatorOptions) {
   return {
     fetch: (request: Request) => app.fetch(request),
     store,
+    /** The Websets family (websets, items, searches, enrichments, monitors, webhooks, events). */
+    websets,
     requests,
     uploads,
     /** Pending faults; push one to inject it (same as POST /__sim/faults). */

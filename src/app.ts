@@ -13,6 +13,7 @@ import { adminKeys } from './routes/admin-keys'
 import { audit } from './routes/audit'
 import { health } from './routes/health'
 import { imports } from './routes/imports'
+import { reads } from './routes/reads'
 import { ui } from './routes/ui'
 
 /**
@@ -24,6 +25,7 @@ const api = new Hono<AppEnv>()
   .route('/ui', ui)
   .use(cors())
   .route(IMPORTS_PATH, imports)
+  .route('/', reads)
   .route('/audit', audit)
   .route('/admin/keys', adminKeys)
 

@@ -1,6 +1,7 @@
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { callExa, importPath, IMPORTS_PATH } from '../exa/client'
+import { withQuery } from '../exa/query'
 import { CreateImportBody, ImportIdParam, ListImportsQuery, UpdateImportBody } from '../exa/schemas'
 import { requireKey } from '../http/auth'
 import { idempotency } from '../http/idempotency'
@@ -16,8 +17,7 @@ import { relay, upstreamConfig } from '../operations/upstream'
  */
 export const imports = new Hono<AppEnv>()
   .get('/', requireKey('imports:read'), zv('query', ListImportsQuery), async (c) => {
-    const query = new URLSearchParams(c.req.valid('query')).toString()
-    const path = IMPORTS_PATH + (query ? `?${query}` : '')
+    const path = withQuery(IMPORTS_PATH, c.req.valid('query'))
     return relay(c, await callExa(upstreamConfig(c), { method: 'GET', path }))
   })
   .post(
