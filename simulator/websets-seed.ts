@@ -104,6 +104,7 @@ export function seedWebhook(
 export function seedWebset(store: WebsetsStore, seed: WebsetSeed = {}) {
   const { state } = store
   const entity = seed.entity ?? 'company'
+  const eventsBefore = Object.keys(state.events).length
   const created = store.now()
   const webset: SimWebset = {
     id: seed.id ?? store.newId('webset'),
@@ -249,6 +250,8 @@ export function seedWebset(store: WebsetsStore, seed: WebsetSeed = {}) {
     enrichment: structuredClone(enrichment),
     monitor: store.monitor(monitor.id)!,
     run: structuredClone(run),
+    /** The events it emitted, oldest first. */
+    events: structuredClone(Object.values(state.events).slice(eventsBefore)),
   }
 }
 
