@@ -1,0 +1,90 @@
+import Exa, { EventType, ExaError } from 'exa-js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { seedWebhook, seedWebset, type SeededWebset } from '../../simulator/websets-seed.ts'
+import { startGateway, type Gateway } from './harness.ts'
+
+/**
+ * exa-js 2.23.0's Websets reads, unchanged, against a real `wrangler dev` gateway whose upstream
+ * is the Exa simulator: what each call answers is exactly what the simulator holds.
+ */
+let gateway: Gateway
+let exa: Exa
+let seeded: SeededWebset
+let hookId: string
+
+beforeAll(async () => {
+  gateway = await startGateway()
+  const store = gateway.simulator.websets
+  hookId = seedWebhook(store, { events: ['webset.created', 'webset.item.created'] }).id
+  seeded = seedWebset(store, { externalId: 'crm:7', title: 'Dev tools', items: 4 })
+  seedWebset(store, { title: 'Speakers', entity: 'person', items: 2 })
+  const { key } = await gateway.issueKey(['websets:read', 'monitors:read', 'webhooks:read', 'events:read'])
+  exa = new Exa(key, gateway.url)
+})
+afterAll(async () => {
+  await gateway?.stop()
+})
+
+describe('exa-js websets reads through the gateway', () => {
+  it('websets.get, by id and by externalId, with expand items', async () => {
+    expect(await exa.websets.get(seeded.webset.id)).toEqual(seeded.webset)
+    const expanded = await exa.websets.get('crm:7', ['items'])
+    expect(expanded).toEqual({ ...seeded.webset, items: seeded.items })
+    expect(gateway.simulator.requests.at(-1)).toMatchObject({
+      path: '/websets/v0/websets/crm%3A7',
+      query: '?expand=items',
+    })
+  })
+
+  it('websets.list: two pages through the cursor', async () => {
+    const first = await exa.websets.list({ limit: 1 })
+    expect(first).toMatchObject({ hasMore: true, nextCursor: expect.any(String) })
+    const second = await exa.websets.list({ limit: 1, cursor: first.nextCursor! })
+    expect(second.hasMore).toBe(false)
+    expect([...first.data, ...second.data].map((w) => w.id)).toContain(seeded.webset.id)
+  })
+
+  it('websets.items.list and getAll', async () => {
+    const page = await exa.websets.items.list(seeded.webset.id, { limit: 3, sourceId: seeded.search.id })
+    expect(page.data).toHaveLength(3)
+    const all = await exa.websets.items.getAll(seeded.webset.id, { limit: 3 })
+    expect(all.map((i) => i.id).sort()).toEqual(seeded.items.map((i) => i.id).sort())
+  })
+
+  it('websets.monitors.list (by webset) and its runs', async () => {
+    const monitors = await exa.websets.monitors.list({ websetId: seeded.webset.id })
+    expect(monitors.data).toEqual([seeded.monitor])
+    const runs = await exa.websets.monitors.runs.list(seeded.monitor.id)
+    expect(runs.data).toEqual([seeded.run])
+  })
+
+  it('websets.webhooks.list and listAttempts filtered', async () => {
+    const hooks = await exa.websets.webhooks.list()
+    expect(hooks.data.map((h) => h.id)).toEqual([hookId])
+    const attempts = await exa.websets.webhooks.listAttempts(hookId, {
+      eventType: EventType.webset_item_created,
+      successful: true,
+    })
+    expect(attempts.data).toHaveLength(4 + 2)
+  })
+
+  it('websets.events.list with types', async () => {
+    const events = await exa.websets.events.list({ types: [EventType.webset_created, EventType.webset_idle] })
+    expect(events.data.map((e) => e.type).sort()).toEqual([
+      'webset.created',
+      'webset.created',
+      'webset.idle',
+      'webset.idle',
+    ])
+    expect(gateway.simulator.requests.at(-1)!.query).toBe('?types=webset.created&types=webset.idle')
+    expect(await exa.websets.events.get(seeded.events[0]!.id)).toEqual(seeded.events[0])
+  })
+
+  it('an unknown webset is Exa’s 404; an invalid id is our 400; neither is [object Object]', async () => {
+    const missing = await exa.websets.get('webset_nope').catch((err: unknown) => err)
+    expect(missing).toBeInstanceOf(ExaError)
+    expect(missing).toMatchObject({ statusCode: 404, message: 'Webset webset_nope not found' })
+    const invalid = await exa.websets.events.list({ limit: 500 }).catch((err: unknown) => err)
+    expect(invalid).toMatchObject({ statusCode: 400, message: 'limit: limit must be a whole number from 1 to 200' })
+  })
+})
