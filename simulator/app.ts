@@ -1,4 +1,6 @@
 import { Hono, type Context } from 'hono'
+import { createMiddleware } from 'hono/factory'
+import { AgentStore, agentRoutes } from './agent.ts'
 import { ImportStore, randomToken, type SimImport } from './store.ts'
 import { seedWebhook, seedWebset, type WebsetSeed } from './websets-seed.ts'
 import { WebsetsStore } from './websets-store.ts'
@@ -67,6 +69,7 @@ const isStringRecord = (v: unknown): v is Record<string, string> =>
 export function createExaSimulator(options: SimulatorOptions) {
   const store = new ImportStore()
   const websets = new WebsetsStore()
+  const agent = new AgentStore()
   const requests: RecordedRequest[] = []
   const uploads: RecordedUpload[] = []
   /** Presigned-URL signatures by import id, as Exa's storage would check them. */
@@ -84,6 +87,7 @@ export function createExaSimulator(options: SimulatorOptions) {
   app.post('/__sim/reset', (c) => {
     store.clear()
     websets.clear()
+    agent.clear()
     requests.length = 0
     uploads.length = 0
     uploadSignatures.clear()
@@ -103,6 +107,13 @@ export function createExaSimulator(options: SimulatorOptions) {
   // A webset with its search, items, enrichment, monitor and run; a webhook (seed it first to see deliveries).
   app.post('/__sim/websets', async (c) => c.json(seedWebset(websets, (await c.req.json()) as WebsetSeed), 201))
   app.post('/__sim/webhooks', async (c) => c.json(seedWebhook(websets, await c.req.json()), 201))
+  // A search monitor with a run, an agent run with its events, an agent monitor.
+  app.post('/__sim/agent', (c) =>
+    c.json(
+      { ...agent.seedSearchMonitor(), agentRun: agent.seedAgentRun(), agentMonitor: agent.seedAgentMonitor() },
+      201
+    )
+  )
   app.get('/__sim/requests', (c) => {
     const { method, pathIncludes } = c.req.query()
     return c.json(
@@ -134,8 +145,8 @@ export function createExaSimulator(options: SimulatorOptions) {
     return c.json({ ok: true })
   })
 
-  // ---- Exa's API: record, authenticate, inject faults ----
-  app.use('/websets/*', async (c, next) => {
+  // ---- Exa's API (Websets, Search Monitors, Agent): record, authenticate, inject faults ----
+  const exaApi = createMiddleware<SimEnv>(async (c, next) => {
     c.set('requestId', `req_${randomToken(20)}`)
     c.header('x-request-id', c.var.requestId)
     const body = c.req.raw.body ? await c.req.text() : null
@@ -174,6 +185,7 @@ export function createExaSimulator(options: SimulatorOptions) {
     if (presented !== options.apiKey) return exaError(c, 401, 'Invalid or missing API key', 'UNAUTHORIZED')
     await next()
   })
+  for (const prefix of ['/websets/*', '/monitors/*', '/agent/*']) app.use(prefix, exaApi)
 
   app.get('/websets/v0/imports', (c) => {
     const { limit = '25', cursor } = c.req.query()
@@ -256,6 +268,7 @@ export function createExaSimulator(options: SimulatorOptions) {
   })
 
   websetsRoutes(app, websets, exaError)
+  agentRoutes(app, agent, exaError)
 
   app.notFound((c) => exaError(c, 404, `Cannot ${c.req.method} ${new URL(c.req.url).pathname}`, 'NOT_FOUND'))
   app.onError((err) => {
@@ -267,6 +280,8 @@ export function createExaSimulator(options: SimulatorOptions) {
     store,
     /** The Websets family (websets, items, searches, enrichments, monitors, webhooks, events). */
     websets,
+    /** Search monitors, agent runs and agent monitors. */
+    agent,
     requests,
     uploads,
     /** Pending faults; push one to inject it (same as POST /__sim/faults). */

@@ -4,11 +4,12 @@ import type { AddressInfo } from 'node:net'
 import { dirname } from 'node:path'
 import { createExaSimulator, SimulatedDrop, type SimulatorOptions } from './app.ts'
 import type { SimImport, StoreSnapshot } from './store.ts'
+import { seedDemoAgent, type AgentState } from './agent.ts'
 import { seedDemoWebsets } from './websets-seed.ts'
 import type { WebsetsState } from './websets-store.ts'
 
-/** What the state file keeps: the imports and, since the Websets reads, the Websets family. */
-type SimulatorState = StoreSnapshot & { websets?: WebsetsState }
+/** What the state file keeps: the imports and, since the Websets reads, the Websets family and the Agent API's. */
+type SimulatorState = StoreSnapshot & { websets?: WebsetsState; agent?: AgentState }
 
 /** Demo imports that `npm start` seeds, with fixed ids so the README's commands work as written. */
 export const DEMO_IMPORTS: Partial<SimImport>[] = [
@@ -51,7 +52,7 @@ export async function startSimulatorServer(
   options: SimulatorOptions & {
     port?: number
     seed?: Partial<SimImport>[]
-    /** Seed the demo websets, webhook and events too (npm start). */
+    /** Seed the demo websets, webhook and events, search monitor, agent run and agent monitor too (npm start). */
     demoWebsets?: boolean
     stateFile?: string
   }
@@ -63,10 +64,16 @@ export async function startSimulatorServer(
   // A state file from before the Websets reads has no websets: it gets the demo ones.
   if (saved?.websets) simulator.websets.restore(saved.websets)
   else if (options.demoWebsets) seedDemoWebsets(simulator.websets)
+  if (saved?.agent) simulator.agent.restore(saved.agent)
+  else if (options.demoWebsets) seedDemoAgent(simulator.agent)
   const save = () =>
     options.stateFile &&
-    writeState(options.stateFile, { ...simulator.store.snapshot(), websets: simulator.websets.snapshot() })
-  if (options.stateFile && !saved?.websets) save()
+    writeState(options.stateFile, {
+      ...simulator.store.snapshot(),
+      websets: simulator.websets.snapshot(),
+      agent: simulator.agent.snapshot(),
+    })
+  if (options.stateFile && !(saved?.websets && saved.agent)) save()
   const server = serve({
     hostname: '127.0.0.1',
     port: options.port ?? 0,

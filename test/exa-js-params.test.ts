@@ -2,6 +2,8 @@ import type Exa from 'exa-js'
 import { describe, expect, it } from 'vitest'
 import type * as z from 'zod/mini'
 import { withQuery } from '../src/exa/query'
+import * as agent from '../src/exa/agent'
+import * as sm from '../src/exa/search-monitors'
 import * as ws from '../src/exa/websets'
 
 /**
@@ -57,6 +59,27 @@ export const pins: Record<string, true> = {
     AsQuery<Param<Websets['events']['list'], 0>>,
     Validated<typeof ws.ListEventsQuery>
   >,
+  'monitors.list': true satisfies Equal<
+    AsQuery<Param<Exa['monitors']['list'], 0>>,
+    Validated<typeof sm.ListSearchMonitorsQuery>
+  >,
+  'monitors.runs.list': true satisfies Equal<
+    AsQuery<Param<Exa['monitors']['runs']['list'], 1>>,
+    Validated<typeof sm.ListSearchMonitorRunsQuery>
+  >,
+  'agent.runs.list': true satisfies Equal<
+    AsQuery<Param<Exa['agent']['runs']['list'], 0>>,
+    Validated<typeof agent.ListAgentRunsQuery>
+  >,
+  'agent.runs.events.list': true satisfies Equal<
+    AsQuery<Param<Exa['agent']['runs']['events']['list'], 1>>,
+    Validated<typeof agent.ListAgentRunEventsQuery>
+  >,
+  // exa-js passes `betas` in the same object; it becomes the exa-beta header, not a query parameter.
+  'beta.agent.monitors.list': true satisfies Equal<
+    AsQuery<Omit<Param<Exa['beta']['agent']['monitors']['list'], 0>, 'betas'>>,
+    Validated<typeof agent.ListAgentMonitorsQuery>
+  >,
   // The gets send no query at all: their schema lets no name through.
   'gets without a query': true satisfies Equal<z.output<typeof ws.NoQuery>, Record<string, never>>,
 }
@@ -97,6 +120,11 @@ describe('what exa-js sends passes, and is forwarded as exa-js built it', () => 
     ],
     ['websets.events.list', ws.ListEventsQuery, { limit: 25, types: ['webset.created', 'webset.idle'] }],
     ['websets.events.list (one type)', ws.ListEventsQuery, { types: ['webset.idle'] }],
+    ['monitors.list', sm.ListSearchMonitorsQuery, { cursor: 'c', limit: 100, status: 'paused' }],
+    ['monitors.runs.list', sm.ListSearchMonitorRunsQuery, { limit: 1 }],
+    ['agent.runs.list', agent.ListAgentRunsQuery, { cursor: 'c', limit: 100 }],
+    ['agent.runs.events.list', agent.ListAgentRunEventsQuery, { limit: 20 }],
+    ['beta.agent.monitors.list', agent.ListAgentMonitorsQuery, { cursor: 'c', limit: 5 }],
     ['websets.events.list (nothing)', ws.ListEventsQuery, { cursor: undefined, limit: undefined, types: undefined }],
   ]
   for (const [name, schema, params] of cases) {
@@ -107,5 +135,5 @@ describe('what exa-js sends passes, and is forwarded as exa-js built it', () => 
       expect(withQuery('', parsed.data as never) || '?').toBe(sent)
     })
   }
-  it('pins every list and get', () => expect(Object.keys(pins)).toHaveLength(9))
+  it('pins every list and get', () => expect(Object.keys(pins)).toHaveLength(14))
 })

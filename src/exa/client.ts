@@ -21,6 +21,8 @@ export type UpstreamCall = {
   /** A path under the Exa origin, built from validated parts only. */
   path: string
   body?: unknown
+  /** Request headers Exa defines that the client's call carries (validated): `exa-beta`. */
+  headers?: Record<string, string>
 }
 
 function parseJson(text: string): unknown {
@@ -33,11 +35,12 @@ function parseJson(text: string): unknown {
 }
 
 /**
- * One call to Exa. Carries only the gateway's own headers: the Exa key, JSON content type and a
- * user agent; nothing of the client's request. Network failures become 502, slowness 504.
+ * One call to Exa. Carries the gateway's own headers (the Exa key, JSON content type and a user
+ * agent) and, of the client's request, only the validated headers the call names. Network failures become 502, slowness 504.
  */
 export async function callExa(config: Config, call: UpstreamCall): Promise<UpstreamResponse> {
   const headers: Record<string, string> = {
+    ...call.headers,
     'x-api-key': config.exaApiKey ?? '',
     accept: 'application/json',
     'user-agent': USER_AGENT,

@@ -17,8 +17,8 @@ function summary(issues: Issue[], what: string): string {
   return `${where}${first.message}${more}`
 }
 
-/** What a route validates: the JSON body (after `jsonBody()`), the query string or the path. */
-export type Target = 'json' | 'query' | 'param'
+/** What a route validates: the JSON body (after `jsonBody()`), the query string, the path or headers. */
+export type Target = 'json' | 'query' | 'param' | 'header'
 
 /**
  * `@hono/zod-validator` with the hook its README calls "throw error": a failure becomes our

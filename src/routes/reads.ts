@@ -1,7 +1,9 @@
 import { Hono } from 'hono/tiny'
-import type * as z from 'zod/mini'
+import * as z from 'zod/mini'
 import type { AppEnv } from '../env'
 import { callExa, type UpstreamCall } from '../exa/client'
+import * as agent from '../exa/agent'
+import * as sm from '../exa/search-monitors'
 import * as ws from '../exa/websets'
 import { requireKey } from '../http/auth'
 import { zv } from '../http/validator'
@@ -20,18 +22,24 @@ export type Read = {
   scope: Scope
   params: z.ZodMiniType
   query: z.ZodMiniType
-  call: (params: never, query: never) => UpstreamCall
+  /** The request headers Exa defines for it (`exa-beta`), forwarded once valid; others are never read. */
+  headers: z.ZodMiniType
+  call: (params: never, query: never, headers: never) => UpstreamCall
 }
 
 type Row = Omit<Read, 'scope'>
 
 /** A row, with its call's argument types tied to its schemas. */
-const read = <P extends z.ZodMiniType, Q extends z.ZodMiniType>(
+const read = <P extends z.ZodMiniType, Q extends z.ZodMiniType, H extends z.ZodMiniType = typeof NO_HEADERS>(
   path: string,
   params: P,
   query: Q,
-  call: (params: z.output<P>, query: z.output<Q>) => UpstreamCall
-): Row => ({ path, params, query, call })
+  call: (params: z.output<P>, query: z.output<Q>, headers: z.output<H>) => UpstreamCall,
+  headers: H = NO_HEADERS as unknown as H
+): Row => ({ path, params, query, headers, call })
+
+/** No header of the client's request is read (a loose object: the request has many). */
+const NO_HEADERS = z.object({})
 
 /** The rows of one family, which one scope covers. */
 const family = (scope: Scope, rows: Row[]): Read[] => rows.map((row) => ({ ...row, scope }))
@@ -63,13 +71,43 @@ export const READS: readonly Read[] = [
     read(`${W}/events`, NONE, ws.ListEventsQuery, ws.listEventsCall),
     read(`${W}/events/:id`, ws.EventParams, NONE, ws.getEventCall),
   ]),
+  ...family('monitors:read', [
+    read('/monitors', NONE, sm.ListSearchMonitorsQuery, sm.listSearchMonitorsCall),
+    read('/monitors/:id', sm.SearchMonitorParams, NONE, sm.getSearchMonitorCall),
+    read('/monitors/:id/runs', sm.SearchMonitorParams, sm.ListSearchMonitorRunsQuery, sm.listSearchMonitorRunsCall),
+    read('/monitors/:id/runs/:runId', sm.SearchMonitorRunParams, NONE, sm.getSearchMonitorRunCall),
+  ]),
+  ...family('agent:read', [
+    read('/agent/runs', NONE, agent.ListAgentRunsQuery, agent.listAgentRunsCall, agent.OptionalBeta),
+    read('/agent/runs/:id', agent.AgentRunParams, NONE, agent.getAgentRunCall, agent.OptionalBeta),
+    read(
+      '/agent/runs/:id/events',
+      agent.AgentRunParams,
+      agent.ListAgentRunEventsQuery,
+      agent.listAgentRunEventsCall,
+      agent.OptionalBeta
+    ),
+    read('/agent/monitors', NONE, agent.ListAgentMonitorsQuery, agent.listAgentMonitorsCall, agent.AgentMonitorsBeta),
+    read('/agent/monitors/:id', agent.AgentMonitorParams, NONE, agent.getAgentMonitorCall, agent.AgentMonitorsBeta),
+  ]),
 ]
 
 /** The reads as routes: authenticate and authorize, validate the path and the query, forward, relay. */
 export const reads = new Hono<AppEnv>()
 for (const row of READS) {
-  reads.get(row.path, requireKey(row.scope), zv('param', row.params), zv('query', row.query), async (c) => {
-    const call = row.call(c.req.valid('param') as never, c.req.valid('query') as never)
-    return relay(c, await callExa(upstreamConfig(c), call))
-  })
+  reads.get(
+    row.path,
+    requireKey(row.scope),
+    zv('param', row.params),
+    zv('query', row.query),
+    zv('header', row.headers),
+    async (c) => {
+      const call = row.call(
+        c.req.valid('param') as never,
+        c.req.valid('query') as never,
+        c.req.valid('header') as never
+      )
+      return relay(c, await callExa(upstreamConfig(c), call))
+    }
+  )
 }

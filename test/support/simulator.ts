@@ -24,6 +24,8 @@ export const sim = {
   /** An active webhook: seeded before a webset, it records that webset's deliveries as attempts. */
   seedWebhook: (fields: { url?: string; events?: string[] } = {}) =>
     control<SimWebhook>('/__sim/webhooks', 'POST', fields),
+  /** A search monitor with a run (`monitor`, `run`), an agent run with its events, an agent monitor. */
+  seedAgent: <T>() => control<T>('/__sim/agent', 'POST', {}),
   fault: (fault: Fault | Fault[]) => control('/__sim/faults', 'POST', fault),
   requests: (filter: { method?: string; pathIncludes?: string } = {}) =>
     control<RecordedRequest[]>(`/__sim/requests?${new URLSearchParams(filter)}`),
