@@ -6,9 +6,12 @@ import { someActiveKeyAllowsOrigin } from '../keys/store'
 import { OriginRefused } from './auth'
 import { ApiError } from '../errors'
 
-/** Exactly what the routes need: their methods, the credential and body headers, nothing else. */
+/**
+ * Exactly what the routes need: their methods, the credential and body headers, and `exa-beta`
+ * (Exa's beta header, which the agent reads forward), nothing else.
+ */
 export const CORS_ALLOW_METHODS = 'GET, POST, PATCH, DELETE'
-export const CORS_ALLOW_HEADERS = 'x-api-key, authorization, content-type, idempotency-key'
+export const CORS_ALLOW_HEADERS = 'x-api-key, authorization, content-type, idempotency-key, exa-beta'
 /** What a page may read of an answer besides the body: our request id, Exa's, and when to retry. */
 export const CORS_EXPOSE_HEADERS = 'x-request-id, x-upstream-request-id, retry-after'
 /** Browsers cache a preflight this long (Chrome caps it at 2 h). Revocation still acts at once. */
