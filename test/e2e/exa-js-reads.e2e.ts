@@ -1,16 +1,20 @@
-import Exa, { EventType, ExaError } from 'exa-js'
+import Exa, { AGENT_MONITORS_BETA_HEADER, EventType, ExaError } from 'exa-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedWebhook, seedWebset, type SeededWebset } from '../../simulator/websets-seed.ts'
 import { startGateway, type Gateway } from './harness.ts'
 
 /**
- * exa-js 2.23.0's Websets reads, unchanged, against a real `wrangler dev` gateway whose upstream
+ * exa-js 2.23.0's Websets, Search Monitor and Agent reads, unchanged, against a real `wrangler dev` gateway whose upstream
  * is the Exa simulator: what each call answers is exactly what the simulator holds.
  */
 let gateway: Gateway
 let exa: Exa
 let seeded: SeededWebset
 let hookId: string
+let agent: ReturnType<Gateway['simulator']['agent']['seedSearchMonitor']> & {
+  runId: string
+  agentMonitorId: string
+}
 
 beforeAll(async () => {
   gateway = await startGateway()
@@ -18,7 +22,15 @@ beforeAll(async () => {
   hookId = seedWebhook(store, { events: ['webset.created', 'webset.item.created'] }).id
   seeded = seedWebset(store, { externalId: 'crm:7', title: 'Dev tools', items: 4 })
   seedWebset(store, { title: 'Speakers', entity: 'person', items: 2 })
-  const { key } = await gateway.issueKey(['websets:read', 'monitors:read', 'webhooks:read', 'events:read'])
+  const sims = gateway.simulator.agent
+  agent = { ...sims.seedSearchMonitor(), runId: sims.seedAgentRun().id, agentMonitorId: sims.seedAgentMonitor().id }
+  const { key } = await gateway.issueKey([
+    'websets:read',
+    'monitors:read',
+    'webhooks:read',
+    'events:read',
+    'agent:read',
+  ])
   exa = new Exa(key, gateway.url)
 })
 afterAll(async () => {
@@ -86,5 +98,33 @@ describe('exa-js websets reads through the gateway', () => {
     expect(missing).toMatchObject({ statusCode: 404, message: 'Webset webset_nope not found' })
     const invalid = await exa.websets.events.list({ limit: 500 }).catch((err: unknown) => err)
     expect(invalid).toMatchObject({ statusCode: 400, message: 'limit: limit must be a whole number from 1 to 200' })
+  })
+})
+
+describe('exa-js search monitor and agent reads through the gateway', () => {
+  it('monitors.list, get and runs', async () => {
+    const page = await exa.monitors.list({ status: 'active', limit: 10 })
+    expect(page.data).toEqual([agent.monitor])
+    expect(await exa.monitors.get(agent.monitor.id)).toEqual(agent.monitor)
+    expect((await exa.monitors.runs.list(agent.monitor.id)).data).toEqual([agent.run])
+    expect(await exa.monitors.runs.get(agent.monitor.id, agent.run.id)).toEqual(agent.run)
+  })
+
+  it('agent.runs.list, get and events; an unknown run is the Agent API’s 404', async () => {
+    const runs = await exa.agent.runs.list()
+    expect(runs).toMatchObject({ object: 'list', hasMore: false, data: [{ id: agent.runId }] })
+    expect(await exa.agent.runs.get(agent.runId)).toMatchObject({ id: agent.runId, status: 'completed' })
+    const events = await exa.agent.runs.events.list(agent.runId, { limit: 2 })
+    expect(events.data.map((e) => e.event)).toEqual(['agent_run.completed', 'agent_run.started'])
+    const missing = await exa.agent.runs.get('agent_run_nope').catch((err: unknown) => err)
+    expect(missing).toMatchObject({ statusCode: 404, code: 'RUN_NOT_FOUND' })
+  })
+
+  it('beta.agent.monitors.list and get, with the beta header exa-js sends', async () => {
+    const betas = [AGENT_MONITORS_BETA_HEADER]
+    const page = await exa.beta.agent.monitors.list({ betas })
+    expect(page.data.map((m) => m.id)).toEqual([agent.agentMonitorId])
+    expect(await exa.beta.agent.monitors.get(agent.agentMonitorId, { betas })).toMatchObject({ status: 'active' })
+    expect(gateway.simulator.requests.at(-1)!.headers['exa-beta']).toBe(AGENT_MONITORS_BETA_HEADER)
   })
 })
