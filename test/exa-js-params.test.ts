@@ -26,6 +26,8 @@ type AsQuery<T> = { [K in keyof T]-?: QueryValue<NonNullable<T[K]>> }
 /** What a schema lets through, once validated. */
 type Validated<S extends z.ZodMiniType> = { [K in keyof z.output<S>]-?: NonNullable<z.output<S>[K]> }
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
+/** exa-js's parameter type `E` and the schema `S` let exactly the same query through. */
+type Pin<E, S extends z.ZodMiniType> = Equal<AsQuery<E>, Validated<S>>
 type Param<F extends (...args: never[]) => unknown, N extends number> = NonNullable<Parameters<F>[N]>
 
 type Websets = Exa['websets']
@@ -33,52 +35,34 @@ type Websets = Exa['websets']
 type GetWebsetParams = { expand?: Param<Websets['get'], 1> }
 
 export const pins: Record<string, true> = {
-  'websets.list': true satisfies Equal<AsQuery<Param<Websets['list'], 0>>, Validated<typeof ws.ListWebsetsQuery>>,
-  'websets.get': true satisfies Equal<AsQuery<GetWebsetParams>, Validated<typeof ws.GetWebsetQuery>>,
-  'websets.items.list': true satisfies Equal<
-    AsQuery<Param<Websets['items']['list'], 1>>,
-    Validated<typeof ws.ListItemsQuery>
+  'websets.list': true satisfies Pin<Param<Websets['list'], 0>, typeof ws.ListWebsetsQuery>,
+  'websets.get': true satisfies Pin<GetWebsetParams, typeof ws.GetWebsetQuery>,
+  'websets.items.list': true satisfies Pin<Param<Websets['items']['list'], 1>, typeof ws.ListItemsQuery>,
+  'websets.monitors.list': true satisfies Pin<Param<Websets['monitors']['list'], 0>, typeof ws.ListMonitorsQuery>,
+  'websets.monitors.runs.list': true satisfies Pin<
+    Param<Websets['monitors']['runs']['list'], 1>,
+    typeof ws.ListMonitorRunsQuery
   >,
-  'websets.monitors.list': true satisfies Equal<
-    AsQuery<Param<Websets['monitors']['list'], 0>>,
-    Validated<typeof ws.ListMonitorsQuery>
+  'websets.webhooks.list': true satisfies Pin<Param<Websets['webhooks']['list'], 0>, typeof ws.ListWebhooksQuery>,
+  'websets.webhooks.listAttempts': true satisfies Pin<
+    Param<Websets['webhooks']['listAttempts'], 1>,
+    typeof ws.ListWebhookAttemptsQuery
   >,
-  'websets.monitors.runs.list': true satisfies Equal<
-    AsQuery<Param<Websets['monitors']['runs']['list'], 1>>,
-    Validated<typeof ws.ListMonitorRunsQuery>
+  'websets.events.list': true satisfies Pin<Param<Websets['events']['list'], 0>, typeof ws.ListEventsQuery>,
+  'monitors.list': true satisfies Pin<Param<Exa['monitors']['list'], 0>, typeof sm.ListSearchMonitorsQuery>,
+  'monitors.runs.list': true satisfies Pin<
+    Param<Exa['monitors']['runs']['list'], 1>,
+    typeof sm.ListSearchMonitorRunsQuery
   >,
-  'websets.webhooks.list': true satisfies Equal<
-    AsQuery<Param<Websets['webhooks']['list'], 0>>,
-    Validated<typeof ws.ListWebhooksQuery>
-  >,
-  'websets.webhooks.listAttempts': true satisfies Equal<
-    AsQuery<Param<Websets['webhooks']['listAttempts'], 1>>,
-    Validated<typeof ws.ListWebhookAttemptsQuery>
-  >,
-  'websets.events.list': true satisfies Equal<
-    AsQuery<Param<Websets['events']['list'], 0>>,
-    Validated<typeof ws.ListEventsQuery>
-  >,
-  'monitors.list': true satisfies Equal<
-    AsQuery<Param<Exa['monitors']['list'], 0>>,
-    Validated<typeof sm.ListSearchMonitorsQuery>
-  >,
-  'monitors.runs.list': true satisfies Equal<
-    AsQuery<Param<Exa['monitors']['runs']['list'], 1>>,
-    Validated<typeof sm.ListSearchMonitorRunsQuery>
-  >,
-  'agent.runs.list': true satisfies Equal<
-    AsQuery<Param<Exa['agent']['runs']['list'], 0>>,
-    Validated<typeof agent.ListAgentRunsQuery>
-  >,
-  'agent.runs.events.list': true satisfies Equal<
-    AsQuery<Param<Exa['agent']['runs']['events']['list'], 1>>,
-    Validated<typeof agent.ListAgentRunEventsQuery>
+  'agent.runs.list': true satisfies Pin<Param<Exa['agent']['runs']['list'], 0>, typeof agent.ListAgentRunsQuery>,
+  'agent.runs.events.list': true satisfies Pin<
+    Param<Exa['agent']['runs']['events']['list'], 1>,
+    typeof agent.ListAgentRunEventsQuery
   >,
   // exa-js passes `betas` in the same object; it becomes the exa-beta header, not a query parameter.
-  'beta.agent.monitors.list': true satisfies Equal<
-    AsQuery<Omit<Param<Exa['beta']['agent']['monitors']['list'], 0>, 'betas'>>,
-    Validated<typeof agent.ListAgentMonitorsQuery>
+  'beta.agent.monitors.list': true satisfies Pin<
+    Omit<Param<Exa['beta']['agent']['monitors']['list'], 0>, 'betas'>,
+    typeof agent.ListAgentMonitorsQuery
   >,
   // The gets send no query at all: their schema lets no name through.
   'gets without a query': true satisfies Equal<z.output<typeof ws.NoQuery>, Record<string, never>>,

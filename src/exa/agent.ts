@@ -1,6 +1,5 @@
 import * as z from 'zod/mini'
-import type { UpstreamCall } from './client'
-import { page, resourceId, segment, withQuery } from './query'
+import { page, readCall, resourceId, segment } from './query'
 
 /**
  * The reads of Exa's Agent API: agent runs (`/agent/runs`) with their stored events, and the beta
@@ -41,11 +40,9 @@ type Out<T extends z.ZodMiniType> = z.output<T>
 type Beta = Out<typeof OptionalBeta>
 type NoValues = Record<string, never>
 
-const get = (path: string, query: object | undefined, beta: Beta): UpstreamCall => ({
-  method: 'GET',
-  path: withQuery(path, query as never),
-  ...(beta['exa-beta'] ? { headers: { 'exa-beta': beta['exa-beta'] } } : {}),
-})
+/** The call, with `exa-beta` when the client sent one. */
+const get = (path: string, query: object | undefined, beta: Beta) =>
+  readCall(path, query, beta['exa-beta'] ? { 'exa-beta': beta['exa-beta'] } : undefined)
 
 export const listAgentRunsCall = (_: NoValues, q: Out<typeof ListAgentRunsQuery>, h: Beta) => get('/agent/runs', q, h)
 export const getAgentRunCall = (p: Out<typeof AgentRunParams>, _: NoValues, h: Beta) =>

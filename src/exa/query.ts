@@ -1,4 +1,5 @@
 import * as z from 'zod/mini'
+import type { UpstreamCall } from './client'
 
 /**
  * The pieces every read's path and query string are validated with (docs/api.md, "Reads"):
@@ -63,3 +64,10 @@ export function withQuery(path: string, query: QueryValues = {}): string {
 
 /** A path segment from a validated id (percent-encoded: an externalId may hold `:` or `@`). */
 export const segment = (id: string) => encodeURIComponent(id)
+
+/** A read's upstream call: GET `path` with the validated query and, if any, the validated headers. */
+export const readCall = (path: string, query?: object, headers?: Record<string, string>): UpstreamCall => ({
+  method: 'GET',
+  path: withQuery(path, query as QueryValues | undefined),
+  ...(headers ? { headers } : {}),
+})

@@ -1,6 +1,5 @@
 import * as z from 'zod/mini'
-import type { UpstreamCall } from './client'
-import { page, resourceId, withQuery } from './query'
+import { page, readCall as get, resourceId } from './query'
 
 /**
  * The reads of Exa's Search Monitors (`/monitors`, not the Websets monitors under
@@ -17,7 +16,6 @@ export const ListSearchMonitorsQuery = z.strictObject({
 export const ListSearchMonitorRunsQuery = z.strictObject(page(100))
 
 type Out<T extends z.ZodMiniType> = z.output<T>
-const get = (path: string, query?: object): UpstreamCall => ({ method: 'GET', path: withQuery(path, query as never) })
 
 export const listSearchMonitorsCall = (_: Record<string, never>, q: Out<typeof ListSearchMonitorsQuery>) =>
   get('/monitors', q)

@@ -1,6 +1,5 @@
 import * as z from 'zod/mini'
-import type { UpstreamCall } from './client'
-import { booleanText, page, repeated, resourceId, segment, withQuery } from './query'
+import { booleanText, page, readCall as get, repeated, resourceId, segment } from './query'
 
 /**
  * The reads of Exa's Websets family (websets, items, searches, enrichments, Websets monitors and
@@ -80,7 +79,6 @@ export const ListEventsQuery = z.strictObject({ ...page(200), types: repeated(ev
 
 type Out<T extends z.ZodMiniType> = z.output<T>
 type NoQueryValues = Out<typeof NoQuery>
-const get = (path: string, query?: object): UpstreamCall => ({ method: 'GET', path: withQuery(path, query as never) })
 
 const websetPath = (ref: string) => `${WEBSETS_BASE}/websets/${segment(ref)}`
 
