@@ -1,4 +1,13 @@
-import type { AgentEvent, AgentMonitor, AgentRun, SearchMonitor, SearchMonitorRun } from 'exa-js'
+import type {
+  AgentEvent,
+  AgentMonitor,
+  AgentMonitorBacktest,
+  AgentMonitorChange,
+  AgentMonitorEntityView,
+  AgentRun,
+  SearchMonitor,
+  SearchMonitorRun,
+} from 'exa-js'
 import type { Context, Hono } from 'hono'
 import { randomToken } from './store.ts'
 import { pageOf, type Page, type Wire } from './wire.ts'
@@ -15,6 +24,10 @@ export type SimSearchMonitorRun = Wire<SearchMonitorRun>
 export type SimAgentRun = Wire<AgentRun> & { createdAt: string }
 export type SimAgentEvent = Wire<AgentEvent> & { id: string; createdAt: string; runId: string }
 export type SimAgentMonitor = Wire<AgentMonitor>
+/** An entity's current contents, kept with its monitor's id and when it last changed (for `since`). */
+export type SimAgentEntity = Wire<AgentMonitorEntityView> & { id: string; monitorId: string; createdAt: string }
+export type SimAgentChange = Wire<AgentMonitorChange> & { id: string; monitorId: string }
+export type SimBacktest = Wire<AgentMonitorBacktest>
 
 export type AgentState = {
   searchMonitors: Record<string, SimSearchMonitor>
@@ -22,6 +35,9 @@ export type AgentState = {
   agentRuns: Record<string, SimAgentRun>
   agentEvents: Record<string, SimAgentEvent>
   agentMonitors: Record<string, SimAgentMonitor>
+  agentEntities: Record<string, SimAgentEntity>
+  agentChanges: Record<string, SimAgentChange>
+  backtests: Record<string, SimBacktest>
 }
 
 export const AGENT_MONITORS_BETA = 'agent-monitors-2026-08-04'
@@ -31,7 +47,16 @@ export class AgentStore {
   private lastTime = 0
 
   static empty(): AgentState {
-    return { searchMonitors: {}, searchMonitorRuns: {}, agentRuns: {}, agentEvents: {}, agentMonitors: {} }
+    return {
+      searchMonitors: {},
+      searchMonitorRuns: {},
+      agentRuns: {},
+      agentEvents: {},
+      agentMonitors: {},
+      agentEntities: {},
+      agentChanges: {},
+      backtests: {},
+    }
   }
 
   now(): string {
@@ -118,7 +143,7 @@ export class AgentStore {
       object: 'agent_monitor',
       status: 'active',
       cadence: '7d',
-      fields: [{ id: 'field_ceo', name: 'CEO', description: 'Who is the CEO?', mode: 'latest', type: 'text' } as never],
+      fields: [{ id: 'field_ceo', name: 'CEO', description: 'Who is the CEO?', mode: 'dynamic', type: 'string' }],
       entityCount: 2,
       version: 1,
       createdAt: at,
@@ -129,7 +154,37 @@ export class AgentStore {
       ...fields,
     }
     this.state.agentMonitors[monitor.id] = monitor
+    for (const [n, name] of ['Acme', 'Globex'].entries()) {
+      const at = this.now()
+      const entity = { id: `entity_${randomToken(24)}`, name, domain: `${name.toLowerCase()}.example` }
+      const content = { value: `CEO ${n + 1}`, citations: [{ url: `https://${entity.domain}/about` }], updatedAt: at }
+      const view = { entity, contents: { field_ceo: content } }
+      this.state.agentEntities[entity.id] = { ...view, id: entity.id, monitorId: monitor.id, createdAt: at }
+      const change = { type: 'content.upserted' as const, entity, field: { id: 'field_ceo', name: 'CEO' }, content }
+      const id = `change_${randomToken(24)}`
+      this.state.agentChanges[id] = { ...change, version: 1, createdAt: at, id, monitorId: monitor.id }
+    }
     return structuredClone(monitor)
+  }
+
+  /** A completed backtest of the same field over the last month. */
+  seedBacktest(fields: Partial<SimBacktest> = {}) {
+    const at = this.now()
+    const backtest = {
+      id: `backtest_${randomToken(24)}`,
+      object: 'agent_monitor.backtest',
+      startTime: new Date(Date.parse(at) - 30 * 86_400_000).toISOString(),
+      endTime: at,
+      createdAt: at,
+      expiresAt: new Date(Date.parse(at) + 7 * 86_400_000).toISOString(),
+      status: 'completed',
+      data: [
+        { name: 'Acme', contents: { CEO: { value: 'CEO 1', citations: [{ url: 'https://acme.example/about' }] } } },
+      ],
+      ...fields,
+    } as SimBacktest
+    this.state.backtests[backtest.id] = backtest
+    return structuredClone(backtest)
   }
 
   clear() {
@@ -210,17 +265,52 @@ export function agentRoutes(app: Hono<any>, store: AgentStore, exaError: ExaErro
     await next()
   })
   app.get('/agent/monitors', (c) => agentList(c, pageOf(Object.values(store.state.agentMonitors), query(c), 20, 100)))
+  const monitorNotFound = (c: SimContext) =>
+    agentError(c, 404, 'NOT_FOUND', 'MONITOR_NOT_FOUND', `Agent monitor ${c.req.param('id')} not found`)
   app.get('/agent/monitors/:id', (c) => {
     const monitor = store.state.agentMonitors[c.req.param('id')]
-    return monitor
-      ? c.json(monitor)
-      : agentError(c, 404, 'NOT_FOUND', 'MONITOR_NOT_FOUND', `Agent monitor ${c.req.param('id')} not found`)
+    return monitor ? c.json(monitor) : monitorNotFound(c)
+  })
+  /** An agent monitor's entities or changes since `since`, with the monitor's `version` (not a cursor). */
+  for (const [kind, collection] of [
+    ['entities', 'agentEntities'],
+    ['changes', 'agentChanges'],
+  ] as const) {
+    app.get(`/agent/monitors/:id/${kind}`, (c) => {
+      const monitor = store.state.agentMonitors[c.req.param('id')]
+      if (!monitor) return monitorNotFound(c)
+      const since = c.req.query('since')
+      const all = Object.values(store.state[collection] as Record<string, SimAgentEntity | SimAgentChange>).filter(
+        (x) => x.monitorId === monitor.id && (!since || x.createdAt >= new Date(since).toISOString())
+      )
+      const page = pageOf(all, query(c), 20, 100)
+      if (typeof page === 'string') return agentList(c, page)
+      const data = page.data.map(({ id: _, monitorId: __, ...rest }) =>
+        kind === 'entities'
+          ? { entity: (rest as SimAgentEntity).entity, contents: (rest as SimAgentEntity).contents }
+          : rest
+      )
+      return c.json({
+        object: 'list',
+        data,
+        hasMore: page.hasMore,
+        nextCursor: page.nextCursor,
+        version: monitor.version,
+      })
+    })
+  }
+  app.get('/agent/monitors/backtest/:id', (c) => {
+    const backtest = store.state.backtests[c.req.param('id')]
+    return backtest
+      ? c.json(backtest)
+      : agentError(c, 404, 'NOT_FOUND', 'BACKTEST_NOT_FOUND', `Backtest ${c.req.param('id')} not found`)
   })
 }
 
-/** What `npm start` seeds: one search monitor, one agent run, one agent monitor. */
+/** What `npm start` seeds: one search monitor, one agent run, one agent monitor and a backtest. */
 export function seedDemoAgent(store: AgentStore) {
   store.seedSearchMonitor({ id: 'monitor_demo_funding' })
   store.seedAgentRun({ id: 'agent_run_demo' })
   store.seedAgentMonitor({ id: 'agent_monitor_demo' })
+  store.seedBacktest({ id: 'backtest_demo' })
 }

@@ -107,10 +107,15 @@ export function createExaSimulator(options: SimulatorOptions) {
   // A webset with its search, items, enrichment, monitor and run; a webhook (seed it first to see deliveries).
   app.post('/__sim/websets', async (c) => c.json(seedWebset(websets, (await c.req.json()) as WebsetSeed), 201))
   app.post('/__sim/webhooks', async (c) => c.json(seedWebhook(websets, await c.req.json()), 201))
-  // A search monitor with a run, an agent run with its events, an agent monitor.
+  // A search monitor with a run, an agent run with its events, an agent monitor with entities, a backtest.
   app.post('/__sim/agent', (c) =>
     c.json(
-      { ...agent.seedSearchMonitor(), agentRun: agent.seedAgentRun(), agentMonitor: agent.seedAgentMonitor() },
+      {
+        ...agent.seedSearchMonitor(),
+        agentRun: agent.seedAgentRun(),
+        agentMonitor: agent.seedAgentMonitor(),
+        backtest: agent.seedBacktest(),
+      },
       201
     )
   )

@@ -16,6 +16,7 @@ type Seeded = {
   run: { id: string }
   agentRun: { id: string }
   agentMonitor: { id: string }
+  backtest: { id: string }
 }
 let key: IssuedKey
 let seeded: Seeded
@@ -46,6 +47,15 @@ describe('forwarded as Exa’s path, query and beta header, relayed unchanged', 
       'agent monitor get',
       () => [`/agent/monitors/${seeded.agentMonitor.id}`, { 'exa-beta': `x-1, ${AGENT_MONITORS_BETA}` }],
     ],
+    [
+      'agent monitor entities',
+      () => [`/agent/monitors/${seeded.agentMonitor.id}/entities?limit=1&since=2026-01-01`, BETA],
+    ],
+    [
+      'agent monitor changes',
+      () => [`/agent/monitors/${seeded.agentMonitor.id}/changes?since=2026-01-01T00%3A00%3A00Z`, BETA],
+    ],
+    ['agent monitor backtest get', () => [`/agent/monitors/backtest/${seeded.backtest.id}`, BETA]],
   ]
   for (const [label, build] of cases) {
     it(label, async () => {
@@ -86,6 +96,10 @@ describe('refused with 400 before anything goes upstream', () => {
     ['/agent/monitors', 'exa-beta'],
     ['/agent/monitors', 'exa-beta', { 'exa-beta': 'agent-2026-05-07' }],
     ['/agent/monitors/m1?limit=1', '', BETA],
+    ['/agent/monitors/m1/entities?since=yesterday', 'since', BETA],
+    ['/agent/monitors/m1/changes?since=2026-13-45', 'since', BETA],
+    ['/agent/monitors/backtest/b.1', 'id', BETA],
+    ['/agent/monitors/m1/entities', 'exa-beta'],
   ]
   for (const [path, field, headers] of bad) {
     it(`GET ${path} ${headers ? JSON.stringify(headers) : ''}`, async () => {

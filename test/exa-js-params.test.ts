@@ -64,6 +64,14 @@ export const pins: Record<string, true> = {
     Omit<Param<Exa['beta']['agent']['monitors']['list'], 0>, 'betas'>,
     typeof agent.ListAgentMonitorsQuery
   >,
+  'beta.agent.monitors.entities.list': true satisfies Pin<
+    Omit<Param<Exa['beta']['agent']['monitors']['entities']['list'], 1>, 'betas'>,
+    typeof agent.ListAgentMonitorEntitiesQuery
+  >,
+  'beta.agent.monitors.changes.list': true satisfies Pin<
+    Omit<Param<Exa['beta']['agent']['monitors']['changes']['list'], 1>, 'betas'>,
+    typeof agent.ListAgentMonitorChangesQuery
+  >,
   // The gets send no query at all: their schema lets no name through.
   'gets without a query': true satisfies Equal<z.output<typeof ws.NoQuery>, Record<string, never>>,
 }
@@ -109,6 +117,12 @@ describe('what exa-js sends passes, and is forwarded as exa-js built it', () => 
     ['agent.runs.list', agent.ListAgentRunsQuery, { cursor: 'c', limit: 100 }],
     ['agent.runs.events.list', agent.ListAgentRunEventsQuery, { limit: 20 }],
     ['beta.agent.monitors.list', agent.ListAgentMonitorsQuery, { cursor: 'c', limit: 5 }],
+    [
+      'beta.agent.monitors.entities.list',
+      agent.ListAgentMonitorEntitiesQuery,
+      { cursor: 'c', limit: 5, since: '2026-08-04T00:00:00.000Z' },
+    ],
+    ['beta.agent.monitors.changes.list', agent.ListAgentMonitorChangesQuery, { since: '2026-08-04' }],
     ['websets.events.list (nothing)', ws.ListEventsQuery, { cursor: undefined, limit: undefined, types: undefined }],
   ]
   for (const [name, schema, params] of cases) {
@@ -119,5 +133,5 @@ describe('what exa-js sends passes, and is forwarded as exa-js built it', () => 
       expect(withQuery('', parsed.data as never) || '?').toBe(sent)
     })
   }
-  it('pins every list and get', () => expect(Object.keys(pins)).toHaveLength(14))
+  it('pins every list and get', () => expect(Object.keys(pins)).toHaveLength(16))
 })

@@ -3,7 +3,7 @@ import { page, readCall, resourceId, segment } from './query'
 
 /**
  * The reads of Exa's Agent API: agent runs (`/agent/runs`) with their stored events, and the beta
- * Agent Monitors (`/agent/monitors`), which Exa serves only with `Exa-Beta:
+ * Agent Monitors (`/agent/monitors`, their entities, changes and backtests), which Exa serves only with `Exa-Beta:
  * agent-monitors-2026-08-04` (exa-js 2.23.0 refuses to call them without it). The `exa-beta`
  * header a client sends is forwarded once validated; nothing else of its headers is.
  */
@@ -30,11 +30,27 @@ export const AgentMonitorsBeta = z.object({
 const runId = z.string().check(z.regex(AGENT_RUN_ID_PATTERN, `agent run id must match ${AGENT_RUN_ID_PATTERN.source}`))
 export const AgentRunParams = z.strictObject({ id: runId })
 export const AgentMonitorParams = z.strictObject({ id: resourceId('agent monitor') })
+export const AgentMonitorBacktestParams = z.strictObject({ id: resourceId('backtest') })
 
-/** Limits: 1..100 for runs and their events (S2); Agent Monitors state none, so the same is assumed. */
+/** `since`: an ISO-8601 date or date-time that names a real instant. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/
+const since = z.optional(
+  z
+    .string()
+    .check(
+      z.refine(
+        (value) => ISO_TIME.test(value) && !Number.isNaN(Date.parse(value)),
+        'since must be an ISO-8601 date or date-time (2026-08-04T00:00:00Z)'
+      )
+    )
+)
+
+/** Limits: 1..100 for runs and their events (S2); Agent Monitors' lists state none, so the same is assumed. */
 export const ListAgentRunsQuery = z.strictObject(page(100))
 export const ListAgentRunEventsQuery = z.strictObject(page(100))
 export const ListAgentMonitorsQuery = z.strictObject(page(100))
+export const ListAgentMonitorEntitiesQuery = z.strictObject({ ...page(100), since })
+export const ListAgentMonitorChangesQuery = z.strictObject({ ...page(100), since })
 
 type Out<T extends z.ZodMiniType> = z.output<T>
 type Beta = Out<typeof OptionalBeta>
@@ -56,3 +72,15 @@ export const listAgentMonitorsCall = (_: NoValues, q: Out<typeof ListAgentMonito
   get('/agent/monitors', q, h)
 export const getAgentMonitorCall = (p: Out<typeof AgentMonitorParams>, _: NoValues, h: Beta) =>
   get(`/agent/monitors/${p.id}`, undefined, h)
+export const listAgentMonitorEntitiesCall = (
+  p: Out<typeof AgentMonitorParams>,
+  q: Out<typeof ListAgentMonitorEntitiesQuery>,
+  h: Beta
+) => get(`/agent/monitors/${p.id}/entities`, q, h)
+export const listAgentMonitorChangesCall = (
+  p: Out<typeof AgentMonitorParams>,
+  q: Out<typeof ListAgentMonitorChangesQuery>,
+  h: Beta
+) => get(`/agent/monitors/${p.id}/changes`, q, h)
+export const getAgentMonitorBacktestCall = (p: Out<typeof AgentMonitorBacktestParams>, _: NoValues, h: Beta) =>
+  get(`/agent/monitors/backtest/${p.id}`, undefined, h)

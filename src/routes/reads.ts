@@ -89,6 +89,27 @@ export const READS: readonly Read[] = [
     ),
     read('/agent/monitors', NONE, agent.ListAgentMonitorsQuery, agent.listAgentMonitorsCall, agent.AgentMonitorsBeta),
     read('/agent/monitors/:id', agent.AgentMonitorParams, NONE, agent.getAgentMonitorCall, agent.AgentMonitorsBeta),
+    read(
+      '/agent/monitors/:id/entities',
+      agent.AgentMonitorParams,
+      agent.ListAgentMonitorEntitiesQuery,
+      agent.listAgentMonitorEntitiesCall,
+      agent.AgentMonitorsBeta
+    ),
+    read(
+      '/agent/monitors/:id/changes',
+      agent.AgentMonitorParams,
+      agent.ListAgentMonitorChangesQuery,
+      agent.listAgentMonitorChangesCall,
+      agent.AgentMonitorsBeta
+    ),
+    read(
+      '/agent/monitors/backtest/:id',
+      agent.AgentMonitorBacktestParams,
+      NONE,
+      agent.getAgentMonitorBacktestCall,
+      agent.AgentMonitorsBeta
+    ),
   ]),
 ]
 

@@ -14,6 +14,7 @@ let hookId: string
 let agent: ReturnType<Gateway['simulator']['agent']['seedSearchMonitor']> & {
   runId: string
   agentMonitorId: string
+  backtestId: string
 }
 
 beforeAll(async () => {
@@ -23,7 +24,12 @@ beforeAll(async () => {
   seeded = seedWebset(store, { externalId: 'crm:7', title: 'Dev tools', items: 4 })
   seedWebset(store, { title: 'Speakers', entity: 'person', items: 2 })
   const sims = gateway.simulator.agent
-  agent = { ...sims.seedSearchMonitor(), runId: sims.seedAgentRun().id, agentMonitorId: sims.seedAgentMonitor().id }
+  agent = {
+    ...sims.seedSearchMonitor(),
+    runId: sims.seedAgentRun().id,
+    agentMonitorId: sims.seedAgentMonitor().id,
+    backtestId: sims.seedBacktest().id,
+  }
   const { key } = await gateway.issueKey([
     'websets:read',
     'monitors:read',
@@ -120,11 +126,18 @@ describe('exa-js search monitor and agent reads through the gateway', () => {
     expect(missing).toMatchObject({ statusCode: 404, code: 'RUN_NOT_FOUND' })
   })
 
-  it('beta.agent.monitors.list and get, with the beta header exa-js sends', async () => {
+  it('beta.agent.monitors list, get, entities, changes and a backtest, with the beta header exa-js sends', async () => {
     const betas = [AGENT_MONITORS_BETA_HEADER]
     const page = await exa.beta.agent.monitors.list({ betas })
     expect(page.data.map((m) => m.id)).toEqual([agent.agentMonitorId])
     expect(await exa.beta.agent.monitors.get(agent.agentMonitorId, { betas })).toMatchObject({ status: 'active' })
     expect(gateway.simulator.requests.at(-1)!.headers['exa-beta']).toBe(AGENT_MONITORS_BETA_HEADER)
+    const entities = await exa.beta.agent.monitors.entities.list(agent.agentMonitorId, { betas, since: '2026-01-01' })
+    expect(entities).toMatchObject({ object: 'list', version: 1 })
+    expect(entities.data.map((e) => e.entity.name)).toEqual(['Globex', 'Acme'])
+    const changes = await exa.beta.agent.monitors.changes.list(agent.agentMonitorId, { betas, limit: 1 })
+    expect(changes).toMatchObject({ hasMore: true, data: [{ type: 'content.upserted' }] })
+    const backtest = await exa.beta.agent.monitors.backtests.get(agent.backtestId, { betas })
+    expect(backtest).toMatchObject({ id: agent.backtestId, status: 'completed' })
   })
 })
