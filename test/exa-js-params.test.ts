@@ -57,7 +57,7 @@ export const pins: Record<string, true> = {
   'agent.runs.list': true satisfies Pin<Param<Exa['agent']['runs']['list'], 0>, typeof agent.ListAgentRunsQuery>,
   'agent.runs.events.list': true satisfies Pin<
     Param<Exa['agent']['runs']['events']['list'], 1>,
-    typeof agent.ListAgentRunEventsQuery
+    typeof agent.ListRunEventsQuery
   >,
   // exa-js passes `betas` in the same object; it becomes the exa-beta header, not a query parameter.
   'beta.agent.monitors.list': true satisfies Pin<
@@ -66,11 +66,11 @@ export const pins: Record<string, true> = {
   >,
   'beta.agent.monitors.entities.list': true satisfies Pin<
     Omit<Param<Exa['beta']['agent']['monitors']['entities']['list'], 1>, 'betas'>,
-    typeof agent.ListAgentMonitorEntitiesQuery
+    typeof agent.ListEntitiesQuery
   >,
   'beta.agent.monitors.changes.list': true satisfies Pin<
     Omit<Param<Exa['beta']['agent']['monitors']['changes']['list'], 1>, 'betas'>,
-    typeof agent.ListAgentMonitorChangesQuery
+    typeof agent.ListChangesQuery
   >,
   // The gets send no query at all: their schema lets no name through.
   'gets without a query': true satisfies Equal<z.output<typeof ws.NoQuery>, Record<string, never>>,
@@ -115,14 +115,14 @@ describe('what exa-js sends passes, and is forwarded as exa-js built it', () => 
     ['monitors.list', sm.ListSearchMonitorsQuery, { cursor: 'c', limit: 100, status: 'paused' }],
     ['monitors.runs.list', sm.ListSearchMonitorRunsQuery, { limit: 1 }],
     ['agent.runs.list', agent.ListAgentRunsQuery, { cursor: 'c', limit: 100 }],
-    ['agent.runs.events.list', agent.ListAgentRunEventsQuery, { limit: 20 }],
+    ['agent.runs.events.list', agent.ListRunEventsQuery, { limit: 20 }],
     ['beta.agent.monitors.list', agent.ListAgentMonitorsQuery, { cursor: 'c', limit: 5 }],
     [
       'beta.agent.monitors.entities.list',
-      agent.ListAgentMonitorEntitiesQuery,
+      agent.ListEntitiesQuery,
       { cursor: 'c', limit: 5, since: '2026-08-04T00:00:00.000Z' },
     ],
-    ['beta.agent.monitors.changes.list', agent.ListAgentMonitorChangesQuery, { since: '2026-08-04' }],
+    ['beta.agent.monitors.changes.list', agent.ListChangesQuery, { since: '2026-08-04' }],
     ['websets.events.list (nothing)', ws.ListEventsQuery, { cursor: undefined, limit: undefined, types: undefined }],
   ]
   for (const [name, schema, params] of cases) {

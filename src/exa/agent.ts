@@ -29,8 +29,8 @@ export const AgentMonitorsBeta = z.object({
 
 const runId = z.string().check(z.regex(AGENT_RUN_ID_PATTERN, `agent run id must match ${AGENT_RUN_ID_PATTERN.source}`))
 export const AgentRunParams = z.strictObject({ id: runId })
-export const AgentMonitorParams = z.strictObject({ id: resourceId('agent monitor') })
-export const AgentMonitorBacktestParams = z.strictObject({ id: resourceId('backtest') })
+export const MonitorParams = z.strictObject({ id: resourceId('agent monitor') })
+export const BacktestParams = z.strictObject({ id: resourceId('backtest') })
 
 /** `since`: an ISO-8601 date or date-time that names a real instant. */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/
@@ -47,10 +47,10 @@ const since = z.optional(
 
 /** Limits: 1..100 for runs and their events (S2); Agent Monitors' lists state none, so the same is assumed. */
 export const ListAgentRunsQuery = z.strictObject(page(100))
-export const ListAgentRunEventsQuery = z.strictObject(page(100))
+export const ListRunEventsQuery = z.strictObject(page(100))
 export const ListAgentMonitorsQuery = z.strictObject(page(100))
-export const ListAgentMonitorEntitiesQuery = z.strictObject({ ...page(100), since })
-export const ListAgentMonitorChangesQuery = z.strictObject({ ...page(100), since })
+export const ListEntitiesQuery = z.strictObject({ ...page(100), since })
+export const ListChangesQuery = z.strictObject({ ...page(100), since })
 
 type Out<T extends z.ZodMiniType> = z.output<T>
 type Beta = Out<typeof OptionalBeta>
@@ -63,24 +63,15 @@ const get = (path: string, query: object | undefined, beta: Beta) =>
 export const listAgentRunsCall = (_: NoValues, q: Out<typeof ListAgentRunsQuery>, h: Beta) => get('/agent/runs', q, h)
 export const getAgentRunCall = (p: Out<typeof AgentRunParams>, _: NoValues, h: Beta) =>
   get(`/agent/runs/${segment(p.id)}`, undefined, h)
-export const listAgentRunEventsCall = (
-  p: Out<typeof AgentRunParams>,
-  q: Out<typeof ListAgentRunEventsQuery>,
-  h: Beta
-) => get(`/agent/runs/${segment(p.id)}/events`, q, h)
+export const listRunEventsCall = (p: Out<typeof AgentRunParams>, q: Out<typeof ListRunEventsQuery>, h: Beta) =>
+  get(`/agent/runs/${segment(p.id)}/events`, q, h)
 export const listAgentMonitorsCall = (_: NoValues, q: Out<typeof ListAgentMonitorsQuery>, h: Beta) =>
   get('/agent/monitors', q, h)
-export const getAgentMonitorCall = (p: Out<typeof AgentMonitorParams>, _: NoValues, h: Beta) =>
+export const getAgentMonitorCall = (p: Out<typeof MonitorParams>, _: NoValues, h: Beta) =>
   get(`/agent/monitors/${p.id}`, undefined, h)
-export const listAgentMonitorEntitiesCall = (
-  p: Out<typeof AgentMonitorParams>,
-  q: Out<typeof ListAgentMonitorEntitiesQuery>,
-  h: Beta
-) => get(`/agent/monitors/${p.id}/entities`, q, h)
-export const listAgentMonitorChangesCall = (
-  p: Out<typeof AgentMonitorParams>,
-  q: Out<typeof ListAgentMonitorChangesQuery>,
-  h: Beta
-) => get(`/agent/monitors/${p.id}/changes`, q, h)
-export const getAgentMonitorBacktestCall = (p: Out<typeof AgentMonitorBacktestParams>, _: NoValues, h: Beta) =>
+export const listEntitiesCall = (p: Out<typeof MonitorParams>, q: Out<typeof ListEntitiesQuery>, h: Beta) =>
+  get(`/agent/monitors/${p.id}/entities`, q, h)
+export const listChangesCall = (p: Out<typeof MonitorParams>, q: Out<typeof ListChangesQuery>, h: Beta) =>
+  get(`/agent/monitors/${p.id}/changes`, q, h)
+export const getBacktestCall = (p: Out<typeof BacktestParams>, _: NoValues, h: Beta) =>
   get(`/agent/monitors/backtest/${p.id}`, undefined, h)

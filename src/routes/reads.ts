@@ -2,7 +2,7 @@ import { Hono } from 'hono/tiny'
 import * as z from 'zod/mini'
 import type { AppEnv } from '../env'
 import { callExa, type UpstreamCall } from '../exa/client'
-import * as agent from '../exa/agent'
+import * as ag from '../exa/agent'
 import * as sm from '../exa/search-monitors'
 import * as ws from '../exa/websets'
 import { requireKey } from '../http/auth'
@@ -45,6 +45,9 @@ const NO_HEADERS = z.object({})
 const family = (scope: Scope, rows: Row[]): Read[] => rows.map((row) => ({ ...row, scope }))
 
 const W = '/websets/v0'
+/** `exa-beta`: forwarded if sent (agent runs); required with the Agent Monitors beta (agent monitors). */
+const BETA = ag.OptionalBeta
+const MONITORS_BETA = ag.AgentMonitorsBeta
 const NONE = ws.NoQuery
 
 export const READS: readonly Read[] = [
@@ -78,38 +81,14 @@ export const READS: readonly Read[] = [
     read('/monitors/:id/runs/:runId', sm.SearchMonitorRunParams, NONE, sm.getSearchMonitorRunCall),
   ]),
   ...family('agent:read', [
-    read('/agent/runs', NONE, agent.ListAgentRunsQuery, agent.listAgentRunsCall, agent.OptionalBeta),
-    read('/agent/runs/:id', agent.AgentRunParams, NONE, agent.getAgentRunCall, agent.OptionalBeta),
-    read(
-      '/agent/runs/:id/events',
-      agent.AgentRunParams,
-      agent.ListAgentRunEventsQuery,
-      agent.listAgentRunEventsCall,
-      agent.OptionalBeta
-    ),
-    read('/agent/monitors', NONE, agent.ListAgentMonitorsQuery, agent.listAgentMonitorsCall, agent.AgentMonitorsBeta),
-    read('/agent/monitors/:id', agent.AgentMonitorParams, NONE, agent.getAgentMonitorCall, agent.AgentMonitorsBeta),
-    read(
-      '/agent/monitors/:id/entities',
-      agent.AgentMonitorParams,
-      agent.ListAgentMonitorEntitiesQuery,
-      agent.listAgentMonitorEntitiesCall,
-      agent.AgentMonitorsBeta
-    ),
-    read(
-      '/agent/monitors/:id/changes',
-      agent.AgentMonitorParams,
-      agent.ListAgentMonitorChangesQuery,
-      agent.listAgentMonitorChangesCall,
-      agent.AgentMonitorsBeta
-    ),
-    read(
-      '/agent/monitors/backtest/:id',
-      agent.AgentMonitorBacktestParams,
-      NONE,
-      agent.getAgentMonitorBacktestCall,
-      agent.AgentMonitorsBeta
-    ),
+    read('/agent/runs', NONE, ag.ListAgentRunsQuery, ag.listAgentRunsCall, BETA),
+    read('/agent/runs/:id', ag.AgentRunParams, NONE, ag.getAgentRunCall, BETA),
+    read('/agent/runs/:id/events', ag.AgentRunParams, ag.ListRunEventsQuery, ag.listRunEventsCall, BETA),
+    read('/agent/monitors', NONE, ag.ListAgentMonitorsQuery, ag.listAgentMonitorsCall, MONITORS_BETA),
+    read('/agent/monitors/:id', ag.MonitorParams, NONE, ag.getAgentMonitorCall, MONITORS_BETA),
+    read('/agent/monitors/:id/entities', ag.MonitorParams, ag.ListEntitiesQuery, ag.listEntitiesCall, MONITORS_BETA),
+    read('/agent/monitors/:id/changes', ag.MonitorParams, ag.ListChangesQuery, ag.listChangesCall, MONITORS_BETA),
+    read('/agent/monitors/backtest/:id', ag.BacktestParams, NONE, ag.getBacktestCall, MONITORS_BETA),
   ]),
 ]
 
