@@ -29,7 +29,7 @@ async function expectRefusal(res: Response) {
   expect(res.headers.has('x-upstream-request-id')).toBe(false)
 }
 
-describe('hostile input on the reads', () => {
+describe('hostile input on the reads (fast-check)', { timeout: 120_000 }, () => {
   it('any webset id or externalId: only the safe alphabet reaches Exa, percent-encoded', async () => {
     const before = (await sim.requests()).length
     let forwarded = 0
