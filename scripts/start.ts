@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { DEMO_IMPORTS, startSimulatorServer } from '../simulator/server.ts'
+import { DEMO_WEBSETS } from '../simulator/websets-seed.ts'
 import { runWrangler, spawnWrangler, waitForHealth, writeEnvFile } from './wrangler.ts'
 
 const PORT = Number(process.env.PORT ?? 8787)
@@ -22,6 +23,17 @@ const STATE_DIR = '.wrangler/state'
 const SIMULATOR_STATE = `${STATE_DIR}/exa-simulator.json`
 const DEV_KEY_FILE = '.wrangler/dev-client-key.json'
 const ADMIN_TOKEN_FILE = '.wrangler/dev-admin-token'
+/** The dev key: the imports (read and change), the audit log, and every read of the other families served. */
+const DEV_KEY_SCOPES = [
+  'imports:read',
+  'imports:write',
+  'audit:read',
+  'websets:read',
+  'monitors:read',
+  'webhooks:read',
+  'events:read',
+  'agent:read',
+]
 /** The vars and secrets `wrangler dev` gets from us (never on its command line, where `ps` shows them). */
 const ENV_FILE = '.wrangler/dev.env'
 
@@ -74,7 +86,7 @@ async function devClientKey(adminToken: string): Promise<string | undefined> {
   const issue = (name: string) =>
     adminFetch('/admin/keys', adminToken, {
       method: 'POST',
-      body: JSON.stringify({ name, scopes: ['imports:read', 'imports:write', 'audit:read'] }),
+      body: JSON.stringify({ name, scopes: DEV_KEY_SCOPES }),
     })
   let res = await issue('dev')
   // Key names are unique, revoked keys' included: an earlier dev key may hold `dev`.
@@ -129,6 +141,7 @@ async function main() {
       apiKey: simulatorKey,
       port: SIMULATOR_PORT,
       seed: DEMO_IMPORTS,
+      demoWebsets: true,
       stateFile: SIMULATOR_STATE,
     })
     vars.EXA_API_KEY = simulatorKey
@@ -172,13 +185,13 @@ async function main() {
     '',
     `exa-imports-gateway is running at ${GATEWAY}`,
     simulator
-      ? `Upstream: the Exa SIMULATOR at ${simulator.url} (no EXA_API_KEY configured), with demo imports ${DEMO_IMPORTS.map((i) => i.id).join(', ')}`
+      ? `Upstream: the Exa SIMULATOR at ${simulator.url} (no EXA_API_KEY configured), with demo imports ${DEMO_IMPORTS.map((i) => i.id).join(', ')} and websets ${DEMO_WEBSETS.map((w) => w.id).join(', ')}`
       : `Upstream: ${devVars.EXA_BASE_URL ?? 'https://api.exa.ai'} with your EXA_API_KEY`,
     simulator
       ? `State: the audit log, keys and the simulator's imports are kept in ${STATE_DIR} across restarts; npm start -- --reset starts clean.`
       : `State: the audit log and keys are kept in ${STATE_DIR} across restarts; npm start -- --reset starts clean.`,
     '',
-    `In another terminal (the admin token${key ? ' and dev key (imports:read, imports:write, audit:read)' : ''} stay the same across restarts):`,
+    `In another terminal (the admin token${key ? ` and dev key (${DEV_KEY_SCOPES.join(', ')})` : ''} stay the same across restarts):`,
     '',
     ...exports,
     '',
@@ -186,6 +199,9 @@ async function main() {
     `  curl -X PATCH "$GATEWAY_URL/websets/v0/imports/${importId}" \\`,
     `    -H "x-api-key: $GATEWAY_KEY" -H 'content-type: application/json' -d '{"title":"Q3 leads"}'`,
     `  curl "$GATEWAY_URL/audit/events?importId=${importId}" -H "x-api-key: $GATEWAY_KEY"`,
+    ...(simulator
+      ? [`  curl "$GATEWAY_URL/websets/v0/websets/${DEMO_WEBSETS[0]!.id}?expand=items" -H "x-api-key: $GATEWAY_KEY"`]
+      : []),
     '  node examples/exa-js.mjs     # the same through exa-js',
     '  npm run keys -- list         # the admin API (ADMIN_TOKEN)',
     '  npm run reconcile            # run the cron now: settles audit rows pending for over 2 minutes',

@@ -1,6 +1,12 @@
-import { Hono, type Context, type MiddlewareHandler } from 'hono'
+import { Hono, type Context } from 'hono'
+import { createMiddleware } from 'hono/factory'
+import { AgentStore, agentRoutes } from './agent.ts'
 import { CORE_PATHS, createCoreSimulator } from './core.ts'
 import { ImportStore, randomToken, type SimImport } from './store.ts'
+import { seedWebhook, seedWebset, type WebsetSeed } from './websets-seed.ts'
+import { WebsetsStore } from './websets-store.ts'
+import { websetsRoutes } from './websets.ts'
+import { decodeCursor, encodeCursor } from './wire.ts'
 
 /** A request the simulator received on Exa's API paths, for tests to assert on. */
 export type RecordedRequest = {
@@ -55,15 +61,6 @@ export type SimulatorOptions = {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const encodeCursor = (id: string) => btoa(`cursor:${id}`)
-const decodeCursor = (cursor: string) => {
-  try {
-    const text = atob(cursor)
-    return text.startsWith('cursor:') ? text.slice(7) : undefined
-  } catch {
-    return undefined
-  }
-}
 
 const ENTITY_TYPES = ['company', 'person', 'article', 'research_paper', 'custom']
 const isStringRecord = (v: unknown): v is Record<string, string> =>
@@ -72,6 +69,8 @@ const isStringRecord = (v: unknown): v is Record<string, string> =>
 /** A faithful in-memory Exa Imports API, plus a control API under `/__sim/` for tests and demos. */
 export function createExaSimulator(options: SimulatorOptions) {
   const store = new ImportStore()
+  const websets = new WebsetsStore()
+  const agent = new AgentStore()
   const requests: RecordedRequest[] = []
   const uploads: RecordedUpload[] = []
   /** Presigned-URL signatures by import id, as Exa's storage would check them. */
@@ -89,6 +88,8 @@ export function createExaSimulator(options: SimulatorOptions) {
   // ---- control API (no key: it is not part of Exa) ----
   app.post('/__sim/reset', (c) => {
     store.clear()
+    websets.clear()
+    agent.clear()
     requests.length = 0
     uploads.length = 0
     uploadSignatures.clear()
@@ -106,6 +107,21 @@ export function createExaSimulator(options: SimulatorOptions) {
     const item = store.get(c.req.param('id'))
     return item ? c.json(item) : c.json({ error: 'not found' }, 404)
   })
+  // A webset with its search, items, enrichment, monitor and run; a webhook (seed it first to see deliveries).
+  app.post('/__sim/websets', async (c) => c.json(seedWebset(websets, (await c.req.json()) as WebsetSeed), 201))
+  app.post('/__sim/webhooks', async (c) => c.json(seedWebhook(websets, await c.req.json()), 201))
+  // A search monitor with a run, an agent run with its events, an agent monitor with entities, a backtest.
+  app.post('/__sim/agent', (c) =>
+    c.json(
+      {
+        ...agent.seedSearchMonitor(),
+        agentRun: agent.seedAgentRun(),
+        agentMonitor: agent.seedAgentMonitor(),
+        backtest: agent.seedBacktest(),
+      },
+      201
+    )
+  )
   app.get('/__sim/requests', (c) => {
     const { method, pathIncludes } = c.req.query()
     return c.json(
@@ -137,8 +153,8 @@ export function createExaSimulator(options: SimulatorOptions) {
     return c.json({ ok: true })
   })
 
-  // ---- Exa's API: record, authenticate, inject faults ----
-  const exaApi: MiddlewareHandler<SimEnv> = async (c, next) => {
+  // ---- Exa's API (Websets, Search Monitors, Agent): record, authenticate, inject faults ----
+  const exaApi = createMiddleware<SimEnv>(async (c, next) => {
     c.set('requestId', `req_${randomToken(20)}`)
     c.header('x-request-id', c.var.requestId)
     const body = c.req.raw.body ? await c.req.text() : null
@@ -176,9 +192,8 @@ export function createExaSimulator(options: SimulatorOptions) {
     const presented = c.req.header('x-api-key') ?? /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1]
     if (presented !== options.apiKey) return exaError(c, 401, 'Invalid or missing API key', 'UNAUTHORIZED')
     await next()
-  }
-  app.use('/websets/*', exaApi)
-  for (const path of CORE_PATHS) app.use(path, exaApi)
+  })
+  for (const prefix of ['/websets/*', '/monitors/*', '/agent/*', ...CORE_PATHS]) app.use(prefix, exaApi)
   core.mount(app)
 
   app.get('/websets/v0/imports', (c) => {
@@ -261,6 +276,9 @@ export function createExaSimulator(options: SimulatorOptions) {
     return item ? c.json(item) : exaError(c, 404, `Import ${c.req.param('id')} not found`, 'NOT_FOUND')
   })
 
+  websetsRoutes(app, websets, exaError)
+  agentRoutes(app, agent, exaError)
+
   app.notFound((c) => exaError(c, 404, `Cannot ${c.req.method} ${new URL(c.req.url).pathname}`, 'NOT_FOUND'))
   app.onError((err) => {
     throw err
@@ -269,6 +287,10 @@ export function createExaSimulator(options: SimulatorOptions) {
   return {
     fetch: (request: Request) => app.fetch(request),
     store,
+    /** The Websets family (websets, items, searches, enrichments, monitors, webhooks, events). */
+    websets,
+    /** Search monitors, agent runs and agent monitors. */
+    agent,
     requests,
     uploads,
     /** Pending faults; push one to inject it (same as POST /__sim/faults). */

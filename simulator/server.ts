@@ -4,6 +4,12 @@ import type { AddressInfo } from 'node:net'
 import { dirname } from 'node:path'
 import { createExaSimulator, SimulatedDrop, type SimulatorOptions } from './app.ts'
 import type { SimImport, StoreSnapshot } from './store.ts'
+import { seedDemoAgent, type AgentState } from './agent.ts'
+import { seedDemoWebsets } from './websets-seed.ts'
+import type { WebsetsState } from './websets-store.ts'
+
+/** What the state file keeps: the imports and, since the Websets reads, the Websets family and the Agent API's. */
+type SimulatorState = StoreSnapshot & { websets?: WebsetsState; agent?: AgentState }
 
 /** Demo imports that `npm start` seeds, with fixed ids so the README's commands work as written. */
 export const DEMO_IMPORTS: Partial<SimImport>[] = [
@@ -24,13 +30,13 @@ export const DEMO_IMPORTS: Partial<SimImport>[] = [
   },
 ]
 
-function readState(file: string): StoreSnapshot | undefined {
+function readState(file: string): SimulatorState | undefined {
   if (!existsSync(file)) return undefined
-  return JSON.parse(readFileSync(file, 'utf8')) as StoreSnapshot
+  return JSON.parse(readFileSync(file, 'utf8')) as SimulatorState
 }
 
 /** Replaces the file in one step (write, then rename), so a stop mid-write never leaves half a file. */
-function writeState(file: string, snapshot: StoreSnapshot) {
+function writeState(file: string, snapshot: SimulatorState) {
   mkdirSync(dirname(file), { recursive: true })
   writeFileSync(`${file}.tmp`, JSON.stringify(snapshot))
   renameSync(`${file}.tmp`, file)
@@ -43,14 +49,31 @@ function writeState(file: string, snapshot: StoreSnapshot) {
  * keeps the audit log (`npm start` keeps both under .wrangler/state).
  */
 export async function startSimulatorServer(
-  options: SimulatorOptions & { port?: number; seed?: Partial<SimImport>[]; stateFile?: string }
+  options: SimulatorOptions & {
+    port?: number
+    seed?: Partial<SimImport>[]
+    /** Seed the demo websets, webhook and events, search monitor, agent run and agent monitor too (npm start). */
+    demoWebsets?: boolean
+    stateFile?: string
+  }
 ) {
   const simulator = createExaSimulator(options)
   const saved = options.stateFile ? readState(options.stateFile) : undefined
   if (saved) simulator.store.restore(saved)
   else for (const item of options.seed ?? []) simulator.store.create(item)
-  const save = () => options.stateFile && writeState(options.stateFile, simulator.store.snapshot())
-  if (options.stateFile && !saved) save()
+  // A state file from before the Websets reads has no websets: it gets the demo ones.
+  if (saved?.websets) simulator.websets.restore(saved.websets)
+  else if (options.demoWebsets) seedDemoWebsets(simulator.websets)
+  if (saved?.agent) simulator.agent.restore(saved.agent)
+  else if (options.demoWebsets) seedDemoAgent(simulator.agent)
+  const save = () =>
+    options.stateFile &&
+    writeState(options.stateFile, {
+      ...simulator.store.snapshot(),
+      websets: simulator.websets.snapshot(),
+      agent: simulator.agent.snapshot(),
+    })
+  if (options.stateFile && !(saved?.websets && saved.agent)) save()
   const server = serve({
     hostname: '127.0.0.1',
     port: options.port ?? 0,

@@ -15,6 +15,7 @@ import { core } from './routes/core'
 import { health } from './routes/health'
 import { imports } from './routes/imports'
 import { research, RESEARCH_PATH } from './routes/research'
+import { reads } from './routes/reads'
 import { ui } from './routes/ui'
 
 /**
@@ -28,6 +29,7 @@ const api = new Hono<AppEnv>()
   .route(IMPORTS_PATH, imports)
   .route('/', core)
   .route(RESEARCH_PATH, research)
+  .route('/', reads)
   .route('/audit', audit)
   .route('/admin/keys', adminKeys)
 

@@ -9,7 +9,7 @@ import { sim } from './support/simulator'
 
 describe('not an open proxy', () => {
   const unserved: [string, string][] = [
-    ['GET', '/websets/v0/websets'],
+    ['POST', '/websets/v0/websets'],
     ['POST', '/websets/v0/imports/abc/cancel'],
     ['PUT', '/websets/v0/imports/abc'],
     ['GET', '/websets/v0/searches/abc'],

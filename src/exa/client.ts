@@ -35,8 +35,8 @@ function parseJson(text: string): unknown {
 }
 
 /**
- * One call to Exa. Carries only the gateway's own headers: the Exa key, JSON content type and a
- * user agent; nothing of the client's request. Network failures become 502, slowness 504.
+ * One call to Exa. Carries the gateway's own headers (the Exa key, JSON content type and a user
+ * agent) and, of the client's request, only the validated headers the call names. Network failures become 502, slowness 504.
  */
 export async function callExa(config: Config, call: UpstreamCall): Promise<UpstreamResponse> {
   try {

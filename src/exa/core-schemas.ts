@@ -1,5 +1,6 @@
 import * as z from 'zod/mini'
-import { IMPORT_ID_PATTERN, ListImportsQuery } from './schemas'
+import { resourceId } from './query'
+import { ListImportsQuery } from './schemas'
 
 /**
  * The bodies of Exa's paid calls (/search, /findSimilar, /contents, /answer) and of the retired
@@ -158,10 +159,8 @@ export const ResearchCreateBody = z.strictObject({
   outputSchema: z.optional(jsonObject),
 })
 
-/** A research id enters the upstream URL: the same safe alphabet as an import id. */
-export const ResearchIdParam = z.object({
-  id: z.string().check(z.regex(IMPORT_ID_PATTERN, 'research id must match ^[A-Za-z0-9_-]{1,128}$')),
-})
+/** A research id enters the upstream URL: the same safe alphabet as the other resource ids. */
+export const ResearchIdParam = z.object({ id: resourceId('research') })
 
 /** GET /research/v1: exa-js sends `cursor` and `limit`, as for the imports list (1..200). */
 export const ListResearchQuery = ListImportsQuery

@@ -1,11 +1,7 @@
 import * as z from 'zod/mini'
+import { page, resourceId } from './query'
 
-/** Ids enter upstream URLs, so only a safe alphabet passes (no slashes, dots or encodings). */
-export const IMPORT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/
-
-export const ImportIdParam = z.object({
-  id: z.string().check(z.regex(IMPORT_ID_PATTERN, 'import id must match ^[A-Za-z0-9_-]{1,128}$')),
-})
+export const ImportIdParam = z.object({ id: resourceId('import') })
 
 const MetadataValue = z.string().check(z.maxLength(1000, 'metadata values are at most 1000 characters'))
 export const Metadata = z.record(z.string(), MetadataValue)
@@ -68,15 +64,8 @@ export const CreateImportBody = z.strictObject({
 export type CreateImport = z.infer<typeof CreateImportBody>
 export type ListImports = z.infer<typeof ListImportsQuery>
 
-const LIMIT_PATTERN = /^([1-9]|[1-9]\d|1\d\d|200)$/
-
 /** Exa's list query: `limit` 1..200 and an opaque, non-empty `cursor`, passed through as sent. */
-export const ListImportsQuery = z.strictObject({
-  limit: z.optional(z.string().check(z.regex(LIMIT_PATTERN, 'limit must be a whole number from 1 to 200'))),
-  cursor: z.optional(
-    z.string().check(z.minLength(1, 'cursor must not be empty'), z.maxLength(1024, 'cursor is at most 1024 characters'))
-  ),
-})
+export const ListImportsQuery = z.strictObject(page(200))
 
 /**
  * What the gateway needs of an Import it read (for before/after snapshots). Loose: the rest of

@@ -8,7 +8,7 @@ import { ApiError } from '../errors'
 
 /**
  * Exactly what the routes need: their methods, the credential and body headers, `exa-beta` (what
- * exa-js sends for `betas` on search and contents), nothing else.
+ * exa-js sends for `betas` on search and contents, and the agent reads forward), nothing else.
  */
 export const CORS_ALLOW_METHODS = 'GET, POST, PATCH, DELETE'
 export const CORS_ALLOW_HEADERS = 'x-api-key, authorization, content-type, idempotency-key, exa-beta'

@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { importPath, IMPORTS_PATH, type UpstreamCall } from '../exa/client'
+import { withQuery } from '../exa/query'
 import { CreateImportBody, ImportIdParam, ListImportsQuery, UpdateImportBody, type ListImports } from '../exa/schemas'
 import { readAhead, requireKey } from '../http/auth'
 import { idempotency } from '../http/idempotency'
@@ -12,10 +13,7 @@ import { readExa, relay, startReadOf } from '../operations/upstream'
 
 type Read = UpstreamCall & { method: 'GET' }
 
-const listCall = (query: ListImports): Read => {
-  const search = new URLSearchParams(query).toString()
-  return { method: 'GET', path: IMPORTS_PATH + (search ? `?${search}` : '') }
-}
+const listCall = (query: ListImports): Read => ({ method: 'GET', path: withQuery(IMPORTS_PATH, query) })
 const importCall = (id: string): Read => ({ method: 'GET', path: importPath(id) })
 
 /**

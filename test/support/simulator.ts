@@ -1,6 +1,8 @@
 import type { Fault, RecordedRequest, RecordedUpload } from '../../simulator/app'
 import type { StreamRecord } from '../../simulator/core'
 import type { SimImport } from '../../simulator/store'
+import type { SeededWebset, WebsetSeed } from '../../simulator/websets-seed'
+import type { SimWebhook } from '../../simulator/websets-store'
 import { SIMULATOR_ORIGIN } from './secrets'
 
 async function control<T>(path: string, method = 'GET', body?: unknown): Promise<T> {
@@ -13,11 +15,18 @@ async function control<T>(path: string, method = 'GET', body?: unknown): Promise
   return res.json() as Promise<T>
 }
 
-/** The Exa simulator's control API: seed imports, inject faults, read what it received. */
+/** The Exa simulator's control API: seed imports and websets, inject faults, read what it received. */
 export const sim = {
   reset: () => control('/__sim/reset', 'POST'),
   seed: (fields: Partial<SimImport> = {}) => control<SimImport>('/__sim/imports', 'POST', fields),
   get: (id: string) => control<SimImport>(`/__sim/imports/${id}`),
+  /** A webset with its search, items, enrichment, monitor and run, as Exa leaves them once done. */
+  seedWebset: (seed: WebsetSeed = {}) => control<SeededWebset>('/__sim/websets', 'POST', seed),
+  /** An active webhook: seeded before a webset, it records that webset's deliveries as attempts. */
+  seedWebhook: (fields: { url?: string; events?: string[] } = {}) =>
+    control<SimWebhook>('/__sim/webhooks', 'POST', fields),
+  /** A search monitor with a run (`monitor`, `run`), an agent run with its events, an agent monitor. */
+  seedAgent: <T>() => control<T>('/__sim/agent', 'POST', {}),
   fault: (fault: Fault | Fault[]) => control('/__sim/faults', 'POST', fault),
   requests: (filter: { method?: string; pathIncludes?: string } = {}) =>
     control<RecordedRequest[]>(`/__sim/requests?${new URLSearchParams(filter)}`),

@@ -1,0 +1,121 @@
+import type { Context, Hono } from 'hono'
+import type { WebsetsStore } from './websets-store.ts'
+import { pageOf, type Page } from './wire.ts'
+
+/**
+ * Exa's Websets reads on the simulator (../shared/exa-api-surface.md §2.6, §7): websets (with
+ * `expand=items`), items, searches, enrichments, Websets monitors and their runs, webhooks and
+ * their attempts, events. Lists page newest first with each list's default and maximum `limit`;
+ * a missing object is a 404 in Exa's error shape. Authentication, recording and faults happen in
+ * the simulator's middleware before these run.
+ */
+
+type SimContext = Context<{ Variables: { requestId: string } }>
+type ExaError = (c: SimContext, status: number, error: string, tag: string) => Response
+
+const W = '/websets/v0'
+/** `?expand=items` returns at most the first 100 items (Exa's spec). */
+const EXPANDED_ITEMS = 100
+
+export function websetsRoutes(app: Hono<any>, store: WebsetsStore, exaError: ExaError) {
+  const notFound = (c: SimContext, what: string, id: string) => exaError(c, 404, `${what} ${id} not found`, 'NOT_FOUND')
+  /** Answers a page, or Exa's 400 for a limit or cursor it refuses. */
+  const list = <T>(c: SimContext, page: Page<T> | string) =>
+    typeof page === 'string' ? exaError(c, 400, page, 'INVALID_REQUEST') : c.json(page)
+  const query = (c: SimContext) => c.req.query() as { limit?: string; cursor?: string }
+  /** The webset a sub-resource path names, or undefined (the caller answers 404). */
+  const websetOf = (c: SimContext) => store.findWebset(c.req.param('webset')!)
+
+  app.get(`${W}/websets`, (c) => list(c, pageOf(Object.values(store.state.websets), query(c), 25, 100)))
+  app.get(`${W}/websets/:id`, (c) => {
+    const webset = store.webset(c.req.param('id'))
+    if (!webset) return notFound(c, 'Webset', c.req.param('id'))
+    if (!c.req.queries('expand')?.includes('items')) return c.json(webset)
+    const items = store
+      .itemsOf(webset.id)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+      .slice(0, EXPANDED_ITEMS)
+    return c.json({ ...webset, items })
+  })
+  app.get(`${W}/websets/:webset/items`, (c) => {
+    const webset = websetOf(c)
+    if (!webset) return notFound(c, 'Webset', c.req.param('webset'))
+    return list(c, pageOf(store.itemsOf(webset.id, c.req.query('sourceId')), query(c), 20, 100))
+  })
+  for (const [kind, collection, what] of [
+    ['items', 'items', 'Item'],
+    ['searches', 'searches', 'Search'],
+    ['enrichments', 'enrichments', 'Enrichment'],
+  ] as const) {
+    app.get(`${W}/websets/:webset/${kind}/:id`, (c) => {
+      const webset = websetOf(c)
+      if (!webset) return notFound(c, 'Webset', c.req.param('webset'))
+      const found = store.state[collection][c.req.param('id')]
+      return found && found.websetId === webset.id ? c.json(found) : notFound(c, what, c.req.param('id'))
+    })
+  }
+
+  app.get(`${W}/monitors`, (c) => {
+    const websetId = c.req.query('websetId')
+    const webset = websetId === undefined ? undefined : store.findWebset(websetId)
+    const monitors = Object.values(store.state.monitors)
+      .filter((m) => websetId === undefined || m.websetId === webset?.id)
+      .map((m) => store.monitor(m.id)!)
+    return list(c, pageOf(monitors, query(c), 25, 200))
+  })
+  app.get(`${W}/monitors/:id`, (c) => {
+    const monitor = store.monitor(c.req.param('id'))
+    return monitor ? c.json(monitor) : notFound(c, 'Monitor', c.req.param('id'))
+  })
+  app.get(`${W}/monitors/:monitor/runs`, (c) => {
+    const id = c.req.param('monitor')
+    if (!store.state.monitors[id]) return notFound(c, 'Monitor', id)
+    return list(
+      c,
+      pageOf(
+        Object.values(store.state.runs).filter((r) => r.monitorId === id),
+        query(c),
+        25,
+        200
+      )
+    )
+  })
+  app.get(`${W}/monitors/:monitor/runs/:id`, (c) => {
+    const run = store.state.runs[c.req.param('id')]
+    if (!store.state.monitors[c.req.param('monitor')]) return notFound(c, 'Monitor', c.req.param('monitor'))
+    return run?.monitorId === c.req.param('monitor') ? c.json(run) : notFound(c, 'Monitor run', c.req.param('id'))
+  })
+
+  // Webhooks: the list shows the active ones; a read never shows the secret (only create does).
+  const withoutSecret = <T extends { secret: string | null }>(hook: T) => ({ ...hook, secret: null })
+  app.get(`${W}/webhooks`, (c) => {
+    const active = Object.values(store.state.webhooks).filter((h) => h.status === 'active')
+    return list(c, pageOf(active.map(withoutSecret), query(c), 25, 200))
+  })
+  app.get(`${W}/webhooks/:id`, (c) => {
+    const hook = store.state.webhooks[c.req.param('id')]
+    return hook ? c.json(withoutSecret(hook)) : notFound(c, 'Webhook', c.req.param('id'))
+  })
+  app.get(`${W}/webhooks/:id/attempts`, (c) => {
+    const id = c.req.param('id')
+    if (!store.state.webhooks[id]) return notFound(c, 'Webhook', id)
+    const { eventType, successful } = c.req.query()
+    const attempts = Object.values(store.state.attempts)
+      .filter((a) => a.webhookId === id && (eventType === undefined || a.eventType === eventType))
+      .filter((a) => successful === undefined || String(a.successful) === successful)
+      .map((a) => ({ ...a, createdAt: a.attemptedAt }))
+    const page = pageOf(attempts, query(c), 25, 200)
+    if (typeof page === 'string') return list(c, page)
+    return c.json({ ...page, data: page.data.map(({ createdAt: _, ...a }) => a) })
+  })
+
+  app.get(`${W}/events`, (c) => {
+    const types = c.req.queries('types')
+    const events = Object.values(store.state.events).filter((e) => !types || types.includes(e.type))
+    return list(c, pageOf(events, query(c), 25, 200))
+  })
+  app.get(`${W}/events/:id`, (c) => {
+    const event = store.state.events[c.req.param('id')]
+    return event ? c.json(event) : notFound(c, 'Event', c.req.param('id'))
+  })
+}

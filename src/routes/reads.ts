@@ -1,0 +1,113 @@
+import { Hono } from 'hono/tiny'
+import * as z from 'zod/mini'
+import type { AppEnv } from '../env'
+import { callExa, type UpstreamCall } from '../exa/client'
+import * as ag from '../exa/agent'
+import * as sm from '../exa/search-monitors'
+import * as ws from '../exa/websets'
+import { requireKey } from '../http/auth'
+import { zv } from '../http/validator'
+import type { Scope } from '../keys/principal'
+import { relay, upstreamConfig } from '../operations/upstream'
+
+/**
+ * One row per read Exa serves (GET, no state change, not paid): its path (Exa's own), the scope a
+ * key needs, the schemas of its path parameters and query, and the function that builds the
+ * upstream call from the validated request. The routes are generated from this table, so a read
+ * is added here and in docs/routes.md, and nowhere else. Reads pass through: not audited, never
+ * retried, Exa's answer relayed unchanged.
+ */
+export type Read = {
+  path: string
+  scope: Scope
+  params: z.ZodMiniType
+  query: z.ZodMiniType
+  /** The request headers Exa defines for it (`exa-beta`), forwarded once valid; others are never read. */
+  headers: z.ZodMiniType
+  call: (params: never, query: never, headers: never) => UpstreamCall
+}
+
+type Row = Omit<Read, 'scope'>
+
+/** A row, with its call's argument types tied to its schemas. */
+const read = <P extends z.ZodMiniType, Q extends z.ZodMiniType, H extends z.ZodMiniType = typeof NO_HEADERS>(
+  path: string,
+  params: P,
+  query: Q,
+  call: (params: z.output<P>, query: z.output<Q>, headers: z.output<H>) => UpstreamCall,
+  headers: H = NO_HEADERS as unknown as H
+): Row => ({ path, params, query, headers, call })
+
+/** No header of the client's request is read (a loose object: the request has many). */
+const NO_HEADERS = z.object({})
+
+/** The rows of one family, which one scope covers. */
+const family = (scope: Scope, rows: Row[]): Read[] => rows.map((row) => ({ ...row, scope }))
+
+const W = '/websets/v0'
+/** `exa-beta`: forwarded if sent (agent runs); required with the Agent Monitors beta (agent monitors). */
+const BETA = ag.OptionalBeta
+const MONITORS_BETA = ag.AgentMonitorsBeta
+const NONE = ws.NoQuery
+
+export const READS: readonly Read[] = [
+  ...family('websets:read', [
+    read(`${W}/websets`, NONE, ws.ListWebsetsQuery, ws.listWebsetsCall),
+    read(`${W}/websets/:id`, ws.WebsetParams, ws.GetWebsetQuery, ws.getWebsetCall),
+    read(`${W}/websets/:webset/items`, ws.ItemsParams, ws.ListItemsQuery, ws.listItemsCall),
+    read(`${W}/websets/:webset/items/:id`, ws.WebsetItemParams, NONE, ws.getItemCall),
+    read(`${W}/websets/:webset/searches/:id`, ws.WebsetSearchParams, NONE, ws.getSearchCall),
+    read(`${W}/websets/:webset/enrichments/:id`, ws.WebsetEnrichmentParams, NONE, ws.getEnrichmentCall),
+  ]),
+  ...family('monitors:read', [
+    read(`${W}/monitors`, NONE, ws.ListMonitorsQuery, ws.listMonitorsCall),
+    read(`${W}/monitors/:id`, ws.MonitorParams, NONE, ws.getMonitorCall),
+    read(`${W}/monitors/:monitor/runs`, ws.MonitorRunsParams, ws.ListMonitorRunsQuery, ws.listMonitorRunsCall),
+    read(`${W}/monitors/:monitor/runs/:id`, ws.MonitorRunParams, NONE, ws.getMonitorRunCall),
+  ]),
+  ...family('webhooks:read', [
+    read(`${W}/webhooks`, NONE, ws.ListWebhooksQuery, ws.listWebhooksCall),
+    read(`${W}/webhooks/:id`, ws.WebhookParams, NONE, ws.getWebhookCall),
+    read(`${W}/webhooks/:id/attempts`, ws.WebhookParams, ws.ListWebhookAttemptsQuery, ws.listWebhookAttemptsCall),
+  ]),
+  ...family('events:read', [
+    read(`${W}/events`, NONE, ws.ListEventsQuery, ws.listEventsCall),
+    read(`${W}/events/:id`, ws.EventParams, NONE, ws.getEventCall),
+  ]),
+  ...family('monitors:read', [
+    read('/monitors', NONE, sm.ListSearchMonitorsQuery, sm.listSearchMonitorsCall),
+    read('/monitors/:id', sm.SearchMonitorParams, NONE, sm.getSearchMonitorCall),
+    read('/monitors/:id/runs', sm.SearchMonitorParams, sm.ListSearchMonitorRunsQuery, sm.listSearchMonitorRunsCall),
+    read('/monitors/:id/runs/:runId', sm.SearchMonitorRunParams, NONE, sm.getSearchMonitorRunCall),
+  ]),
+  ...family('agent:read', [
+    read('/agent/runs', NONE, ag.ListAgentRunsQuery, ag.listAgentRunsCall, BETA),
+    read('/agent/runs/:id', ag.AgentRunParams, NONE, ag.getAgentRunCall, BETA),
+    read('/agent/runs/:id/events', ag.AgentRunParams, ag.ListRunEventsQuery, ag.listRunEventsCall, BETA),
+    read('/agent/monitors', NONE, ag.ListAgentMonitorsQuery, ag.listAgentMonitorsCall, MONITORS_BETA),
+    read('/agent/monitors/:id', ag.MonitorParams, NONE, ag.getAgentMonitorCall, MONITORS_BETA),
+    read('/agent/monitors/:id/entities', ag.MonitorParams, ag.ListEntitiesQuery, ag.listEntitiesCall, MONITORS_BETA),
+    read('/agent/monitors/:id/changes', ag.MonitorParams, ag.ListChangesQuery, ag.listChangesCall, MONITORS_BETA),
+    read('/agent/monitors/backtest/:id', ag.BacktestParams, NONE, ag.getBacktestCall, MONITORS_BETA),
+  ]),
+]
+
+/** The reads as routes: authenticate and authorize, validate the path and the query, forward, relay. */
+export const reads = new Hono<AppEnv>()
+for (const row of READS) {
+  reads.get(
+    row.path,
+    requireKey(row.scope),
+    zv('param', row.params),
+    zv('query', row.query),
+    zv('header', row.headers),
+    async (c) => {
+      const call = row.call(
+        c.req.valid('param') as never,
+        c.req.valid('query') as never,
+        c.req.valid('header') as never
+      )
+      return relay(c, await callExa(upstreamConfig(c), call))
+    }
+  )
+}
