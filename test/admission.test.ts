@@ -44,6 +44,20 @@ describe('a warm key', () => {
     expect((await sim.requests()).map((r) => r.method)).toEqual(['GET', 'GET', 'PATCH'])
   })
 
+  it('reads a webset ahead too, once, with the headers the route forwards', async () => {
+    const key = await issueKey(['websets:read'])
+    const { webset } = await sim.seedWebset({ title: 'Dev tools' })
+    const path = `/websets/v0/websets/${webset.id}?expand=items`
+    for (let i = 0; i < 2; i++) expect((await api(path, withKey(key.key))).status).toBe(200)
+    await sim.reset()
+    const again = await sim.seedWebset({ title: 'Dev tools' })
+    const res = await api(`/websets/v0/websets/${again.webset.id}?expand=items`, withKey(key.key))
+    expect(res.status).toBe(200)
+    expect(await sim.requests()).toHaveLength(1)
+    expect((await admin('DELETE', `/admin/keys/${key.id}`)).status).toBe(200)
+    await expectError(await api(`/websets/v0/websets/${again.webset.id}`, withKey(key.key)), 401, 'UNAUTHENTICATED')
+  })
+
   it('revoked is refused on its very next request, and nothing of Exa reaches the caller', async () => {
     const key = await issueKey()
     await warm(key)

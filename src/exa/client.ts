@@ -123,5 +123,5 @@ export async function callExaWithOneRetry(
   return callExa(config, call)
 }
 
-/** A call's name for matching a read started ahead with the handler's own: method and path. */
-export const callName = (call: UpstreamCall) => `${call.method} ${call.path}`
+/** A call's name for matching a read started ahead with the handler's own: method, path and headers. */
+export const callName = (call: UpstreamCall) => `${call.method} ${call.path} ${JSON.stringify(call.headers ?? {})}`

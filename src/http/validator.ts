@@ -1,3 +1,4 @@
+import type { Context } from 'hono'
 import { zValidator } from '@hono/zod-validator'
 import type * as z from 'zod/mini'
 import { ApiError, type Issue } from '../errors'
@@ -34,3 +35,14 @@ export const zv = <T extends z.ZodMiniType, Tg extends Target>(target: Tg, schem
     const what = target === 'json' ? 'body' : target
     throw new ApiError(target === 'json' ? 'INVALID_REQUEST_BODY' : 'INVALID_PARAMS', summary(issues, what), { issues })
   })
+
+/**
+ * What `zv(target, …)` validates, read from the request as Hono's validator reads it (a query
+ * parameter given once is a string, given more often a list): for the reads started ahead of
+ * admission, which validate the request as the route will (routes/imports.ts, routes/reads.ts).
+ */
+export function requestValues(c: Context, target: 'query' | 'param' | 'header'): unknown {
+  if (target === 'param') return c.req.param()
+  if (target === 'header') return c.req.header()
+  return Object.fromEntries(Object.entries(c.req.queries()).map(([k, v]) => (v.length === 1 ? [k, v[0]] : [k, v])))
+}

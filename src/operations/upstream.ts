@@ -109,7 +109,7 @@ function takeReadAhead(c: Context<AppEnv>, call: UpstreamCall): Promise<Upstream
 }
 
 /** A GET of Exa: the one started ahead of admission when it is the same call, else made now. */
-export function readExa(c: Context<AppEnv>, call: Read): Promise<UpstreamResponse> {
+export function readExa(c: Context<AppEnv>, call: UpstreamCall): Promise<UpstreamResponse> {
   return takeReadAhead(c, call) ?? callExa(upstreamConfig(c), call)
 }
 

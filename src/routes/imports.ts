@@ -7,7 +7,7 @@ import { CreateImportBody, ImportIdParam, ListImportsQuery, UpdateImportBody, ty
 import { readAhead, requireKey } from '../http/auth'
 import { idempotency } from '../http/idempotency'
 import { jsonBody, jsonText } from '../http/json-body'
-import { zv } from '../http/validator'
+import { requestValues, zv } from '../http/validator'
 import { auditedCreate, auditedDelete, auditedUpdate, withUnexpiredUpload } from '../operations/imports'
 import { readExa, relay, startReadOf } from '../operations/upstream'
 
@@ -20,15 +20,8 @@ const importCall = (id: string): Read => ({ method: 'GET', path: importPath(id) 
  * The same GETs built from the raw request, for reads started ahead of admission (http/auth.ts):
  * validated as the route validates them, nothing started for an invalid request.
  */
-function rawQuery(c: Context<AppEnv>) {
-  const entries = Object.entries(c.req.queries()).map(([name, values]) => [
-    name,
-    values.length === 1 ? values[0] : values,
-  ])
-  return Object.fromEntries(entries) as unknown
-}
 const listAhead = startReadOf((c) => {
-  const query = ListImportsQuery.safeParse(rawQuery(c))
+  const query = ListImportsQuery.safeParse(requestValues(c, 'query'))
   return query.success ? listCall(query.data) : undefined
 })
 const validId = (c: Context<AppEnv>) => {

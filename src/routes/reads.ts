@@ -1,14 +1,14 @@
 import { Hono } from 'hono/tiny'
 import * as z from 'zod/mini'
 import type { AppEnv } from '../env'
-import { callExa, type UpstreamCall } from '../exa/client'
+import type { UpstreamCall } from '../exa/client'
 import * as ag from '../exa/agent'
 import * as sm from '../exa/search-monitors'
 import * as ws from '../exa/websets'
-import { requireKey } from '../http/auth'
-import { zv } from '../http/validator'
+import { readAhead, requireKey } from '../http/auth'
+import { requestValues, zv } from '../http/validator'
 import type { Scope } from '../keys/principal'
-import { relay, upstreamConfig } from '../operations/upstream'
+import { readExa, relay, startReadOf } from '../operations/upstream'
 
 /**
  * One row per read Exa serves (GET, no state change, not paid): its path (Exa's own), the scope a
@@ -92,11 +92,32 @@ export const READS: readonly Read[] = [
   ]),
 ]
 
-/** The reads as routes: authenticate and authorize, validate the path and the query, forward, relay. */
+/** The row's call from the raw request, validated as its route validates it (undefined when invalid). */
+function callOf(row: Read, values: { param: unknown; query: unknown; header: unknown }): UpstreamCall | undefined {
+  const params = row.params.safeParse(values.param)
+  const query = row.query.safeParse(values.query)
+  const headers = row.headers.safeParse(values.header)
+  if (!params.success || !query.success || !headers.success) return undefined
+  return row.call(params.data as never, query.data as never, headers.data as never)
+}
+
+/**
+ * The reads as routes: authenticate and authorize (a warm key's read starting ahead of its
+ * admission: http/auth.ts), validate the path, the query and the headers, forward, relay.
+ */
 export const reads = new Hono<AppEnv>()
 for (const row of READS) {
+  const ahead = startReadOf((c) => {
+    const call = callOf(row, {
+      param: requestValues(c, 'param'),
+      query: requestValues(c, 'query'),
+      header: requestValues(c, 'header'),
+    })
+    return call?.method === 'GET' ? { ...call, method: 'GET' } : undefined
+  })
   reads.get(
     row.path,
+    readAhead(ahead),
     requireKey(row.scope),
     zv('param', row.params),
     zv('query', row.query),
@@ -107,7 +128,7 @@ for (const row of READS) {
         c.req.valid('query') as never,
         c.req.valid('header') as never
       )
-      return relay(c, await callExa(upstreamConfig(c), call))
+      return relay(c, await readExa(c, call))
     }
   )
 }
