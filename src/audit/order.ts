@@ -1,3 +1,4 @@
+import { inBackgroundRound, type BatchPart } from '../db/batch-rounds'
 import type { Db } from '../db/client'
 import { columnNames, decodeRow, encodeColumns } from '../db/json-rows'
 import { auditEvents, type AuditEventRow } from '../db/schema'
@@ -94,35 +95,67 @@ const ANSWER_SQL = `UPDATE audit_events SET ${columnNames(auditEvents)
 const decoded = (result: D1Result | undefined) =>
   ((result?.results ?? []) as Record<string, unknown>[]).map((raw) => decodeRow(auditEvents, raw))
 
+/** What the order reads of one import: its unsealed rows, and its rows since `since` (ms). */
+type ImportRead = { pending: AuditEventRow[]; rows: AuditEventRow[]; since: number }
+
+const readSince = async (db: Db, importId: string, since: number) =>
+  decoded(await db.$client.prepare(SINCE_SQL).bind(importId, ulidFloor(since)).all())
+
 /**
  * Seals every row of the import that its order allows now; returns their ids. Safe to run
- * anywhere and twice: a row already sealed by another settle is left alone.
+ * anywhere and twice: a row already sealed by another settle is left alone. `read` saves the
+ * reads when they were made already (and reach back far enough).
  */
-export async function sealImport(db: Db, importId: string, pendingRead?: AuditEventRow[]): Promise<string[]> {
-  const pending = pendingRead ?? decoded(await db.$client.prepare(PENDING_SQL).bind(importId).all())
+export async function sealImport(db: Db, importId: string, read?: ImportRead): Promise<string[]> {
+  const pending = read?.pending ?? decoded(await db.$client.prepare(PENDING_SQL).bind(importId).all())
   if (!pending.some(isAnswered)) return []
-  const oldest = Math.min(...pending.map((row) => row.startedAt))
-  const rows = decoded(
-    await db.$client
-      .prepare(SINCE_SQL)
-      .bind(importId, ulidFloor(oldest - CONTEXT_MS))
-      .all()
-  )
+  const since = Math.min(...pending.map((row) => row.startedAt)) - CONTEXT_MS
+  const rows = read && read.since <= since ? read.rows : await readSince(db, importId, since)
   const sealing = sealableInOrder(rows)
   const results = await Promise.all(sealing.map(({ row, fields }) => settlePending(db, row.id, fields, row)))
   return sealing.filter((_, i) => results[i]!.settled).map(({ row }) => row.id)
 }
 
+type Answer = { row: AuditEventRow; kept: SettleFields }
+
+/**
+ * Answers kept and their imports read, for the settles of one background round (db/batch-rounds.ts):
+ * concurrent settles of an isolate share one D1 round trip. The reads reach back CONTEXT_MS before
+ * the oldest answered row of each import, and follow every answer of the round.
+ */
+const answerPart: BatchPart<Answer, ImportRead> = (db, answers) => {
+  const since = new Map<string, number>()
+  for (const { row } of answers)
+    since.set(row.importId!, Math.min(since.get(row.importId!) ?? Infinity, row.startedAt - CONTEXT_MS))
+  const imports = [...since.entries()]
+  return {
+    statements: [
+      ...answers.map(({ row, kept }) =>
+        db.$client.prepare(ANSWER_SQL).bind(JSON.stringify(encodeColumns(auditEvents, kept)), row.id)
+      ),
+      ...imports.flatMap(([importId, from]) => [
+        db.$client.prepare(PENDING_SQL).bind(importId),
+        db.$client.prepare(SINCE_SQL).bind(importId, ulidFloor(from)),
+      ]),
+    ],
+    read: (results) => {
+      const reads = new Map(
+        imports.map(([importId, from], i) => {
+          const at = answers.length + 2 * i
+          return [importId, { pending: decoded(results[at]), rows: decoded(results[at + 1]), since: from }]
+        })
+      )
+      return answers.map(({ row }) => reads.get(row.importId!)!)
+    },
+  }
+}
+
 /**
  * After Exa answered an ordered change (isOrdered): keeps the answer on the pending row and reads
- * the import's unsealed rows in one batch, then seals what the order allows (this row, once no
+ * the import's rows in one background round, then seals what the order allows (this row, once no
  * earlier change is unanswered; the others it was waiting on). Off the request path.
  */
 export async function settleInOrder(db: Db, row: AuditEventRow, answer: SettleFields): Promise<string[]> {
   const { outcome: _outcome, changes: _changes, ...kept } = answer
-  const [, read] = await db.$client.batch([
-    db.$client.prepare(ANSWER_SQL).bind(JSON.stringify(encodeColumns(auditEvents, kept)), row.id),
-    db.$client.prepare(PENDING_SQL).bind(row.importId),
-  ])
-  return sealImport(db, row.importId!, decoded(read))
+  return sealImport(db, row.importId!, await inBackgroundRound(db, answerPart, { row, kept }))
 }
