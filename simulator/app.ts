@@ -103,6 +103,7 @@ export function createExaSimulator(options: SimulatorOptions) {
     const item = store.get(c.req.param('id'))
     return item ? c.json(item) : c.json({ error: 'not found' }, 404)
   })
+  app.get('/__sim/imports/:id/applied', (c) => c.json(store.appliedTo(c.req.param('id'))))
   app.get('/__sim/requests', (c) => {
     const { method, pathIncludes } = c.req.query()
     return c.json(

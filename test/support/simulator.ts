@@ -17,6 +17,8 @@ export const sim = {
   reset: () => control('/__sim/reset', 'POST'),
   seed: (fields: Partial<SimImport> = {}) => control<SimImport>('/__sim/imports', 'POST', fields),
   get: (id: string) => control<SimImport>(`/__sim/imports/${id}`),
+  /** The states PATCHes left on the import, in the order the simulator applied them. */
+  applied: (id: string) => control<SimImport[]>(`/__sim/imports/${id}/applied`),
   fault: (fault: Fault | Fault[]) => control('/__sim/faults', 'POST', fault),
   requests: (filter: { method?: string; pathIncludes?: string } = {}) =>
     control<RecordedRequest[]>(`/__sim/requests?${new URLSearchParams(filter)}`),
