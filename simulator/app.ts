@@ -122,6 +122,7 @@ export function createExaSimulator(options: SimulatorOptions) {
       201
     )
   )
+  app.get('/__sim/imports/:id/applied', (c) => c.json(store.appliedTo(c.req.param('id'))))
   app.get('/__sim/requests', (c) => {
     const { method, pathIncludes } = c.req.query()
     return c.json(

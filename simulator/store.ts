@@ -30,6 +30,8 @@ export function randomToken(length: number): string {
 
 export class ImportStore {
   private readonly imports = new Map<string, SimImport>()
+  /** Every state a PATCH left, in the order they were applied (for tests: not part of Exa). */
+  private readonly applied: SimImport[] = []
   /** Monotonic clock so that createdAt orders strictly, even within one millisecond. */
   private lastTime = 0
 
@@ -72,6 +74,7 @@ export class ImportStore {
     if (patch.title !== undefined) item.title = patch.title
     if (patch.metadata !== undefined) item.metadata = { ...patch.metadata }
     item.updatedAt = this.now()
+    this.applied.push(structuredClone(item))
     return structuredClone(item)
   }
 
@@ -94,8 +97,14 @@ export class ImportStore {
     return { data: structuredClone(data), nextCursor: next ? next.id : null }
   }
 
+  /** The states PATCHes left on one import, in the order Exa applied them. */
+  appliedTo(id: string): SimImport[] {
+    return structuredClone(this.applied.filter((state) => state.id === id))
+  }
+
   clear() {
     this.imports.clear()
+    this.applied.length = 0
   }
 
   /** Everything the store holds, as JSON-safe data (`npm start` keeps it across restarts). */

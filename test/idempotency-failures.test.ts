@@ -152,13 +152,26 @@ describe('a failure between the steps of an idempotent PATCH never sends it twic
   it("storing the answer and settling the row both refused: 409 until the reconciler settles it, then Exa's answer", async () => {
     const item = await sim.seed({ title: 'old' })
     await refuse(TRIGGER, 'UPDATE OF state ON idempotency_records')
-    await refuse(SECOND_TRIGGER, 'INSERT ON audit_chain')
+    await refuse(SECOND_TRIGGER, 'UPDATE ON audit_events')
     expect((await patch(item.id, 'k-unsettled')).status).toBe(200)
     await ageClaim('k-unsettled', ABANDONED)
     await expectInProgress(await patch(item.id, 'k-unsettled'))
     await allow(SECOND_TRIGGER)
     await reconcilePending(db(), parseConfig(env) as Config, Date.now() + 3 * 60_000)
     await expectReplayOfApplied(await patch(item.id, 'k-unsettled'))
+    expect(await patches()).toBe(1)
+  })
+
+  it("storing the answer and sealing the row both refused: the row keeps Exa's answer, so a retry gets its replay", async () => {
+    const item = await sim.seed({ title: 'old' })
+    await refuse(TRIGGER, 'UPDATE OF state ON idempotency_records')
+    await refuse(SECOND_TRIGGER, 'INSERT ON audit_chain')
+    expect((await patch(item.id, 'k-unsealed')).status).toBe(200)
+    await ageClaim('k-unsealed', ABANDONED)
+    await expectReplayOfApplied(await patch(item.id, 'k-unsealed'))
+    await allow(SECOND_TRIGGER)
+    await reconcilePending(db(), parseConfig(env) as Config, Date.now() + 3 * 60_000)
+    await expectReplayOfApplied(await patch(item.id, 'k-unsealed'))
     expect(await patches()).toBe(1)
   })
 

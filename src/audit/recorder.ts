@@ -52,15 +52,30 @@ const claimHeld = (r: string, i: string) =>
     AND ${i}.request_id = ${field(r, 'request_id')}`
 
 /**
- * The write-ahead row, inserted from its JSON (see db/json-rows.ts: one statement for any row).
- * A row whose request holds an Idempotency-Key goes in only while the claim is still its own and
- * in progress (a request that stalled may have lost it to a retry).
+ * A revert row goes in only if no other revert of its event is pending, succeeded or unknown (one
+ * that failed changed nothing), nor ahead of it in the same statement: of concurrent reverts of one
+ * event one runs, whichever isolate they come from (D1 runs one statement at a time).
+ */
+const ONE_REVERT_PER_EVENT = `NOT EXISTS (SELECT 1 FROM audit_events AS a
+      WHERE a.reverts_event_id = ${field('r', 'reverts_event_id')} AND a.outcome <> 'failed')
+    AND NOT EXISTS (SELECT 1 FROM json_each(?1) AS o
+      WHERE ${field('o', 'reverts_event_id')} = ${field('r', 'reverts_event_id')} AND o.key < r.key)`
+
+/**
+ * The write-ahead rows, inserted from their JSON (see db/json-rows.ts: one statement for any
+ * number of rows; the request path sends one). A row whose request holds an Idempotency-Key goes
+ * in only while the claim is still its own and in progress (a request that stalled may have lost
+ * it to a retry).
  */
 const INSERT_PENDING_SQL = `INSERT INTO audit_events (${AUDIT_COLUMNS.map((name) => `"${name}"`).join(', ')})
-  SELECT ${AUDIT_COLUMNS.map((name) => field('r', name)).join(', ')} FROM json_each(?) AS r
-  WHERE ${field('r', 'claim_key_id')} IS NULL
-    OR EXISTS (SELECT 1 FROM idempotency_records AS i WHERE ${claimHeld('r', 'i')} AND i.state = 'in_progress')
+  SELECT ${AUDIT_COLUMNS.map((name) => field('r', name)).join(', ')} FROM json_each(?1) AS r
+  WHERE (${field('r', 'claim_key_id')} IS NULL
+    OR EXISTS (SELECT 1 FROM idempotency_records AS i WHERE ${claimHeld('r', 'i')} AND i.state = 'in_progress'))
+    AND (${field('r', 'reverts_event_id')} IS NULL OR (${ONE_REVERT_PER_EVENT}))
   ON CONFLICT DO NOTHING`
+
+/** The round's revert rows that went in. */
+const INSERTED_SQL = `SELECT a.id FROM json_each(?) AS r JOIN audit_events AS a ON a.id = ${field('r', 'id')}`
 
 /** Links each claim to its committed row, in the same batch: from then on the claim is never taken over. */
 const LINK_CLAIMS_SQL = `UPDATE idempotency_records AS i SET event_id = ${field('r', 'id')} FROM json_each(?) AS r
@@ -71,29 +86,39 @@ const LINKED_SQL = `SELECT i.event_id AS id FROM json_each(?) AS r JOIN idempote
   ON ${claimHeld('r', 'i')} AND i.event_id = ${field('r', 'id')}`
 
 type PendingRow = { row: AuditEventRow; claim: IdempotencyClaim | undefined }
+/** Whether a write-ahead row may be forwarded, or why not. */
+type WriteAheadResult = 'forward' | 'claim-lost' | 'revert-taken'
 
 /**
  * The write-ahead insert as one batch (one round trip, sent at once: see db/batch-rounds.ts). A
  * row of an Idempotency-Key holder links its claim in the same batch (two statements more); each
  * item learns whether it may forward.
  */
-const writeAheadPart: BatchPart<PendingRow, boolean> = (db, items) => {
+const writeAheadPart: BatchPart<PendingRow, WriteAheadResult> = (db, items) => {
   const rows = items.map(({ row, claim }) => ({
     ...encodeColumns(auditEvents, row),
     claim_key_id: claim?.keyId ?? null,
   }))
-  const insert = db.$client.prepare(INSERT_PENDING_SQL).bind(JSON.stringify(rows))
+  const statements = [db.$client.prepare(INSERT_PENDING_SQL).bind(JSON.stringify(rows))]
+  // Only rounds with such rows pay for their checks (statements of the same batch: no round trip).
+  const reverts = JSON.stringify(rows.filter((_, i) => items[i]!.row.revertsEventId))
+  const revertsAt = statements.length
+  if (reverts !== '[]') statements.push(db.$client.prepare(INSERTED_SQL).bind(reverts))
   const claimed = JSON.stringify(rows.filter((row) => row.claim_key_id !== null))
-  if (claimed === '[]') return { statements: [insert], read: () => items.map(() => true) }
+  const linkedAt = statements.length + 1
+  if (claimed !== '[]')
+    statements.push(db.$client.prepare(LINK_CLAIMS_SQL).bind(claimed), db.$client.prepare(LINKED_SQL).bind(claimed))
+  const ids = (result: D1Result | undefined) =>
+    new Set(((result?.results ?? []) as { id: string }[]).map(({ id }) => id))
   return {
-    statements: [
-      insert,
-      db.$client.prepare(LINK_CLAIMS_SQL).bind(claimed),
-      db.$client.prepare(LINKED_SQL).bind(claimed),
-    ],
+    statements,
     read: (results) => {
-      const linked = new Set((results[2]!.results as { id: string }[]).map(({ id }) => id))
-      return items.map(({ row, claim }) => !claim || linked.has(row.id))
+      const inserted = ids(results[revertsAt])
+      const linked = ids(results[linkedAt])
+      return items.map(({ row, claim }) => {
+        if (row.revertsEventId && !inserted.has(row.id)) return 'revert-taken'
+        return claim && !linked.has(row.id) ? 'claim-lost' : 'forward'
+      })
     },
   }
 }
@@ -106,13 +131,18 @@ const writeAheadPart: BatchPart<PendingRow, boolean> = (db, items) => {
  */
 export async function writeAhead(db: Db, start: AuditStart, claim?: IdempotencyClaim): Promise<AuditEventRow> {
   const row = completeRow(startRow(start, Date.now()))
-  let linked: boolean
+  let result: WriteAheadResult
   try {
-    ;[linked] = (await runPart(db, writeAheadPart, [{ row, claim }])) as [boolean]
+    ;[result] = (await runPart(db, writeAheadPart, [{ row, claim }])) as [typeof result]
   } catch {
     throw new ApiError('AUDIT_UNAVAILABLE', 'the audit log could not be written, so nothing was sent to Exa; try again')
   }
-  if (!linked) {
+  if (result === 'revert-taken') {
+    const error = `event ${row.revertsEventId} is already reverted, or being reverted, by another request; nothing was sent to Exa`
+    await recordFailedAttempt(db, start, { status: null, error }).catch(() => undefined)
+    throw new ApiError('CONFLICT', `${error}: see its import.revert event (revertsEventId=${row.revertsEventId})`)
+  }
+  if (result === 'claim-lost') {
     // Still one row per attempt (§5): this one failed before forwarding anything.
     await recordFailedAttempt(db, start, {
       status: null,

@@ -106,6 +106,10 @@ export const auditEvents = sqliteTable(
     index('audit_events_actor').on(t.actor, t.id),
     index('audit_events_action').on(t.action, t.id),
     index('audit_events_outcome').on(t.outcome, t.id),
+    // The write-ahead's guard "one revert per event that did not fail" is an indexed lookup.
+    index('audit_events_reverts_event_id')
+      .on(t.revertsEventId)
+      .where(sql`${t.revertsEventId} IS NOT NULL`),
   ]
 )
 

@@ -113,7 +113,7 @@ async function replayText(
  * The answer to a retry that finds the claim still in progress. Unlinked: the first request has
  * not forwarded anything yet (409, retry soon). Linked to its write-ahead row, it may have reached
  * Exa, so it is answered from that row and never forwarded again: a replay of Exa's answer once
- * the row settled `succeeded`, 409 with `retry-after` while it is pending, and once it settled
+ * the row settled `succeeded` or holds it (waiting for its turn), 409 with `retry-after` while it is pending, and once it settled
  * `failed` a 409 that says the key is spent; once `unknown`, a 409 naming the event (check the import).
  */
 async function answerInProgress(c: Context<AppEnv>, existing: IdempotencyRecord): Promise<Response> {
@@ -123,7 +123,8 @@ async function answerInProgress(c: Context<AppEnv>, existing: IdempotencyRecord)
     })
   }
   const row = await c.var.db.select().from(auditEvents).where(eq(auditEvents.id, existing.eventId)).get()
-  if (row?.outcome === 'succeeded') {
+  // A pending row with an `after` holds Exa's answer and waits for its turn in the order (audit/order.ts).
+  if (row?.outcome === 'succeeded' || (row?.outcome === 'pending' && row.after !== null)) {
     // Exa's answer as the row keeps it: the Import after the change (a delete's: the one deleted).
     const status = row.upstreamStatus ?? (row.action === 'import.create' ? 201 : 200)
     return c.json(row.after ?? row.before, status as 200, { 'idempotent-replayed': 'true' })

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import type { ImportAction } from '../audit/actions'
 import { settlePending } from '../audit/chain'
+import { isOrdered, sealImport, settleInOrder } from '../audit/order'
 import { recordFailedAttempt, settledFields, writeAhead, type AuditStart } from '../audit/recorder'
 import type { AuditEventRow } from '../db/schema'
 import type { AppEnv } from '../env'
@@ -23,6 +24,8 @@ export type AuditedCall = {
   upstream: UpstreamCall
   /** The row's `after`, from upstream's successful answer (already checked to be an Import). */
   afterOf: (answer: Import) => Import | null
+  /** Refuses the call (throws) from the before read, before anything is written or forwarded (a revert's check). */
+  check?: (before: Import) => void
 }
 
 const malformed = () => new ApiError('UPSTREAM_ERROR', 'Exa answered with something that is not an Import')
@@ -47,6 +50,7 @@ export async function runAuditedCall(c: Context<AppEnv>, call: AuditedCall): Pro
     const read = await readBefore(c, start)
     if (read instanceof Response) return read
     before = read
+    call.check?.(before)
   }
 
   return outlivingTheClient(c, forwardAndSettle(c, call, start, before))
@@ -135,18 +139,24 @@ const SETTLE_RETRY_DELAYS_MS = [100, 400, 1600]
 /**
  * Settles the row after the response (docs/architecture.md §5): the write-ahead row with its before
  * snapshot is already committed, so the client need not wait for the settle's D1 round trips;
- * the API shows the row `pending` until it lands. A failed settle is retried a few times; if
- * every retry fails the reconciler settles the row later. A create's import id, known only from
- * Exa's answer, is set by the same settle.
+ * the API shows the row `pending` until it lands. An applied update or revert is sealed in Exa's
+ * order (audit/order.ts); any other row at once, which may let rows of its import that waited on
+ * it be sealed. A failed settle is retried a few times; if every retry fails the reconciler
+ * settles the row later. A create's import id, known only from Exa's answer, is set by the same settle.
  */
 function settleAfterResponse(c: Context<AppEnv>, pending: AuditEventRow, fields: SettledFields) {
   const db = c.var.db
+  const settle = async () => {
+    if (fields.outcome === 'succeeded' && isOrdered(pending, fields.after)) return settleInOrder(db, pending, fields)
+    await settlePending(db, pending.id, fields, pending)
+    if (pending.importId) await sealImport(db, pending.importId)
+  }
   c.executionCtx.waitUntil(
     (async () => {
       for (const delay of [0, ...SETTLE_RETRY_DELAYS_MS]) {
         if (delay) await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())))
         try {
-          return await settlePending(db, pending.id, fields, pending)
+          return await settle()
         } catch {
           // next attempt
         }

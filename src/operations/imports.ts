@@ -42,7 +42,11 @@ export function auditedCreate(c: Context<AppEnv>, body: CreateImport): Promise<R
   })
 }
 
-type UpdateOptions = { action: 'import.update' | 'import.revert'; revertsEventId?: string }
+type UpdateOptions = {
+  action: 'import.update' | 'import.revert'
+  revertsEventId?: string
+  check?: (before: Import) => void
+}
 
 /**
  * The audited update (also used by revert): before snapshot, write-ahead row, PATCH, settle.
@@ -62,6 +66,7 @@ export function auditedUpdate(
     readsBefore: true,
     upstream: { method: 'PATCH', path: importPath(importId), body },
     afterOf: (answer) => answer,
+    check: options.check,
   })
 }
 

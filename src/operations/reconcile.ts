@@ -2,6 +2,7 @@ import { and, asc, eq, gt, gte, isNull, lt, ne, or } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { settlePending } from '../audit/chain'
 import { diffImports } from '../audit/diff'
+import { isOrdered, sealImport, settleInOrder } from '../audit/order'
 import type { Db } from '../db/client'
 import { auditEvents, type AuditEventRow } from '../db/schema'
 import type { AppEnv, Config } from '../env'
@@ -133,17 +134,24 @@ export async function reconcileRow(
   note?: string,
   options: { onlyIfApplied?: boolean } = {}
 ): Promise<boolean> {
+  // Exa answered (or its state proved it) already: the row waits for its turn in the order.
+  if (row.after !== null) return (await sealImport(db, row.importId!)).includes(row.id)
   const settlement = await decide(db, config, row)
   if (!settlement || (options.onlyIfApplied && settlement.outcome !== 'succeeded')) return false
   const before = (row.before ?? null) as Import | null
-  const result = await settlePending(db, row.id, {
+  const fields = {
     outcome: settlement.outcome,
     after: settlement.after,
     changes: settlement.outcome === 'succeeded' ? diffImports(before, settlement.after) : [],
     error: [note, settlement.error].filter(Boolean).join('; ') || null,
     reconciled: true,
     finishedAt: Date.now(),
-  })
+  }
+  if (settlement.outcome === 'succeeded' && isOrdered(row, settlement.after))
+    return (await settleInOrder(db, row, fields)).includes(row.id)
+  const result = await settlePending(db, row.id, fields)
+  // Rows of the import that waited on this one may be sealed now.
+  if (result.settled && row.importId) await sealImport(db, row.importId)
   return result.settled
 }
 

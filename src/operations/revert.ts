@@ -10,7 +10,8 @@ import { isSuccess, relay, upstreamConfig } from './upstream'
 /**
  * POST /audit/events/{id}/revert: PATCHes the import back to the event's before title and
  * metadata, through the audited update (a new `import.revert` row pointing at the event).
- * Refuses with 409 when the import changed since the event, unless `force`.
+ * Refuses with 409 when the import changed since the event, unless `force`, and when another
+ * revert of the event is running or has run (the write-ahead insert's guard, audit/recorder.ts).
  */
 export async function revertEvent(c: Context<AppEnv>, id: string, force: boolean): Promise<Response> {
   const event = await findRevertible(c.var.db, id)
@@ -22,5 +23,16 @@ export async function revertEvent(c: Context<AppEnv>, id: string, force: boolean
     assertUnchangedSince(event, current.data)
   }
   const { title, metadata } = event.before
-  return auditedUpdate(c, event.importId, { title, metadata }, { action: 'import.revert', revertsEventId: id })
+  // The audited update's before read checks again, so that a change landing since is refused too;
+  // one landing after it is shown by the order (audit/order.ts) on the revert's row.
+  return auditedUpdate(
+    c,
+    event.importId,
+    { title, metadata },
+    {
+      action: 'import.revert',
+      revertsEventId: id,
+      check: force ? undefined : (before) => assertUnchangedSince(event, before),
+    }
+  )
 }

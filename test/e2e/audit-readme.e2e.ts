@@ -54,6 +54,7 @@ describe('the commands of docs/audit.md against wrangler dev', () => {
       KEY_ID: keyId,
       IMPORT: 'import_demo_leads',
       EVENT: page.data[0].id,
+      OLDER: page.data[1].id,
       CURSOR: page.nextCursor,
       SEQ: String(head.seq),
       HASH: head.chainHash,

@@ -27,6 +27,8 @@ export const sim = {
     control<SimWebhook>('/__sim/webhooks', 'POST', fields),
   /** A search monitor with a run (`monitor`, `run`), an agent run with its events, an agent monitor. */
   seedAgent: <T>() => control<T>('/__sim/agent', 'POST', {}),
+  /** The states PATCHes left on the import, in the order the simulator applied them. */
+  applied: (id: string) => control<SimImport[]>(`/__sim/imports/${id}/applied`),
   fault: (fault: Fault | Fault[]) => control('/__sim/faults', 'POST', fault),
   requests: (filter: { method?: string; pathIncludes?: string } = {}) =>
     control<RecordedRequest[]>(`/__sim/requests?${new URLSearchParams(filter)}`),
