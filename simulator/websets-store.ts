@@ -145,6 +145,47 @@ export class WebsetsStore {
     return event
   }
 
+  /** Exa's create: an active webhook, answered with its `secret` once (kept as null: reads never show it). */
+  createWebhook(fields: { events: string[]; url: string; metadata?: Record<string, string> }): SimWebhook {
+    const now = this.now()
+    const hook: SimWebhook = {
+      id: this.newId('webhook'),
+      object: 'webhook',
+      status: 'active',
+      events: [...fields.events] as SimWebhook['events'],
+      url: fields.url,
+      secret: null,
+      metadata: { ...(fields.metadata ?? {}) },
+      createdAt: now,
+      updatedAt: now,
+    }
+    this.state.webhooks[hook.id] = hook
+    return { ...structuredClone(hook), secret: `whsec_${randomToken(32)}` }
+  }
+
+  /** Exa's PATCH: each field given replaces the webhook's (`metadata` whole); updatedAt moves on. */
+  updateWebhook(
+    id: string,
+    patch: { events?: string[]; url?: string; metadata?: Record<string, string> }
+  ): SimWebhook | undefined {
+    const hook = this.state.webhooks[id]
+    if (!hook) return undefined
+    if (patch.events !== undefined) hook.events = [...patch.events] as SimWebhook['events']
+    if (patch.url !== undefined) hook.url = patch.url
+    if (patch.metadata !== undefined) hook.metadata = { ...patch.metadata }
+    hook.updatedAt = this.now()
+    return structuredClone(hook)
+  }
+
+  /** Exa's DELETE: the webhook stays, `inactive` (../shared/exa-api-surface.md §9), and is answered. */
+  deleteWebhook(id: string): SimWebhook | undefined {
+    const hook = this.state.webhooks[id]
+    if (!hook) return undefined
+    hook.status = 'inactive'
+    hook.updatedAt = this.now()
+    return structuredClone(hook)
+  }
+
   clear() {
     this.state = empty()
   }
