@@ -96,6 +96,29 @@ export function websetsRoutes(app: Hono<any>, store: WebsetsStore, exaError: Exa
     const hook = store.state.webhooks[c.req.param('id')]
     return hook ? c.json(withoutSecret(hook)) : notFound(c, 'Webhook', c.req.param('id'))
   })
+  // Webset changes (update is a POST, cancel, delete): each answers the Webset.
+  app.post(`${W}/websets/:id`, async (c) => {
+    const body = (await c.req.json().catch(() => undefined)) as { metadata?: unknown } | undefined
+    const metadata = body?.metadata
+    const valid =
+      typeof body === 'object' &&
+      body !== null &&
+      (metadata === undefined ||
+        metadata === null ||
+        (typeof metadata === 'object' && Object.values(metadata).every((v) => typeof v === 'string')))
+    if (!valid) return exaError(c, 400, 'Invalid request body', 'INVALID_REQUEST_BODY')
+    const webset = store.updateWebset(c.req.param('id'), body as { metadata?: Record<string, string> | null })
+    return webset ? c.json(webset) : notFound(c, 'Webset', c.req.param('id'))
+  })
+  app.post(`${W}/websets/:id/cancel`, (c) => {
+    const webset = store.cancelWebset(c.req.param('id'))
+    return webset ? c.json(webset) : notFound(c, 'Webset', c.req.param('id'))
+  })
+  app.delete(`${W}/websets/:id`, (c) => {
+    const webset = store.deleteWebset(c.req.param('id'))
+    return webset ? c.json(webset) : notFound(c, 'Webset', c.req.param('id'))
+  })
+
   // Webhook changes: the secret is answered on create only; updatedAt strictly increases (store.now).
   const badBody = (c: SimContext) => exaError(c, 400, 'Invalid request body', 'INVALID_REQUEST_BODY')
   const bodyOf = async (c: SimContext) => {

@@ -18,6 +18,7 @@ import { research, RESEARCH_PATH } from './routes/research'
 import { reads } from './routes/reads'
 import { ui } from './routes/ui'
 import { webhooks } from './routes/webhooks'
+import { websets } from './routes/websets'
 
 /**
  * The routes that need configuration and D1, behind one context and one CORS step. The viewer's
@@ -31,6 +32,7 @@ const api = new Hono<AppEnv>()
   .route('/', core)
   .route(RESEARCH_PATH, research)
   .route('/', webhooks)
+  .route('/', websets)
   .route('/', reads)
   .route('/audit', audit)
   .route('/admin/keys', adminKeys)

@@ -10,6 +10,7 @@ import type {
   ContentsOptions,
   CreateWebhookParameters,
   UpdateWebhookParameters,
+  UpdateWebsetRequest,
   Exa,
   FindSimilarOptions,
   RegularSearchOptions,
@@ -18,6 +19,7 @@ import type {
 } from 'exa-js'
 import type * as z from 'zod/mini'
 import type { AnswerBody, ContentsBody, FindSimilarBody, ResearchCreateBody, SearchBody } from '../src/exa/core-schemas'
+import type { UpdateWebsetBody } from '../src/exa/webset-changes'
 import type { CreateWebhookBody, UpdateWebhookBody } from '../src/exa/webhooks'
 
 /** exa-js's ZodSchema (its own zod 3), as its types name it. */
@@ -82,6 +84,7 @@ export const pins = {
   research: { sendable: true, allowed: true },
   createWebhook: { sendable: true, allowed: true },
   updateWebhook: { sendable: true, allowed: true },
+  updateWebset: { sendable: true, allowed: true },
 } satisfies {
   search: Pin<typeof SearchBody, SearchSent>
   findSimilar: Pin<typeof FindSimilarBody, FindSimilarSent>
@@ -91,4 +94,6 @@ export const pins = {
   /** `websets.webhooks.create(params)` and `update(id, params)`: the parameters as the body. */
   createWebhook: Pin<typeof CreateWebhookBody, EnumValues<CreateWebhookParameters>>
   updateWebhook: Pin<typeof UpdateWebhookBody, EnumValues<UpdateWebhookParameters>>
+  /** `websets.update(id, params)`. */
+  updateWebset: Pin<typeof UpdateWebsetBody, UpdateWebsetRequest>
 }

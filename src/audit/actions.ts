@@ -12,6 +12,10 @@ export const AUDIT_ACTIONS = [
   'webhook.update',
   'webhook.delete',
   'webhook.revert',
+  'webset.update',
+  'webset.delete',
+  'webset.cancel',
+  'webset.revert',
   'key.create',
   'key.update',
   'key.revoke',
@@ -32,13 +36,15 @@ export type ActionFilter = (typeof ACTION_FILTERS)[number]
 
 /**
  * The actions a revert accepts: an applied change of a resource whose before it can restore
- * (an update, or a revert, of an import or a webhook), and the revert action each one's undo is.
+ * (an update, or a revert, of an import, a webhook or a webset), and the revert action each one's undo is.
  */
 export const REVERTIBLE_ACTIONS = [
   'import.update',
   'import.revert',
   'webhook.update',
   'webhook.revert',
+  'webset.update',
+  'webset.revert',
 ] as const satisfies readonly ResourceAction[]
 
 export const isRevertible = (action: string): action is (typeof REVERTIBLE_ACTIONS)[number] =>

@@ -60,6 +60,8 @@ export async function runAuditedCall(c: Context<AppEnv>, call: AuditedCall): Pro
     const read = await readBefore(c, call.resource, start)
     if (read instanceof Response) return read
     before = read
+    // The resource by its own id (a webset may be named by its externalId): the order keys on it.
+    if (typeof before.id === 'string') start.resourceId = before.id
     call.check?.(before)
   }
 

@@ -1,6 +1,7 @@
 import type { ResourceType } from '../audit/diff'
 import { importPath } from '../exa/client'
 import { ImportSnapshot } from '../exa/schemas'
+import { websetChangePath, WebsetSnapshot } from '../exa/webset-changes'
 import { webhookPath, WebhookSnapshot } from '../exa/webhooks'
 
 /**
@@ -33,6 +34,7 @@ export const RESOURCES = {
     gone: (status, state) =>
       notFound(status) || (status === 200 && (state as { status?: unknown })?.status === 'inactive'),
   },
+  webset: { type: 'webset', noun: 'a Webset', path: websetChangePath, snapshot: WebsetSnapshot, gone: notFound },
 } as const satisfies Record<string, Resource>
 
 /** The resource a row names, if its changes are served (undefined for a key, or an unknown type). */

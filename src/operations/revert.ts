@@ -4,11 +4,13 @@ import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
 import { callExa } from '../exa/client'
 import type { UpdateImport } from '../exa/schemas'
+import type { UpdateWebset } from '../exa/webset-changes'
 import type { UpdateWebhook } from '../exa/webhooks'
 import { auditedUpdate } from './imports'
 import { RESOURCES, resourceNamed } from './resources'
 import { isSuccess, relay, upstreamConfig } from './upstream'
 import { auditedWebhookUpdate } from './webhooks'
+import { auditedWebsetUpdate } from './websets'
 
 /** The write scope a revert of each resource needs (besides audit:read), and the body that undoes the event. */
 const UNDO = {
@@ -27,10 +29,16 @@ const UNDO = {
       metadata: (before.metadata ?? {}) as Record<string, string>,
     }),
   },
+  webset: {
+    scope: 'websets:write',
+    body: ({ before }: RevertibleEvent): UpdateWebset => ({
+      metadata: (before.metadata ?? {}) as Record<string, string>,
+    }),
+  },
 } as const
 
 /**
- * POST /audit/events/{id}/revert: PATCHes the resource (an import, a webhook) back to the event's
+ * POST /audit/events/{id}/revert: PATCHes the resource (an import, a webhook, a webset) back to the event's
  * before state (its editable fields), through its audited update (a new `<resource>.revert` row
  * pointing at the event). Needs the resource's write scope. Refuses with 409 when the resource
  * changed since the event, unless `force`, and when another revert of the event is running or has
@@ -56,6 +64,8 @@ export async function revertEvent(c: Context<AppEnv>, id: string, force: boolean
     revertsEventId: id,
     check: force ? undefined : (before: Record<string, unknown>) => assertUnchangedSince(event, before),
   }
+  if (resource === RESOURCES.webset)
+    return auditedWebsetUpdate(c, event.resourceId, UNDO.webset.body(event), { action: 'webset.revert', ...options })
   if (resource === RESOURCES.webhook)
     return auditedWebhookUpdate(c, event.resourceId, UNDO.webhook.body(event), {
       action: 'webhook.revert',

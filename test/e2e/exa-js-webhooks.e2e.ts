@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import Exa, { EventType } from 'exa-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { seedWebset } from '../../simulator/websets-seed.ts'
 import { exaError, startGateway, type Gateway } from './harness.ts'
 
 /**
@@ -14,7 +15,7 @@ let key: string
 
 beforeAll(async () => {
   gateway = await startGateway()
-  key = (await gateway.issueKey(['webhooks:read', 'webhooks:write', 'audit:read'])).key
+  key = (await gateway.issueKey(['webhooks:read', 'webhooks:write', 'websets:read', 'websets:write', 'audit:read'])).key
   exa = new Exa(key, gateway.url)
 })
 afterAll(async () => {
@@ -23,9 +24,9 @@ afterAll(async () => {
 
 type Row = Record<string, any>
 /** The webhook's rows, newest first, once none is pending (they settle after the answer). */
-async function rowsOf(id: string): Promise<Row[]> {
+async function rowsOf(id: string, type = 'webhook'): Promise<Row[]> {
   for (let i = 0; i < 100; i++) {
-    const res = await fetch(`${gateway.url}/audit/events?resourceType=webhook&resourceId=${id}`, {
+    const res = await fetch(`${gateway.url}/audit/events?resourceType=${type}&resourceId=${id}`, {
       headers: { 'x-api-key': key },
     })
     const { data } = (await res.json()) as { data: Row[] }
@@ -81,5 +82,16 @@ describe('exa-js webhooks changes through the gateway', () => {
     const error = await exaError(exa.websets.webhooks.create({ url: 'not a url', events: [EventType.webset_created] }))
     expect(error.statusCode).toBe(400)
     expect(gateway.simulator.requests.length).toBe(before)
+  })
+})
+
+describe('exa-js websets.update through the gateway', () => {
+  it('updates the metadata, answered as Exa answers, audited as webset.update', async () => {
+    const { webset } = seedWebset(gateway.simulator.websets, { externalId: 'e2e:1', metadata: { owner: 'ana' } })
+    const updated = await exa.websets.update('e2e:1', { metadata: { owner: 'bo' } })
+    expect(updated).toMatchObject({ id: webset.id, metadata: { owner: 'bo' } })
+    const [row] = await rowsOf(webset.id, 'webset')
+    expect(row).toMatchObject({ action: 'webset.update', outcome: 'succeeded', resourceId: webset.id })
+    expect(row!.changes).toEqual([{ path: 'metadata.owner', from: 'ana', to: 'bo' }])
   })
 })
