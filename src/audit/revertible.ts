@@ -30,10 +30,13 @@ export async function findRevertible(db: Db, id: string): Promise<RevertibleEven
 /**
  * Refuses a revert when the resource changed since the event (fields where its current state
  * differs from the event's after): a revert must not silently undo someone else's later edit.
- * The 409 names the fields and says that `force` would overwrite them.
+ * Only the fields the revert puts back count (`restores`, e.g. a webset's `metadata`, not the
+ * `status` Exa moves on its own). The 409 names the fields and says that `force` would overwrite them.
  */
-export function assertUnchangedSince(event: RevertibleEvent, current: Snapshot) {
-  const changed = diffResource(event.resourceType, event.after, current).map((change) => change.path)
+export function assertUnchangedSince(event: RevertibleEvent, current: Snapshot, restores?: readonly string[]) {
+  const changed = diffResource(event.resourceType, event.after, current)
+    .map((change) => change.path)
+    .filter((path) => !restores || restores.some((field) => path === field || path.startsWith(`${field}.`)))
   if (changed.length === 0) return
   throw new ApiError(
     'CONFLICT',

@@ -16,6 +16,7 @@ import { auditedWebsetUpdate } from './websets'
 const UNDO = {
   import: {
     scope: 'imports:write',
+    restores: ['title', 'metadata'],
     body: ({ before }: RevertibleEvent): UpdateImport => ({
       title: before.title as string,
       metadata: before.metadata as Record<string, string>,
@@ -23,6 +24,8 @@ const UNDO = {
   },
   webhook: {
     scope: 'webhooks:write',
+    // A deleted webhook (inactive) counts as changed: its revert needs `force`.
+    restores: ['url', 'events', 'status', 'metadata'],
     body: ({ before }: RevertibleEvent): UpdateWebhook => ({
       url: before.url as string,
       events: before.events as UpdateWebhook['events'],
@@ -31,6 +34,7 @@ const UNDO = {
   },
   webset: {
     scope: 'websets:write',
+    restores: ['metadata'],
     body: ({ before }: RevertibleEvent): UpdateWebset => ({
       metadata: (before.metadata ?? {}) as Record<string, string>,
     }),
@@ -56,13 +60,13 @@ export async function revertEvent(c: Context<AppEnv>, id: string, force: boolean
     if (!isSuccess(response.status)) return relay(c, response)
     if (!resource.snapshot.safeParse(response.json).success)
       throw new ApiError('UPSTREAM_ERROR', `Exa answered with something that is not ${resource.noun}`)
-    assertUnchangedSince(event, response.json as Record<string, unknown>)
+    assertUnchangedSince(event, response.json as Record<string, unknown>, undo.restores)
   }
   // The audited update's before read checks again, so that a change landing since is refused too;
   // one landing after it is shown by the order (audit/order.ts) on the revert's row.
   const options = {
     revertsEventId: id,
-    check: force ? undefined : (before: Record<string, unknown>) => assertUnchangedSince(event, before),
+    check: force ? undefined : (before: Record<string, unknown>) => assertUnchangedSince(event, before, undo.restores),
   }
   if (resource === RESOURCES.webset)
     return auditedWebsetUpdate(c, event.resourceId, UNDO.webset.body(event), { action: 'webset.revert', ...options })
