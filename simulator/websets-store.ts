@@ -145,6 +145,87 @@ export class WebsetsStore {
     return event
   }
 
+  /** Exa's PATCH of a webset: `metadata` replaces the webset's (null clears it); updatedAt moves on. */
+  updateWebset(ref: string, patch: { metadata?: Record<string, string> | null }): Wire<Webset> | undefined {
+    const webset = this.findWebset(ref)
+    if (!webset) return undefined
+    if (patch.metadata !== undefined) webset.metadata = { ...(patch.metadata ?? {}) }
+    webset.updatedAt = this.now()
+    return this.webset(webset.id)
+  }
+
+  /** Exa's cancel: running searches and enrichments are canceled, the webset goes idle. */
+  cancelWebset(ref: string): Wire<Webset> | undefined {
+    const webset = this.findWebset(ref)
+    if (!webset) return undefined
+    const now = this.now()
+    for (const search of Object.values(this.state.searches))
+      if (search.websetId === webset.id && search.status === 'running')
+        Object.assign(search, {
+          status: 'canceled',
+          canceledAt: now,
+          canceledReason: 'webset_canceled',
+          updatedAt: now,
+        })
+    webset.status = 'idle'
+    webset.updatedAt = now
+    return this.webset(webset.id)
+  }
+
+  /** Exa's DELETE: the webset and everything in it are gone; answered with the webset as it was. */
+  deleteWebset(ref: string): Wire<Webset> | undefined {
+    const webset = this.findWebset(ref)
+    if (!webset) return undefined
+    const answer = this.webset(webset.id)
+    for (const kind of ['items', 'searches', 'enrichments', 'monitors'] as const)
+      for (const [id, x] of Object.entries(this.state[kind]))
+        if ((x as { websetId: string }).websetId === webset.id) delete this.state[kind][id]
+    delete this.state.websets[webset.id]
+    this.emit('webset.deleted', answer)
+    return answer
+  }
+
+  /** Exa's create: an active webhook, answered with its `secret` once (kept as null: reads never show it). */
+  createWebhook(fields: { events: string[]; url: string; metadata?: Record<string, string> }): SimWebhook {
+    const now = this.now()
+    const hook: SimWebhook = {
+      id: this.newId('webhook'),
+      object: 'webhook',
+      status: 'active',
+      events: [...fields.events] as SimWebhook['events'],
+      url: fields.url,
+      secret: null,
+      metadata: { ...(fields.metadata ?? {}) },
+      createdAt: now,
+      updatedAt: now,
+    }
+    this.state.webhooks[hook.id] = hook
+    return { ...structuredClone(hook), secret: `whsec_${randomToken(32)}` }
+  }
+
+  /** Exa's PATCH: each field given replaces the webhook's (`metadata` whole); updatedAt moves on. */
+  updateWebhook(
+    id: string,
+    patch: { events?: string[]; url?: string; metadata?: Record<string, string> }
+  ): SimWebhook | undefined {
+    const hook = this.state.webhooks[id]
+    if (!hook) return undefined
+    if (patch.events !== undefined) hook.events = [...patch.events] as SimWebhook['events']
+    if (patch.url !== undefined) hook.url = patch.url
+    if (patch.metadata !== undefined) hook.metadata = { ...patch.metadata }
+    hook.updatedAt = this.now()
+    return structuredClone(hook)
+  }
+
+  /** Exa's DELETE: the webhook stays, `inactive` (../shared/exa-api-surface.md §9), and is answered. */
+  deleteWebhook(id: string): SimWebhook | undefined {
+    const hook = this.state.webhooks[id]
+    if (!hook) return undefined
+    hook.status = 'inactive'
+    hook.updatedAt = this.now()
+    return structuredClone(hook)
+  }
+
   clear() {
     this.state = empty()
   }

@@ -96,6 +96,61 @@ export function websetsRoutes(app: Hono<any>, store: WebsetsStore, exaError: Exa
     const hook = store.state.webhooks[c.req.param('id')]
     return hook ? c.json(withoutSecret(hook)) : notFound(c, 'Webhook', c.req.param('id'))
   })
+  // Webset changes (update is a POST, cancel, delete): each answers the Webset.
+  app.post(`${W}/websets/:id`, async (c) => {
+    const body = (await c.req.json().catch(() => undefined)) as { metadata?: unknown } | undefined
+    const metadata = body?.metadata
+    const valid =
+      typeof body === 'object' &&
+      body !== null &&
+      (metadata === undefined ||
+        metadata === null ||
+        (typeof metadata === 'object' && Object.values(metadata).every((v) => typeof v === 'string')))
+    if (!valid) return exaError(c, 400, 'Invalid request body', 'INVALID_REQUEST_BODY')
+    const webset = store.updateWebset(c.req.param('id'), body as { metadata?: Record<string, string> | null })
+    return webset ? c.json(webset) : notFound(c, 'Webset', c.req.param('id'))
+  })
+  app.post(`${W}/websets/:id/cancel`, (c) => {
+    const webset = store.cancelWebset(c.req.param('id'))
+    return webset ? c.json(webset) : notFound(c, 'Webset', c.req.param('id'))
+  })
+  app.delete(`${W}/websets/:id`, (c) => {
+    const webset = store.deleteWebset(c.req.param('id'))
+    return webset ? c.json(webset) : notFound(c, 'Webset', c.req.param('id'))
+  })
+
+  // Webhook changes: the secret is answered on create only; updatedAt strictly increases (store.now).
+  const badBody = (c: SimContext) => exaError(c, 400, 'Invalid request body', 'INVALID_REQUEST_BODY')
+  const bodyOf = async (c: SimContext) => {
+    const body: unknown = await c.req.json().catch(() => undefined)
+    return typeof body === 'object' && body !== null && !Array.isArray(body)
+      ? (body as { events?: unknown; url?: unknown; metadata?: unknown })
+      : undefined
+  }
+  const validFields = (body: { events?: unknown; url?: unknown; metadata?: unknown }) =>
+    (body.events === undefined ||
+      (Array.isArray(body.events) && body.events.length > 0 && body.events.every((e) => typeof e === 'string'))) &&
+    (body.url === undefined || (typeof body.url === 'string' && /^https?:\/\//.test(body.url))) &&
+    (body.metadata === undefined ||
+      (typeof body.metadata === 'object' &&
+        body.metadata !== null &&
+        Object.values(body.metadata).every((v) => typeof v === 'string')))
+  app.post(`${W}/webhooks`, async (c) => {
+    const body = await bodyOf(c)
+    if (!body || body.events === undefined || body.url === undefined || !validFields(body)) return badBody(c)
+    const hook = store.createWebhook(body as { events: string[]; url: string; metadata?: Record<string, string> })
+    return c.json(hook, 200)
+  })
+  app.patch(`${W}/webhooks/:id`, async (c) => {
+    const body = await bodyOf(c)
+    if (!body || !validFields(body)) return badBody(c)
+    const hook = store.updateWebhook(c.req.param('id'), body as Parameters<WebsetsStore['updateWebhook']>[1])
+    return hook ? c.json(hook) : notFound(c, 'Webhook', c.req.param('id'))
+  })
+  app.delete(`${W}/webhooks/:id`, (c) => {
+    const hook = store.deleteWebhook(c.req.param('id'))
+    return hook ? c.json(hook) : notFound(c, 'Webhook', c.req.param('id'))
+  })
   app.get(`${W}/webhooks/:id/attempts`, (c) => {
     const id = c.req.param('id')
     if (!store.state.webhooks[id]) return notFound(c, 'Webhook', id)

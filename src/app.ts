@@ -17,6 +17,8 @@ import { imports } from './routes/imports'
 import { research, RESEARCH_PATH } from './routes/research'
 import { reads } from './routes/reads'
 import { ui } from './routes/ui'
+import { webhooks } from './routes/webhooks'
+import { websets } from './routes/websets'
 
 /**
  * The routes that need configuration and D1, behind one context and one CORS step. The viewer's
@@ -29,6 +31,8 @@ const api = new Hono<AppEnv>()
   .route(IMPORTS_PATH, imports)
   .route('/', core)
   .route(RESEARCH_PATH, research)
+  .route('/', webhooks)
+  .route('/', websets)
   .route('/', reads)
   .route('/audit', audit)
   .route('/admin/keys', adminKeys)

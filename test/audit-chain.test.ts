@@ -26,6 +26,7 @@ const verify = async () => (await getJson('/audit/verify', key.key)).body
 const row = async (id: string) => (await db().select().from(auditEvents).where(eq(auditEvents.id, id)))[0]!
 const outcome = (status: number, title: string) =>
   settledFields(
+    'import',
     { id: 'i', title: 'old', metadata: {} },
     { status, upstreamRequestId: 'req_up', after: { id: 'i', title, metadata: { owner: 'bo' } } }
   )

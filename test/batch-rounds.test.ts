@@ -32,6 +32,7 @@ const echoPart: BatchPart<number, number> = (handle, items) => ({
 })
 
 const outcome = settledFields(
+  'import',
   { id: 'i', title: 'old', metadata: {} },
   { status: 200, upstreamRequestId: 'req_up', after: { id: 'i', title: 'new', metadata: {} } }
 )
@@ -97,7 +98,12 @@ describe('seals from memory', () => {
       ['import_1', 'import_2', 'import_3'].map((id) => writeAhead(mine, startFor(id)))
     )
     expect(await settles(mine, a!.id, outcome, a)).toBe(true)
-    const elsewhere = settledFields(null, { status: 500, upstreamRequestId: null, after: null, error: 'elsewhere' })
+    const elsewhere = settledFields('import', null, {
+      status: 500,
+      upstreamRequestId: null,
+      after: null,
+      error: 'elsewhere',
+    })
     expect(await settles(drizzle(env.DB), b!.id, elsewhere)).toBe(true)
     expect(await settles(mine, c!.id, outcome, c)).toBe(true) // re-reads: this handle knows the head again
     expect(await settles(mine, b!.id, outcome, b)).toBe(false) // b, as written ahead, is no longer pending

@@ -8,6 +8,9 @@
 import type {
   AnswerOptions,
   ContentsOptions,
+  CreateWebhookParameters,
+  UpdateWebhookParameters,
+  UpdateWebsetRequest,
   Exa,
   FindSimilarOptions,
   RegularSearchOptions,
@@ -16,6 +19,8 @@ import type {
 } from 'exa-js'
 import type * as z from 'zod/mini'
 import type { AnswerBody, ContentsBody, FindSimilarBody, ResearchCreateBody, SearchBody } from '../src/exa/core-schemas'
+import type { UpdateWebsetBody } from '../src/exa/webset-changes'
+import type { CreateWebhookBody, UpdateWebhookBody } from '../src/exa/webhooks'
 
 /** exa-js's ZodSchema (its own zod 3), as its types name it. */
 type ExaZodSchema = Exclude<NonNullable<SummaryContentsOptions['schema']>, Record<string, unknown>>
@@ -30,6 +35,15 @@ type Wire<T> = T extends ExaZodSchema
     ? Wire<U>[]
     : T extends object
       ? { [K in keyof T]: Wire<T[K]> }
+      : T
+
+/** On the wire an exa-js enum member is its string value. */
+type EnumValues<T> = T extends string
+  ? `${T}`
+  : T extends readonly (infer U)[]
+    ? EnumValues<U>[]
+    : T extends object
+      ? { [K in keyof T]: EnumValues<T[K]> }
       : T
 
 /**
@@ -68,10 +82,18 @@ export const pins = {
   contents: { sendable: true, allowed: true },
   answer: { sendable: true, allowed: true },
   research: { sendable: true, allowed: true },
+  createWebhook: { sendable: true, allowed: true },
+  updateWebhook: { sendable: true, allowed: true },
+  updateWebset: { sendable: true, allowed: true },
 } satisfies {
   search: Pin<typeof SearchBody, SearchSent>
   findSimilar: Pin<typeof FindSimilarBody, FindSimilarSent>
   contents: Pin<typeof ContentsBody, ContentsSent>
   answer: Pin<typeof AnswerBody, AnswerSent>
   research: Pin<typeof ResearchCreateBody, ResearchSent>
+  /** `websets.webhooks.create(params)` and `update(id, params)`: the parameters as the body. */
+  createWebhook: Pin<typeof CreateWebhookBody, EnumValues<CreateWebhookParameters>>
+  updateWebhook: Pin<typeof UpdateWebhookBody, EnumValues<UpdateWebhookParameters>>
+  /** `websets.update(id, params)`. */
+  updateWebset: Pin<typeof UpdateWebsetBody, UpdateWebsetRequest>
 }

@@ -39,7 +39,14 @@ describe('GET /ui/session', () => {
       // The page's choices come from the lists the API itself validates against.
       actions: [...AUDIT_ACTIONS, 'key.*'],
       outcomes: ['pending', 'succeeded', 'failed', 'unknown'],
-      revertibleActions: ['import.update', 'import.revert'],
+      revertibleActions: [
+        'import.update',
+        'import.revert',
+        'webhook.update',
+        'webhook.revert',
+        'webset.update',
+        'webset.revert',
+      ],
     })
     expect(text).not.toContain(issued.key)
   })

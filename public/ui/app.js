@@ -31,6 +31,8 @@
  * @property {string} id
  * @property {string} action
  * @property {string | null} importId
+ * @property {string | null} resourceType `import`, `webhook`, `key`… (null on rows an older worker wrote)
+ * @property {string | null} resourceId
  * @property {string} outcome
  * @property {string | null} keyId
  * @property {string} actor
@@ -106,7 +108,18 @@ const KEY_STORAGE = 'egw-audit-viewer-key'
 const PAGE_SIZE = '25'
 const AUDIT_SCOPE = 'audit:read'
 /** The filters the URL may carry: the API's own parameter names. */
-const FILTER_NAMES = ['importId', 'actor', 'keyId', 'field', 'action', 'outcome', 'since', 'until']
+const FILTER_NAMES = [
+  'importId',
+  'resourceType',
+  'resourceId',
+  'actor',
+  'keyId',
+  'field',
+  'action',
+  'outcome',
+  'since',
+  'until',
+]
 /**
  * An element of index.html, by id (the page's own ids are always there); callers cast it to its
  * element type where they need more than an HTMLElement.
@@ -533,6 +546,20 @@ function filterButton(name, value, label) {
 }
 
 /**
+ * The resource an event names, as a filter button: an import's by `importId` (as before), any
+ * other resource (a webhook, a key) by its type and `resourceId`.
+ * @param {AuditEvent} event
+ * @returns {HTMLElement | string}
+ */
+function resourceFilter(event) {
+  if (event.importId) return filterButton('importId', event.importId, 'Show only this import')
+  if (!event.resourceId) return '—'
+  const span = el('span', (event.resourceType || 'resource') + ' ', 'nowrap')
+  span.append(filterButton('resourceId', event.resourceId, 'Show only this ' + (event.resourceType || 'resource')))
+  return span
+}
+
+/**
  * `path: from → to`, the old value struck, the new one marked.
  * @param {string} path
  * @param {unknown} from
@@ -706,11 +733,8 @@ function eventRow(event) {
   open.title = (event.startedAt || '') + ' (UTC)'
   open.setAttribute('aria-label', 'Show ' + event.action + ' of ' + when(event.startedAt))
   open.addEventListener('click', () => openDetail(event))
-  const imported = cell(
-    'Import',
-    event.importId ? filterButton('importId', event.importId, 'Show only this import') : '—'
-  )
-  imported.classList.toggle('blank', !event.importId)
+  const imported = cell('Resource', resourceFilter(event))
+  imported.classList.toggle('blank', !event.importId && !event.resourceId)
   row.append(
     cell('Time', open, agoText(event.startedAt)),
     cell('Action', el('span', event.action, 'mono nowrap')),
@@ -886,7 +910,7 @@ function openDetail(event, focus = true) {
   const pane = $('detail')
   const head = el('div', null, 'detail-head')
   const title = el('h2', event.action + ' · ')
-  title.append(idText(event.importId || event.subjectKeyId || event.id))
+  title.append(idText(event.importId || event.resourceId || event.subjectKeyId || event.id))
   title.id = 'detail-title'
   const close = el('button', 'Close', 'quiet')
   close.type = 'button'
@@ -907,6 +931,11 @@ function revertControls(event) {
   const session = signedIn()
   const box = el('div', null, 'revert')
   if (!session.revertibleActions.includes(event.action) || event.outcome !== 'succeeded' || !event.before) return box
+  // The page reverts imports; a webhook's change is reverted through the API (docs/audit.md).
+  if (!event.importId) {
+    box.append(el('p', 'Revert this change with POST /audit/events/' + event.id + '/revert.', 'hint'))
+    return box
+  }
   const undone = revertOf(event)
   if (undone) {
     box.append(el('p', 'Already reverted, by the revert of ' + when(undone.startedAt) + '.', 'hint'))

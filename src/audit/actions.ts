@@ -8,6 +8,14 @@ export const AUDIT_ACTIONS = [
   'import.create',
   'import.delete',
   'import.revert',
+  'webhook.create',
+  'webhook.update',
+  'webhook.delete',
+  'webhook.revert',
+  'webset.update',
+  'webset.delete',
+  'webset.cancel',
+  'webset.revert',
   'key.create',
   'key.update',
   'key.revoke',
@@ -15,7 +23,10 @@ export const AUDIT_ACTIONS = [
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 export type ImportAction = Extract<AuditAction, `import.${string}`>
+export type WebhookAction = Extract<AuditAction, `webhook.${string}`>
 export type KeyAction = Extract<AuditAction, `key.${string}`>
+/** The actions of a resource served at Exa (every one but a key's). */
+export type ResourceAction = Exclude<AuditAction, KeyAction>
 
 export const KEY_ACTIONS = AUDIT_ACTIONS.filter((action): action is KeyAction => action.startsWith('key.'))
 
@@ -23,8 +34,21 @@ export const KEY_ACTIONS = AUDIT_ACTIONS.filter((action): action is KeyAction =>
 export const ACTION_FILTERS = [...AUDIT_ACTIONS, 'key.*'] as const
 export type ActionFilter = (typeof ACTION_FILTERS)[number]
 
-/** The actions a revert accepts: an applied change of an import whose before it can restore. */
-export const REVERTIBLE_ACTIONS = ['import.update', 'import.revert'] as const satisfies readonly ImportAction[]
+/**
+ * The actions a revert accepts: an applied change of a resource whose before it can restore
+ * (an update, or a revert, of an import, a webhook or a webset), and the revert action each one's undo is.
+ */
+export const REVERTIBLE_ACTIONS = [
+  'import.update',
+  'import.revert',
+  'webhook.update',
+  'webhook.revert',
+  'webset.update',
+  'webset.revert',
+] as const satisfies readonly ResourceAction[]
 
 export const isRevertible = (action: string): action is (typeof REVERTIBLE_ACTIONS)[number] =>
   (REVERTIBLE_ACTIONS as readonly string[]).includes(action)
+
+/** Whether an action is an update of a resource (a revert is one): such rows are sealed in Exa's order. */
+export const isUpdate = (action: string) => action.endsWith('.update') || action.endsWith('.revert')

@@ -7,7 +7,7 @@ import { auditChain, auditChangedFields, auditEvents, type AuditEventRow, type N
 import { GroupCommit } from '../lib/group-commit'
 import { perObject } from '../lib/per-object'
 import { changedFields, type Change } from './diff'
-import { chainHash, GENESIS, rowHash, SEALED_COLUMNS } from './seal'
+import { chainHash, GENESIS, rowHash, SEAL_VERSION, SEALED_COLUMNS } from './seal'
 
 /**
  * Tamper evidence, written where rows settle. Each settled row gets one link in `audit_chain`
@@ -280,7 +280,11 @@ function settleStatements(db: Db, head: Head | undefined, linked: Linked[]): D1P
 /** Every sealed column present (absent ones null), so the stored row is exactly what was hashed. */
 export function completeRow(event: NewAuditEvent): AuditEventRow {
   const row = Object.fromEntries(SEALED_COLUMNS.map((column) => [column, event[column] ?? null]))
-  return { ...row, reconciled: event.reconciled ?? false } as AuditEventRow
+  return {
+    ...row,
+    reconciled: event.reconciled ?? false,
+    sealVersion: event.sealVersion ?? SEAL_VERSION,
+  } as AuditEventRow
 }
 
 /**

@@ -1,31 +1,61 @@
-import type { Import } from '../exa/schemas'
+import { canonicalJson } from './seal'
 
 export type Change = { path: string; from: unknown; to: unknown }
 
-/** The fields a user can change on an import, and so the ones an audit diff speaks of. */
-type Editable = { title?: unknown; metadata?: Record<string, unknown> }
-
-const editable = (i: Import | null): Editable => (i ? { title: i.title, metadata: i.metadata } : {})
+/** A resource's state as Exa answers it: an object (its fields are compared by name). */
+export type Snapshot = Record<string, unknown>
 
 /**
- * Field-level changes from `before` to `after`: `title`, and one `metadata.<key>` per key added,
- * removed or changed. A side that is null (create, delete) reads as absent: its values are null.
+ * The fields a user can change on each audited resource (a webhook's `status` by its delete),
+ * and so the ones an audit diff speaks of. `metadata` is diffed per key. A key's rows carry no diff.
  */
-export function diffImports(before: Import | null, after: Import | null): Change[] {
-  const a = editable(before)
-  const b = editable(after)
+export const EDITABLE_FIELDS = {
+  import: ['title', 'metadata'],
+  webhook: ['url', 'events', 'status', 'metadata'],
+  webset: ['status', 'metadata'],
+  key: [],
+} as const satisfies Record<string, readonly string[]>
+
+export type ResourceType = keyof typeof EDITABLE_FIELDS
+export const RESOURCE_TYPES = Object.keys(EDITABLE_FIELDS) as ResourceType[]
+
+/** Every field any resource diffs: what the `field` filter accepts (besides `metadata.<key>`). */
+export const DIFFED_FIELDS = [...new Set(Object.values(EDITABLE_FIELDS).flat())] as string[]
+
+const fieldsOf = (type: string | null | undefined): readonly string[] =>
+  (EDITABLE_FIELDS as Record<string, readonly string[]>)[type ?? 'import'] ?? []
+
+const same = (a: unknown, b: unknown) => canonicalJson(a ?? null) === canonicalJson(b ?? null)
+
+/**
+ * Field-level changes of a resource from `before` to `after`: one per editable field that differs,
+ * and one `metadata.<key>` per key added, removed or changed. A side that is null (create, delete)
+ * reads as absent: its values are null.
+ */
+export function diffResource(type: string | null | undefined, before: unknown, after: unknown): Change[] {
+  const a = (before ?? {}) as Snapshot
+  const b = (after ?? {}) as Snapshot
   const changes: Change[] = []
-  if (a.title !== b.title) changes.push({ path: 'title', from: a.title ?? null, to: b.title ?? null })
-  const am = a.metadata ?? {}
-  const bm = b.metadata ?? {}
-  const keys = [...new Set([...Object.keys(am), ...Object.keys(bm)])].sort()
-  for (const key of keys) {
-    const from = Object.hasOwn(am, key) ? am[key] : null
-    const to = Object.hasOwn(bm, key) ? bm[key] : null
-    if (from !== to) changes.push({ path: `metadata.${key}`, from, to })
+  for (const field of fieldsOf(type)) {
+    if (field !== 'metadata') {
+      if (!same(a[field], b[field])) changes.push({ path: field, from: a[field] ?? null, to: b[field] ?? null })
+      continue
+    }
+    const am = (a.metadata ?? {}) as Record<string, unknown>
+    const bm = (b.metadata ?? {}) as Record<string, unknown>
+    const keys = [...new Set([...Object.keys(am), ...Object.keys(bm)])].sort()
+    for (const key of keys) {
+      const from = Object.hasOwn(am, key) ? am[key] : null
+      const to = Object.hasOwn(bm, key) ? bm[key] : null
+      if (from !== to) changes.push({ path: `metadata.${key}`, from, to })
+    }
   }
   return changes
 }
+
+/** An import's changes: `title`, and one `metadata.<key>` per key added, removed or changed. */
+export const diffImports = (before: object | null, after: object | null): Change[] =>
+  diffResource('import', before, after)
 
 /** The paths a change list touches, plus `metadata` when any metadata key changed. */
 export function changedFields(changes: Change[]): string[] {

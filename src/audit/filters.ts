@@ -3,6 +3,7 @@ import { AUDIT_OUTCOMES } from '../db/schema'
 import { fromBase64url, toBase64url } from '../lib/base64url'
 import { KEY_ID_MESSAGE, KEY_ID_PATTERN, ULID_PATTERN } from '../lib/ids'
 import { ACTION_FILTERS } from './actions'
+import { DIFFED_FIELDS, RESOURCE_TYPES } from './diff'
 import { canonicalJson } from './seal'
 
 const isoDate = z
@@ -17,17 +18,27 @@ const name = (max: number) => z.string().check(z.minLength(1), z.maxLength(max))
 
 /** The filters shared by the event list and the export: the one list of them. */
 const filterShape = {
+  /** An import's rows (the same as resourceType=import&resourceId=…). */
   importId: z.optional(name(128)),
+  /** `import`, `webhook`, `webset`, `key`: one resource type's rows. */
+  resourceType: z.optional(z.enum(RESOURCE_TYPES)),
+  /** One resource's rows (an import's, a webhook's, a key's: its id). */
+  resourceId: z.optional(name(300)),
   keyId: z.optional(z.string().check(z.regex(KEY_ID_PATTERN, KEY_ID_MESSAGE))),
   actor: z.optional(name(200)),
   /** One action, or `key.*` for every key action. */
   action: z.optional(z.enum(ACTION_FILTERS)),
   outcome: z.optional(z.enum(AUDIT_OUTCOMES)),
-  /** A changed field: `title`, `metadata` (any key) or one metadata key as `metadata.<key>`. */
+  /** A changed field: one a resource diffs (`title`, `url`, `metadata`, …) or one metadata key as `metadata.<key>`. */
   field: z.optional(
     z
       .string()
-      .check(z.regex(/^(title|metadata|metadata\..{1,256})$/s, 'field must be title, metadata or metadata.<key>'))
+      .check(
+        z.regex(
+          new RegExp(`^(${DIFFED_FIELDS.join('|')}|metadata\\..{1,256})$`, 's'),
+          `field must be one of ${DIFFED_FIELDS.join(', ')}, or metadata.<key>`
+        )
+      )
   ),
   since: z.optional(isoDate),
   until: z.optional(isoDate),

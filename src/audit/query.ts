@@ -27,9 +27,11 @@ function idRange(column: SQLiteColumn, filters: EventFilters, beforeId?: string)
 /** Column filters from most to least selective in a typical log; the first one present drives. */
 const RANKED = [
   ['importId', auditEvents.importId],
+  ['resourceId', auditEvents.resourceId],
   ['keyId', auditEvents.keyId],
   ['actor', auditEvents.actor],
   ['action', auditEvents.action],
+  ['resourceType', auditEvents.resourceType],
   ['outcome', auditEvents.outcome],
 ] as const
 
@@ -61,7 +63,11 @@ type OneAction = Omit<EventFilters, 'action'> & { action?: Exclude<EventFilters[
  * page then depends on how many rows the driving index holds per match, never on the log's size.
  */
 function eventsSelect(db: Db, filters: OneAction, beforeId: string | undefined, limit: number): EventsSelect {
-  const selective = filters.importId !== undefined || filters.keyId !== undefined || filters.actor !== undefined
+  const selective =
+    filters.importId !== undefined ||
+    filters.resourceId !== undefined ||
+    filters.keyId !== undefined ||
+    filters.actor !== undefined
   if (filters.field !== undefined && !selective) {
     return db
       .select(getTableColumns(auditEvents))

@@ -4,12 +4,11 @@ import type { Db } from '../db/client'
 import { columnNames, encodeColumns, field } from '../db/json-rows'
 import { auditEvents, type AuditEventRow, type NewAuditEvent } from '../db/schema'
 import type { IdempotencyClaim } from '../env'
-import type { Import } from '../exa/schemas'
 import { ApiError } from '../errors'
 import { ulid } from '../lib/ids'
 import type { AuditAction } from './actions'
 import { completeRow, insertSealed } from './chain'
-import { diffImports } from './diff'
+import { diffResource, type Snapshot } from './diff'
 
 /** Who made the call and from where: the part of a row that comes from the request. */
 export type AuditOrigin = Pick<
@@ -19,17 +18,21 @@ export type AuditOrigin = Pick<
 
 export type AuditStart = AuditOrigin & {
   action: AuditAction
-  importId?: string | null
+  /** The resource the row names (`import`, `webhook`, …; audit/diff.ts RESOURCE_TYPES). */
+  resourceType: string
+  /** Null for a create until Exa names the resource in its answer. */
+  resourceId: string | null
+  parentId?: string | null
   subjectKeyId?: string | null
   revertsEventId?: string | null
   requestBody?: unknown
-  before?: Import | null
+  before?: Snapshot | null
 }
 
 export type UpstreamOutcome = {
   status: number
   upstreamRequestId: string | null
-  after: Import | null
+  after: Snapshot | null
   error?: string | null
 }
 
@@ -37,6 +40,8 @@ function startRow(start: AuditStart, now: number): NewAuditEvent {
   return {
     id: ulid(now),
     ...start,
+    // An import's id stays in its own column too: the `importId` filter and older readers use it.
+    importId: start.resourceType === 'import' ? start.resourceId : null,
     before: start.before ?? null,
     requestBody: start.requestBody ?? null,
     outcome: 'pending',
@@ -140,7 +145,8 @@ export async function writeAhead(db: Db, start: AuditStart, claim?: IdempotencyC
   if (result === 'revert-taken') {
     const error = `event ${row.revertsEventId} is already reverted, or being reverted, by another request; nothing was sent to Exa`
     await recordFailedAttempt(db, start, { status: null, error }).catch(() => undefined)
-    throw new ApiError('CONFLICT', `${error}: see its import.revert event (revertsEventId=${row.revertsEventId})`)
+    const revert = `${start.resourceType}.revert`
+    throw new ApiError('CONFLICT', `${error}: see its ${revert} event (revertsEventId=${row.revertsEventId})`)
   }
   if (result === 'claim-lost') {
     // Still one row per attempt (§5): this one failed before forwarding anything.
@@ -158,12 +164,17 @@ export async function writeAhead(db: Db, start: AuditStart, claim?: IdempotencyC
 }
 
 /** The settled fields for an upstream answer: 2xx succeeded, anything else failed. */
-export function settledFields(before: Import | null, outcome: UpstreamOutcome, now = Date.now()) {
+export function settledFields(
+  resourceType: string,
+  before: Snapshot | null,
+  outcome: UpstreamOutcome,
+  now = Date.now()
+) {
   const succeeded = outcome.status >= 200 && outcome.status < 300
   return {
     outcome: succeeded ? ('succeeded' as const) : ('failed' as const),
     after: outcome.after,
-    changes: succeeded ? diffImports(before, outcome.after) : [],
+    changes: succeeded ? diffResource(resourceType, before, outcome.after) : [],
     upstreamStatus: outcome.status,
     upstreamRequestId: outcome.upstreamRequestId,
     error: outcome.error ?? null,
@@ -203,7 +214,14 @@ export async function recordKeyEvent(
   const now = Date.now()
   const row: NewAuditEvent = {
     ...startRow(
-      { ...origin, action: event.action, subjectKeyId: event.subjectKeyId, requestBody: event.requestBody },
+      {
+        ...origin,
+        action: event.action,
+        resourceType: 'key',
+        resourceId: event.subjectKeyId,
+        subjectKeyId: event.subjectKeyId,
+        requestBody: event.requestBody,
+      },
       now
     ),
     before: event.before ?? null,

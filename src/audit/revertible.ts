@@ -2,20 +2,19 @@ import { eq } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { auditEvents, type AuditEventRow } from '../db/schema'
 import { ApiError } from '../errors'
-import type { Import } from '../exa/schemas'
 import { isRevertible, REVERTIBLE_ACTIONS } from './actions'
-import { diffImports } from './diff'
+import { diffResource, type Snapshot } from './diff'
 
-export type RevertibleEvent = AuditEventRow & { importId: string; before: Import }
+export type RevertibleEvent = AuditEventRow & { resourceType: string; resourceId: string; before: Snapshot }
 
 /** The event to revert, or the reason it cannot be: only settled, successful updates with a before. */
 export async function findRevertible(db: Db, id: string): Promise<RevertibleEvent> {
   const event = await db.select().from(auditEvents).where(eq(auditEvents.id, id)).get()
   if (!event) throw new ApiError('NOT_FOUND', `no audit event ${id}`)
-  if (!isRevertible(event.action) || !event.importId) {
+  if (!isRevertible(event.action) || !event.resourceType || !event.resourceId) {
     throw new ApiError(
       'CONFLICT',
-      `event ${id} is ${event.action}; only ${REVERTIBLE_ACTIONS.join(' and ')} events can be reverted`
+      `event ${id} is ${event.action}; only ${REVERTIBLE_ACTIONS.join(', ')} events can be reverted`
     )
   }
   if (event.outcome !== 'succeeded') {
@@ -29,16 +28,19 @@ export async function findRevertible(db: Db, id: string): Promise<RevertibleEven
 }
 
 /**
- * Refuses a revert when the import changed since the event (fields where its current state
+ * Refuses a revert when the resource changed since the event (fields where its current state
  * differs from the event's after): a revert must not silently undo someone else's later edit.
- * The 409 names the fields and says that `force` would overwrite them.
+ * Only the fields the revert puts back count (`restores`, e.g. a webset's `metadata`, not the
+ * `status` Exa moves on its own). The 409 names the fields and says that `force` would overwrite them.
  */
-export function assertUnchangedSince(event: RevertibleEvent, current: Import) {
-  const changed = diffImports((event.after ?? null) as Import | null, current).map((change) => change.path)
+export function assertUnchangedSince(event: RevertibleEvent, current: Snapshot, restores?: readonly string[]) {
+  const changed = diffResource(event.resourceType, event.after, current)
+    .map((change) => change.path)
+    .filter((path) => !restores || restores.some((field) => path === field || path.startsWith(`${field}.`)))
   if (changed.length === 0) return
   throw new ApiError(
     'CONFLICT',
-    `import ${event.importId} has changed since event ${event.id} (${changed.join(', ')}); ` +
+    `${event.resourceType} ${event.resourceId} has changed since event ${event.id} (${changed.join(', ')}); ` +
       'revert the later events first, or add ?force=true to overwrite them',
     { details: { changed, forceable: true } }
   )

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, inArray, notExists } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { AUDIT_OUTCOMES, auditChain, auditEvents } from '../db/schema'
+import { AUDIT_OUTCOMES, auditChain, auditEvents, type AuditEventRow } from '../db/schema'
 import { chainHash, GENESIS, rowHash } from './seal'
 
 /** Links read per D1 query while verifying. */
@@ -17,6 +17,31 @@ export type Verification = {
   firstBrokenId?: string | null
   firstBrokenSeq?: number | null
   reason?: string
+}
+
+/**
+ * The resource a row sealed before migration 0005 names (seal version 1): derived from columns its
+ * seal covers, as the migration did, since its seal does not cover the resource columns.
+ */
+export function v1Resource(row: Pick<AuditEventRow, 'action' | 'importId' | 'subjectKeyId'>) {
+  if (row.action.startsWith('import.')) return { resourceType: 'import', resourceId: row.importId, parentId: null }
+  if (row.action.startsWith('key.')) return { resourceType: 'key', resourceId: row.subjectKeyId, parentId: null }
+  return { resourceType: null, resourceId: null, parentId: null }
+}
+
+/**
+ * Whether a version 1 row's resource columns are the ones derived from its sealed columns, or
+ * none (a row an older worker wrote after the migration, before the new code was deployed).
+ */
+const sameResource = (row: AuditEventRow) => {
+  const derived = v1Resource(row)
+  const none = row.resourceType === null && row.resourceId === null && row.parentId === null
+  return (
+    none ||
+    (row.resourceType === derived.resourceType &&
+      row.resourceId === derived.resourceId &&
+      row.parentId === derived.parentId)
+  )
 }
 
 /** Every outcome but `pending`: a settled row is sealed. */
@@ -70,6 +95,8 @@ export async function verifyChain(db: Db, anchor?: Anchor): Promise<Verification
       if (!row) return broken('the sealed row is missing: it was deleted or its id was changed', link.seq, link.eventId)
       if ((await rowHash(row)) !== link.rowHash)
         return broken('the row was changed after it was sealed', link.seq, link.eventId)
+      if (row.sealVersion === 1 && !sameResource(row))
+        return broken("the row's resource was changed after it was sealed", link.seq, link.eventId)
       const expected = await chainHash(previous.chainHash, link.rowHash)
       if (expected !== link.chainHash)
         return broken('the chain was rewritten or reordered here', link.seq, link.eventId)

@@ -78,7 +78,15 @@ export const auditEvents = sqliteTable(
   {
     id: text('id').primaryKey(),
     action: text('action').notNull(),
+    /** Kept for imports (and their `importId` filter); the resource columns name every resource. */
     importId: text('import_id'),
+    /** `import`, `webhook`, `webset`, `key` (audit/resources.ts); derived for rows sealed before 0005. */
+    resourceType: text('resource_type'),
+    resourceId: text('resource_id'),
+    /** The resource's parent: a webset, for its items, searches and enrichments. */
+    parentId: text('parent_id'),
+    /** Which columns the row's seal covers (audit/seal.ts): 1 for rows written before 0005, 2 since. */
+    sealVersion: integer('seal_version').notNull().default(1),
     outcome: text('outcome', { enum: AUDIT_OUTCOMES }).notNull(),
     keyId: text('key_id'),
     actor: text('actor').notNull(),
@@ -103,6 +111,8 @@ export const auditEvents = sqliteTable(
   (t) => [
     index('audit_events_import_id').on(t.importId, t.id),
     index('audit_events_key_id').on(t.keyId, t.id),
+    index('audit_events_resource_id').on(t.resourceId, t.id),
+    index('audit_events_resource_type').on(t.resourceType, t.id),
     index('audit_events_actor').on(t.actor, t.id),
     index('audit_events_action').on(t.action, t.id),
     index('audit_events_outcome').on(t.outcome, t.id),

@@ -1,34 +1,42 @@
 import type { Context } from 'hono'
-import type { ImportAction } from '../audit/actions'
+import type { ResourceAction } from '../audit/actions'
 import { settlePending } from '../audit/chain'
-import { isOrdered, sealImport, settleInOrder } from '../audit/order'
+import type { Snapshot } from '../audit/diff'
+import { isOrdered, resourceOf, sealResource, settleInOrder } from '../audit/order'
 import { recordFailedAttempt, settledFields, writeAhead, type AuditStart } from '../audit/recorder'
 import type { AuditEventRow } from '../db/schema'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
-import { callExa, importPath, type UpstreamCall, type UpstreamResponse } from '../exa/client'
-import { ImportSnapshot, type Import } from '../exa/schemas'
+import { callExa, type UpstreamCall, type UpstreamResponse } from '../exa/client'
 import { auditOrigin } from './origin'
+import type { Resource } from './resources'
 import { settleInBackground } from './reconcile'
 import { isSuccess, readExaWithOneRetry, relay, upstreamConfig } from './upstream'
 
-/** One audited change of an import: what to send Exa and how to read its answer into the row. */
+/** One audited change of a resource: what to send Exa and how to read its answer into the row. */
 export type AuditedCall = {
-  action: ImportAction
-  /** The import the call is about; null for a create (Exa names it in its answer). */
-  importId: string | null
+  action: ResourceAction
+  resource: Resource
+  /** The resource the call is about; null for a create (Exa names it in its answer). */
+  resourceId: string | null
+  /** The resource's parent (a webset, for its items, searches and enrichments). */
+  parentId?: string | null
   requestBody?: unknown
   revertsEventId?: string | null
-  /** Read the import first, for the row's `before` (update, delete). */
+  /** Read the resource first, for the row's `before` (update, delete). */
   readsBefore: boolean
   upstream: UpstreamCall
-  /** The row's `after`, from upstream's successful answer (already checked to be an Import). */
-  afterOf: (answer: Import) => Import | null
+  /**
+   * The row's `after`, from upstream's successful answer (already checked to be the resource):
+   * without what Exa returns once (a secret, an upload URL), which is never kept.
+   */
+  afterOf: (answer: Snapshot) => Snapshot | null
   /** Refuses the call (throws) from the before read, before anything is written or forwarded (a revert's check). */
-  check?: (before: Import) => void
+  check?: (before: Snapshot) => void
 }
 
-const malformed = () => new ApiError('UPSTREAM_ERROR', 'Exa answered with something that is not an Import')
+const malformed = (resource: Resource) =>
+  new ApiError('UPSTREAM_ERROR', `Exa answered with something that is not ${resource.noun}`)
 
 /**
  * The audited-call machinery shared by create, update and delete: read the before snapshot,
@@ -40,16 +48,20 @@ export async function runAuditedCall(c: Context<AppEnv>, call: AuditedCall): Pro
   const start: AuditStart = {
     ...auditOrigin(c),
     action: call.action,
-    importId: call.importId,
+    resourceType: call.resource.type,
+    resourceId: call.resourceId,
+    parentId: call.parentId ?? null,
     requestBody: call.requestBody ?? null,
     revertsEventId: call.revertsEventId ?? null,
   }
 
-  let before: Import | null = null
+  let before: Snapshot | null = null
   if (call.readsBefore) {
-    const read = await readBefore(c, start)
+    const read = await readBefore(c, call.resource, start)
     if (read instanceof Response) return read
     before = read
+    // The resource by its own id (a webset may be named by its externalId): the order keys on it.
+    if (typeof before.id === 'string') start.resourceId = before.id
     call.check?.(before)
   }
 
@@ -73,7 +85,7 @@ async function forwardAndSettle(
   c: Context<AppEnv>,
   call: AuditedCall,
   start: AuditStart,
-  before: Import | null
+  before: Snapshot | null
 ): Promise<Response> {
   const config = upstreamConfig(c)
   const pending = await writeAhead(c.var.db, { ...start, before }, c.var.idempotencyClaim)
@@ -88,33 +100,38 @@ async function forwardAndSettle(
     throw err
   }
   const succeeded = isSuccess(response.status)
-  const answer = succeeded ? ImportSnapshot.safeParse(response.json) : undefined
+  const answer = succeeded ? call.resource.snapshot.safeParse(response.json) : undefined
   if (answer && !answer.success) {
-    settleInBackground(c, eventId, `Exa answered the ${call.upstream.method} with something that is not an Import`)
-    throw malformed()
+    settleInBackground(
+      c,
+      eventId,
+      `Exa answered the ${call.upstream.method} with something that is not ${call.resource.noun}`
+    )
+    throw malformed(call.resource)
   }
-  const fields = settledFields(before, {
+  const fields = settledFields(call.resource.type, before, {
     status: response.status,
     upstreamRequestId: response.requestId,
     // Upstream's object as it came (key order included); the schema only vouched for it.
-    after: answer?.success ? call.afterOf(response.json as Import) : null,
+    after: answer?.success ? call.afterOf(response.json as Snapshot) : null,
     error: succeeded ? null : `Exa answered ${response.status}`,
   })
-  // A create learns its import id only now; the settle writes it with the outcome.
-  const learnedImportId = call.importId === null && answer?.success ? answer.data.id : null
-  settleAfterResponse(c, pending, learnedImportId === null ? fields : { ...fields, importId: learnedImportId })
+  // A create learns its resource id only now; the settle writes it with the outcome.
+  const learned = call.resourceId === null && answer?.success ? (answer.data as { id: string }).id : null
+  const ids = { resourceId: learned, importId: call.resource.type === 'import' ? learned : null }
+  settleAfterResponse(c, pending, learned === null ? fields : { ...fields, ...ids })
   return relay(c, response)
 }
 
-/** Reads the import before changing it. A failed read is recorded as a failed attempt. */
-async function readBefore(c: Context<AppEnv>, start: AuditStart): Promise<Import | Response> {
+/** Reads the resource before changing it. A failed read is recorded as a failed attempt. */
+async function readBefore(c: Context<AppEnv>, resource: Resource, start: AuditStart): Promise<Snapshot | Response> {
   const fail = (status: number | null, error: string, upstreamRequestId?: string | null) =>
     recordFailedAttempt(c.var.db, start, { status, error, upstreamRequestId }).catch(() =>
       console.error(JSON.stringify({ level: 'error', requestId: start.requestId, msg: 'failed attempt not recorded' }))
     )
   let response: UpstreamResponse
   try {
-    response = await readExaWithOneRetry(c, { method: 'GET', path: importPath(start.importId!) })
+    response = await readExaWithOneRetry(c, { method: 'GET', path: resource.path(start.resourceId!) })
   } catch (err) {
     await fail(null, `before read: ${err instanceof ApiError ? err.message : 'failed'}`)
     throw err
@@ -123,16 +140,17 @@ async function readBefore(c: Context<AppEnv>, start: AuditStart): Promise<Import
     await fail(response.status, `before read: Exa answered ${response.status}`, response.requestId)
     return relay(c, response)
   }
-  const parsed = ImportSnapshot.safeParse(response.json)
+  const parsed = resource.snapshot.safeParse(response.json)
   if (!parsed.success) {
-    await fail(response.status, 'before read: Exa answered with something that is not an Import', response.requestId)
-    throw malformed()
+    const error = `before read: Exa answered with something that is not ${resource.noun}`
+    await fail(response.status, error, response.requestId)
+    throw malformed(resource)
   }
   // Keep upstream's object as it came (key order included); the schema only vouched for it.
-  return response.json as Import
+  return response.json as Snapshot
 }
 
-type SettledFields = ReturnType<typeof settledFields> & { importId?: string }
+type SettledFields = ReturnType<typeof settledFields> & { resourceId?: string | null; importId?: string | null }
 
 const SETTLE_RETRY_DELAYS_MS = [100, 400, 1600]
 
@@ -140,16 +158,17 @@ const SETTLE_RETRY_DELAYS_MS = [100, 400, 1600]
  * Settles the row after the response (docs/architecture.md §5): the write-ahead row with its before
  * snapshot is already committed, so the client need not wait for the settle's D1 round trips;
  * the API shows the row `pending` until it lands. An applied update or revert is sealed in Exa's
- * order (audit/order.ts); any other row at once, which may let rows of its import that waited on
+ * order (audit/order.ts); any other row at once, which may let rows of its resource that waited on
  * it be sealed. A failed settle is retried a few times; if every retry fails the reconciler
- * settles the row later. A create's import id, known only from Exa's answer, is set by the same settle.
+ * settles the row later. A create's resource id, known only from Exa's answer, is set by the same settle.
  */
 function settleAfterResponse(c: Context<AppEnv>, pending: AuditEventRow, fields: SettledFields) {
   const db = c.var.db
   const settle = async () => {
     if (fields.outcome === 'succeeded' && isOrdered(pending, fields.after)) return settleInOrder(db, pending, fields)
     await settlePending(db, pending.id, fields, pending)
-    if (pending.importId) await sealImport(db, pending.importId)
+    const resource = resourceOf(pending)
+    if (resource) await sealResource(db, resource)
   }
   c.executionCtx.waitUntil(
     (async () => {

@@ -1,16 +1,18 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { importPath, IMPORTS_PATH } from '../exa/client'
-import type { CreateImport, Import, UpdateImport } from '../exa/schemas'
+import type { CreateImport, UpdateImport } from '../exa/schemas'
+import type { Snapshot } from '../audit/diff'
 import { runAuditedCall } from './audited-call'
+import { RESOURCES } from './resources'
 
 /**
  * A presigned upload URL is a capability (anyone holding it can upload the CSV until it
  * expires), so it is answered to the client but never kept in the audit log.
  */
-function withoutUploadCapability(created: Import): Import {
+function withoutUploadCapability(created: Snapshot): Snapshot {
   const { uploadUrl: _url, uploadValidUntil: _until, ...rest } = created
-  return rest as Import
+  return rest
 }
 
 /**
@@ -34,7 +36,8 @@ export function withUnexpiredUpload(answer: unknown, now: number): unknown {
 export function auditedCreate(c: Context<AppEnv>, body: CreateImport): Promise<Response> {
   return runAuditedCall(c, {
     action: 'import.create',
-    importId: null,
+    resource: RESOURCES.import,
+    resourceId: null,
     requestBody: body,
     readsBefore: false,
     upstream: { method: 'POST', path: IMPORTS_PATH, body },
@@ -45,7 +48,7 @@ export function auditedCreate(c: Context<AppEnv>, body: CreateImport): Promise<R
 type UpdateOptions = {
   action: 'import.update' | 'import.revert'
   revertsEventId?: string
-  check?: (before: Import) => void
+  check?: (before: Snapshot) => void
 }
 
 /**
@@ -60,7 +63,8 @@ export function auditedUpdate(
 ): Promise<Response> {
   return runAuditedCall(c, {
     action: options.action,
-    importId,
+    resource: RESOURCES.import,
+    resourceId: importId,
     requestBody: body,
     revertsEventId: options.revertsEventId ?? null,
     readsBefore: true,
@@ -78,7 +82,8 @@ export function auditedUpdate(
 export function auditedDelete(c: Context<AppEnv>, importId: string): Promise<Response> {
   return runAuditedCall(c, {
     action: 'import.delete',
-    importId,
+    resource: RESOURCES.import,
+    resourceId: importId,
     readsBefore: true,
     upstream: { method: 'DELETE', path: importPath(importId) },
     afterOf: () => null,

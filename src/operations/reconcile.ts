@@ -1,14 +1,16 @@
 import { and, asc, eq, gt, gte, isNull, lt, ne, or } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { settlePending } from '../audit/chain'
-import { diffImports } from '../audit/diff'
-import { isOrdered, sealImport, settleInOrder } from '../audit/order'
+import { diffResource, type Snapshot } from '../audit/diff'
+import { editableFields, isOrdered, resourceOf, sealResource, settleInOrder } from '../audit/order'
+import { canonicalJson } from '../audit/seal'
+import { v1Resource } from '../audit/verify'
 import type { Db } from '../db/client'
 import { auditEvents, type AuditEventRow } from '../db/schema'
 import type { AppEnv, Config } from '../env'
-import { callExa, importPath } from '../exa/client'
-import { ImportSnapshot, type Import, type UpdateImport } from '../exa/schemas'
+import { callExa } from '../exa/client'
 import { ulidFloor } from '../lib/ids'
+import { resourceNamed } from './resources'
 
 /** A row still pending this long after it started is settled by the scheduled handler. */
 export const RECONCILE_AFTER_MS = 2 * 60_000
@@ -23,16 +25,23 @@ const GIVE_UP_AFTER_MS = 60 * 60_000
 /** Later events named in an unknown row's error, at most. */
 const LATER_EVENTS_SHOWN = 5
 
-type Settlement = { outcome: 'succeeded' | 'failed' | 'unknown'; after: Import | null; error: string | null }
+type Settlement = { outcome: 'succeeded' | 'failed' | 'unknown'; after: Snapshot | null; error: string | null }
 
-function showsRequestedChange(current: Import, requested: UpdateImport): boolean {
-  if (requested.title !== undefined && current.title !== requested.title) return false
-  // A subset check holds whether Exa merges or replaces metadata on PATCH.
-  return Object.entries(requested.metadata ?? {}).every(([key, value]) => current.metadata[key] === value)
+/** Whether the resource shows every field the update asked for. */
+function showsRequestedChange(current: Snapshot, requested: Snapshot): boolean {
+  return Object.entries(requested).every(([field, value]) => {
+    if (value === undefined) return true
+    // A subset check holds whether Exa merges or replaces metadata on PATCH.
+    if (field === 'metadata') {
+      const metadata = (current.metadata ?? {}) as Record<string, unknown>
+      return Object.entries((value ?? {}) as Record<string, unknown>).every(([key, v]) => metadata[key] === v)
+    }
+    return canonicalJson(current[field] ?? null) === canonicalJson(value)
+  })
 }
 
 /**
- * Other audited changes of the same import (any outcome) that started after this row did, or
+ * Other audited changes of the same resource (any outcome) that started after this row did, or
  * had not finished when it started: any of them may be what Exa's state shows.
  */
 async function laterEvents(db: Db, row: AuditEventRow): Promise<string[]> {
@@ -41,7 +50,8 @@ async function laterEvents(db: Db, row: AuditEventRow): Promise<string[]> {
     .from(auditEvents)
     .where(
       and(
-        eq(auditEvents.importId, row.importId!),
+        eq(auditEvents.resourceId, row.resourceId!),
+        eq(auditEvents.resourceType, row.resourceType!),
         ne(auditEvents.id, row.id),
         or(gt(auditEvents.id, row.id), isNull(auditEvents.finishedAt), gte(auditEvents.finishedAt, row.startedAt))
       )
@@ -52,9 +62,10 @@ async function laterEvents(db: Db, row: AuditEventRow): Promise<string[]> {
 }
 
 /** What Exa showed, for an unknown row's error: enough to check it by hand, nothing the row does not already hold. */
-function observed(current: Import, later: string[]): string {
-  const seen = JSON.stringify({ title: current.title, metadata: current.metadata }).slice(0, 300)
-  const after = later.length ? `; later gateway events on this import: ${later.join(', ')}` : ''
+function observed(type: string, current: Snapshot, later: string[]): string {
+  const fields = Object.fromEntries(editableFields(type).map((field) => [field, current[field]]))
+  const seen = JSON.stringify(fields).slice(0, 300)
+  const after = later.length ? `; later gateway events on this ${type}: ${later.join(', ')}` : ''
   return `Exa shows ${seen} (updatedAt ${String(current.updatedAt)})${after}`
 }
 
@@ -64,7 +75,7 @@ function exaSilent(row: AuditEventRow): Settlement | undefined {
   return {
     outcome: 'unknown',
     after: null,
-    error: 'outcome unknown: Exa has not answered for the import for over an hour after the call',
+    error: `outcome unknown: Exa has not answered for the ${row.resourceType ?? 'resource'} for over an hour after the call`,
   }
 }
 
@@ -76,50 +87,51 @@ function exaSilent(row: AuditEventRow): Settlement | undefined {
  * when provably not applied. Anything else is `unknown`, with what was observed (docs/audit.md).
  */
 async function decide(db: Db, config: Config, row: AuditEventRow): Promise<Settlement | undefined> {
-  if (!row.importId) {
+  const resource = resourceNamed(row.resourceType)
+  const type = row.resourceType ?? 'resource'
+  if (!resource || !row.resourceId) {
     return {
       outcome: 'unknown',
       after: null,
-      error:
-        'outcome unknown: Exa never answered the create, so it may or may not have made the import; list imports to check',
+      error: `outcome unknown: Exa never answered the create, so it may or may not have made the ${type}; list ${type}s to check`,
     }
   }
-  const response = await callExa(config, { method: 'GET', path: importPath(row.importId) }).catch(() => undefined)
+  const response = await callExa(config, { method: 'GET', path: resource.path(row.resourceId) }).catch(() => undefined)
   if (!response || (response.status >= 500 && response.status !== 501)) return exaSilent(row)
   const later = await laterEvents(db, row)
   const unproven = (what: string): Settlement => ({
     outcome: 'unknown',
     after: null,
-    error: `outcome unknown: ${what}; later gateway events on this import: ${later.join(', ')}`,
+    error: `outcome unknown: ${what}; later gateway events on this ${type}: ${later.join(', ')}`,
   })
-  if (row.action === 'import.delete') {
-    if (response.status !== 404)
-      return { outcome: 'failed', after: null, error: 'reconciled: the import still exists at Exa' }
+  if (row.action.endsWith('.delete')) {
+    if (!resource.gone(response.status, response.json))
+      return { outcome: 'failed', after: null, error: `reconciled: the ${type} still exists at Exa` }
     return later.length
-      ? unproven('the import is gone, but a later change may have deleted it')
+      ? unproven(`the ${type} is gone, but a later change may have deleted it`)
       : { outcome: 'succeeded', after: null, error: null }
   }
   if (response.status === 404)
-    return { outcome: 'failed', after: null, error: 'reconciled: the import no longer exists at Exa' }
-  const current = ImportSnapshot.safeParse(response.json)
-  if (!current.success) return exaSilent(row)
+    return { outcome: 'failed', after: null, error: `reconciled: the ${type} no longer exists at Exa` }
+  if (!resource.snapshot.safeParse(response.json).success) return exaSilent(row)
+  // Upstream's object as it came; the schema only vouched for it.
+  const current = response.json as Snapshot
   // NaN when Exa gives none: then nothing is proven either way.
-  const updatedAt = typeof current.data.updatedAt === 'string' ? Date.parse(current.data.updatedAt) : NaN
+  const updatedAt = typeof current.updatedAt === 'string' ? Date.parse(current.updatedAt) : NaN
   if (updatedAt < row.startedAt - CLOCK_SKEW_MS) {
     return {
       outcome: 'failed',
       after: null,
-      error:
-        "reconciled: Exa's import has not changed since before the call (updatedAt), so the change was not applied",
+      error: `reconciled: Exa's ${type} has not changed since before the call (updatedAt), so the change was not applied`,
     }
   }
-  const shows = showsRequestedChange(current.data, (row.requestBody ?? {}) as UpdateImport)
+  const shows = showsRequestedChange(current, (row.requestBody ?? {}) as Snapshot)
   if (shows && updatedAt >= row.startedAt && later.length === 0)
-    return { outcome: 'succeeded', after: current.data, error: null }
+    return { outcome: 'succeeded', after: current, error: null }
   const why = shows
     ? "Exa shows the requested change, but it cannot be proven to be this call's"
-    : 'Exa does not show the requested change, but the import changed after the call started'
-  return { outcome: 'unknown', after: null, error: `outcome unknown: ${why}. ${observed(current.data, later)}` }
+    : `Exa does not show the requested change, but the ${type} changed after the call started`
+  return { outcome: 'unknown', after: null, error: `outcome unknown: ${why}. ${observed(type, current, later)}` }
 }
 
 /**
@@ -127,6 +139,30 @@ async function decide(db: Db, config: Config, row: AuditEventRow): Promise<Settl
  * a row is settled only as succeeded: "not applied yet" may still change while a request is in
  * flight, so only the cron (after RECONCILE_AFTER_MS) may conclude `failed` or `unknown`.
  */
+/**
+ * A pending row without resource columns (written by a worker older than migration 0005, after
+ * it ran) gets them, derived from its sealed columns as the migration derives them, before it is
+ * settled: the order and the filters go by them.
+ */
+/** The same for every pending row at once (in SQL, as the migration derives it): before a cron run. */
+const FILL_RESOURCES_SQL = [
+  `UPDATE audit_events SET resource_type = 'import', resource_id = import_id
+    WHERE outcome = 'pending' AND resource_type IS NULL AND action LIKE 'import.%'`,
+  `UPDATE audit_events SET resource_type = 'key', resource_id = subject_key_id
+    WHERE outcome = 'pending' AND resource_type IS NULL AND action LIKE 'key.%'`,
+]
+
+async function withResource(db: Db, row: AuditEventRow): Promise<AuditEventRow> {
+  if (row.resourceType !== null) return row
+  const derived = v1Resource(row)
+  if (derived.resourceType === null) return row
+  await db
+    .update(auditEvents)
+    .set(derived)
+    .where(and(eq(auditEvents.id, row.id), eq(auditEvents.outcome, 'pending')))
+  return { ...row, ...derived }
+}
+
 export async function reconcileRow(
   db: Db,
   config: Config,
@@ -134,15 +170,15 @@ export async function reconcileRow(
   note?: string,
   options: { onlyIfApplied?: boolean } = {}
 ): Promise<boolean> {
+  row = await withResource(db, row)
   // Exa answered (or its state proved it) already: the row waits for its turn in the order.
-  if (row.after !== null) return (await sealImport(db, row.importId!)).includes(row.id)
+  if (row.after !== null) return (await sealResource(db, resourceOf(row)!)).includes(row.id)
   const settlement = await decide(db, config, row)
   if (!settlement || (options.onlyIfApplied && settlement.outcome !== 'succeeded')) return false
-  const before = (row.before ?? null) as Import | null
   const fields = {
     outcome: settlement.outcome,
     after: settlement.after,
-    changes: settlement.outcome === 'succeeded' ? diffImports(before, settlement.after) : [],
+    changes: settlement.outcome === 'succeeded' ? diffResource(row.resourceType, row.before, settlement.after) : [],
     error: [note, settlement.error].filter(Boolean).join('; ') || null,
     reconciled: true,
     finishedAt: Date.now(),
@@ -150,8 +186,9 @@ export async function reconcileRow(
   if (settlement.outcome === 'succeeded' && isOrdered(row, settlement.after))
     return (await settleInOrder(db, row, fields)).includes(row.id)
   const result = await settlePending(db, row.id, fields)
-  // Rows of the import that waited on this one may be sealed now.
-  if (result.settled && row.importId) await sealImport(db, row.importId)
+  // Rows of the resource that waited on this one may be sealed now.
+  const resource = resourceOf(row)
+  if (result.settled && resource) await sealResource(db, resource)
   return result.settled
 }
 
@@ -190,6 +227,7 @@ export function settleInBackground(c: Context<AppEnv>, eventId: string, note: st
  * while Exa or D1 cannot answer for it; the next run tries it again.
  */
 export async function reconcilePending(db: Db, config: Config, now = Date.now()) {
+  await db.$client.batch(FILL_RESOURCES_SQL.map((statement) => db.$client.prepare(statement)))
   const floor = ulidFloor(now - RECONCILE_AFTER_MS)
   const deadline = Date.now() + RECONCILE_BUDGET_MS
   let examined = 0

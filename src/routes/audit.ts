@@ -44,7 +44,7 @@ const VerifyQuery = z.pipe(
 
 const reader = requireKey('audit:read')
 
-/** The audit log: queries and export for audit:read; revert also needs imports:write. */
+/** The audit log: queries and export for audit:read; revert also needs the resource's write scope. */
 export const audit = new Hono<AppEnv>()
   .get('/events', reader, zv('query', EventListQuery), async (c) => {
     const page = await queryEvents(c.var.db, c.req.valid('query'))
@@ -58,7 +58,8 @@ export const audit = new Hono<AppEnv>()
   })
   .post(
     '/events/:id/revert',
-    requireKey('imports:write', 'audit:read'),
+    // and the resource's write scope (imports:write, webhooks:write), checked once the event is read
+    requireKey('audit:read'),
     zv('param', EventIdParam),
     zv('query', RevertQuery),
     (c) => revertEvent(c, c.req.valid('param').id, c.req.valid('query').force === 'true')

@@ -67,7 +67,8 @@ export const startFor = (importId: string, before: Record<string, unknown> | nul
   requestId: `req_${ulid()}`,
   idempotencyKey: null,
   action: 'import.update',
-  importId,
+  resourceType: 'import',
+  resourceId: importId,
   requestBody: { title: 'x' },
   before: before as AuditStart['before'],
 })

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { AuditEventRow } from '../../src/db/schema'
-import { canonicalJson, rowHash, SEALED_COLUMNS } from '../../src/audit/seal'
+import { canonicalJson, rowHash, SEALED_COLUMNS, SEALED_COLUMNS_V1 } from '../../src/audit/seal'
+import { sha256Hex } from '../../src/lib/hash'
 
 /** A small seeded PRNG, so a shuffle is reproducible from the seed fast-check reports. */
 function prng(seed: number) {
@@ -176,6 +177,10 @@ const baseRow = {
   id: '01JQ0000000000000000000000',
   action: 'imports.update',
   importId: 'import_1',
+  resourceType: 'import',
+  resourceId: 'import_1',
+  parentId: 'webset_1',
+  sealVersion: 2,
   outcome: 'succeeded',
   keyId: 'key_1',
   actor: 'key:key_1',
@@ -243,6 +248,16 @@ describe('rowHash', () => {
     const withNull = { ...baseRow, error: null }
     const { error: _, ...withoutError } = baseRow
     expect(await rowHash(withoutError as unknown as AuditEventRow)).toBe(await rowHash(withNull))
+  })
+
+  it('hashes a version 1 row (sealed before migration 0005) over its own columns only', async () => {
+    const v1 = { ...baseRow, sealVersion: 1 }
+    const old = SEALED_COLUMNS_V1.map((column) => baseRow[column] ?? null)
+    expect(await rowHash(v1)).toBe(await sha256Hex('audit-event/v1\n' + canonicalJson(old)))
+    // The resource columns are not part of a version 1 seal (verify checks them against its columns)...
+    expect(await rowHash({ ...v1, resourceId: 'other', resourceType: null, parentId: null })).toBe(await rowHash(v1))
+    // ...and a row cannot move between versions unseen.
+    expect(await rowHash(v1)).not.toBe(await rowHash(baseRow))
   })
 
   it('ignores properties that are not sealed columns', async () => {
