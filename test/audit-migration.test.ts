@@ -8,12 +8,12 @@ import { issueKey } from './support/keys'
 import { sim } from './support/simulator'
 
 /**
- * Migration 0005 on a database with rows sealed before it: the rows keep their hashes (their
+ * Migration 0004 on a database with rows sealed before it: the rows keep their hashes (their
  * seal_version is 1, sealed over the columns they were sealed with), get their resource from
  * columns their seal covers, and the chain goes on over them with version 2 rows.
  */
 
-/** The columns and tag of the seal as it was before 0005, written out here on purpose (not imported). */
+/** The columns and tag of the seal as it was before 0004, written out here on purpose (not imported). */
 const V1_COLUMNS = [
   'id',
   'action',
@@ -50,7 +50,7 @@ type OldRow = {
   changes: unknown
 }
 
-/** A settled row and its link, as the code before 0005 wrote them (v1 seal over its 23 columns). */
+/** A settled row and its link, as the code before 0004 wrote them (v1 seal over its 23 columns). */
 async function insertOld(row: OldRow, previous: { seq: number; chainHash: string }) {
   const values = {
     id: row.id,
@@ -115,9 +115,9 @@ async function insertOld(row: OldRow, previous: { seq: number; chainHash: string
   return link
 }
 
-describe('migration 0005 on rows sealed before it', () => {
+describe('migration 0004 on rows sealed before it', () => {
   it('keeps old rows verifiable, gives them their resource, and the chain goes on', async () => {
-    // A database as it was before 0005: every table dropped, the migrations up to 0004 applied.
+    // A database as it was before 0004: every table dropped, the migrations up to 0003 applied.
     const tables = await env.DB.prepare(
       "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'"
     ).all<{ name: string }>()
@@ -125,7 +125,7 @@ describe('migration 0005 on rows sealed before it', () => {
     const migrations = env.TEST_MIGRATIONS
     await applyD1Migrations(
       env.DB,
-      migrations.filter((m) => m.name < '0005')
+      migrations.filter((m) => m.name < '0004')
     )
     const columns = await env.DB.prepare('PRAGMA table_info(audit_events)').all<{ name: string }>()
     expect(columns.results.map((c) => c.name)).not.toContain('resource_type')

@@ -5,7 +5,7 @@ import { sha256Hex } from '../lib/hash'
  * The columns a seal covers, in a fixed order. Fixed (not read from the table) so that adding a
  * column later cannot silently change the hash of rows sealed before it: a new column must be
  * added here on purpose, with a new version tag (test/audit-chain.test.ts checks the list).
- * Version 1: rows written before migration 0005 (their `seal_version` is 1), frozen.
+ * Version 1: rows written before migration 0004 (their `seal_version` is 1), frozen.
  */
 export const SEALED_COLUMNS_V1 = [
   'id',
@@ -34,7 +34,7 @@ export const SEALED_COLUMNS_V1 = [
 ] as const satisfies readonly (keyof AuditEventRow)[]
 
 /**
- * Version 2 (migration 0005, `seal_version` 2): version 1's columns and the resource the row
+ * Version 2 (migration 0004, `seal_version` 2): version 1's columns and the resource the row
  * names, and the version itself. A row's `seal_version` picks the form, so a row sealed as
  * version 1 keeps its hash; changing a row's version changes the form and so breaks its hash.
  */

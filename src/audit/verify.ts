@@ -20,7 +20,7 @@ export type Verification = {
 }
 
 /**
- * The resource a row sealed before migration 0005 names (seal version 1): derived from columns its
+ * The resource a row sealed before migration 0004 names (seal version 1): derived from columns its
  * seal covers, as the migration did, since its seal does not cover the resource columns.
  */
 export function v1Resource(row: Pick<AuditEventRow, 'action' | 'importId' | 'subjectKeyId'>) {

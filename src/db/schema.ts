@@ -80,12 +80,12 @@ export const auditEvents = sqliteTable(
     action: text('action').notNull(),
     /** Kept for imports (and their `importId` filter); the resource columns name every resource. */
     importId: text('import_id'),
-    /** `import`, `webhook`, `webset`, `key` (audit/resources.ts); derived for rows sealed before 0005. */
+    /** `import`, `webhook`, `webset`, `key` (audit/resources.ts); derived for rows sealed before 0004. */
     resourceType: text('resource_type'),
     resourceId: text('resource_id'),
     /** The resource's parent: a webset, for its items, searches and enrichments. */
     parentId: text('parent_id'),
-    /** Which columns the row's seal covers (audit/seal.ts): 1 for rows written before 0005, 2 since. */
+    /** Which columns the row's seal covers (audit/seal.ts): 1 for rows written before 0004, 2 since. */
     sealVersion: integer('seal_version').notNull().default(1),
     outcome: text('outcome', { enum: AUDIT_OUTCOMES }).notNull(),
     keyId: text('key_id'),

@@ -140,7 +140,7 @@ async function decide(db: Db, config: Config, row: AuditEventRow): Promise<Settl
  * flight, so only the cron (after RECONCILE_AFTER_MS) may conclude `failed` or `unknown`.
  */
 /**
- * A pending row without resource columns (written by a worker older than migration 0005, after
+ * A pending row without resource columns (written by a worker older than migration 0004, after
  * it ran) gets them, derived from its sealed columns as the migration derives them, before it is
  * settled: the order and the filters go by them.
  */

@@ -250,7 +250,7 @@ describe('rowHash', () => {
     expect(await rowHash(withoutError as unknown as AuditEventRow)).toBe(await rowHash(withNull))
   })
 
-  it('hashes a version 1 row (sealed before migration 0005) over its own columns only', async () => {
+  it('hashes a version 1 row (sealed before migration 0004) over its own columns only', async () => {
     const v1 = { ...baseRow, sealVersion: 1 }
     const old = SEALED_COLUMNS_V1.map((column) => baseRow[column] ?? null)
     expect(await rowHash(v1)).toBe(await sha256Hex('audit-event/v1\n' + canonicalJson(old)))
