@@ -4,21 +4,18 @@ import * as z from 'zod/mini'
 import { storageUnavailable } from './db/failures'
 import type { AppEnv } from './env'
 import { handleError, handleNotFound } from './errors'
-import { IMPORTS_PATH } from './exa/client'
 import { accessLog } from './http/access-log'
 import { loadContext } from './http/context'
 import { cors } from './http/cors'
 import { requestId } from './http/request-id'
 import { adminKeys } from './routes/admin-keys'
 import { audit } from './routes/audit'
+import { changes } from './routes/changes'
 import { core } from './routes/core'
 import { health } from './routes/health'
-import { imports } from './routes/imports'
 import { research, RESEARCH_PATH } from './routes/research'
 import { reads } from './routes/reads'
 import { ui } from './routes/ui'
-import { webhooks } from './routes/webhooks'
-import { websets } from './routes/websets'
 
 /**
  * The routes that need configuration and D1, behind one context and one CORS step. The viewer's
@@ -28,12 +25,10 @@ const api = new Hono<AppEnv>()
   .use(loadContext())
   .route('/ui', ui)
   .use(cors())
-  .route(IMPORTS_PATH, imports)
   .route('/', core)
   .route(RESEARCH_PATH, research)
-  .route('/', webhooks)
-  .route('/', websets)
   .route('/', reads)
+  .route('/', changes)
   .route('/audit', audit)
   .route('/admin/keys', adminKeys)
 

@@ -17,7 +17,7 @@ const forAll = <T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<
 let key: IssuedKey
 beforeAll(async () => {
   await sim.reset()
-  key = await issueKey(['websets:read', 'monitors:read', 'webhooks:read', 'events:read', 'agent:read'], {
+  key = await issueKey(['imports:read', 'websets:read', 'monitors:read', 'webhooks:read', 'events:read', 'agent:read'], {
     rateLimit: { requests: 1_000_000, periodSeconds: 60 },
   })
 })

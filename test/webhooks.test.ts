@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { SECRET_MARKER } from '../src/operations/webhooks'
+import { SECRET_MARKER } from '../src/operations/resources'
 import { allSettled, getJson, listAll, wipeAudit } from './support/audit'
 import { expectError } from './support/errors'
 import { api, jsonInit } from './support/gateway'

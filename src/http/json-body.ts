@@ -76,7 +76,7 @@ const bodyTexts = new WeakMap<Request, Promise<string>>()
 /**
  * The body as strict JSON text: size limit (413), JSON media type (415), UTF-8, syntax and
  * duplicate keys (400). An empty body counts as `{}`, which is what exa-py sends for
- * `update(id, {})`. Read once per request: a read started ahead of admission (routes/imports.ts)
+ * `update(id, {})`. Read once per request: a read started ahead of admission (routes/changes.ts)
  * validates the same text the route then does.
  */
 export function jsonText(c: Context<AppEnv>, limit = MAX_BODY_BYTES): Promise<string> {

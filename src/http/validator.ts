@@ -39,7 +39,7 @@ export const zv = <T extends z.ZodMiniType, Tg extends Target>(target: Tg, schem
 /**
  * What `zv(target, …)` validates, read from the request as Hono's validator reads it (a query
  * parameter given once is a string, given more often a list): for the reads started ahead of
- * admission, which validate the request as the route will (routes/imports.ts, routes/reads.ts).
+ * admission, which validate the request as the route will (routes/reads.ts, routes/changes.ts).
  */
 export function requestValues(c: Context, target: 'query' | 'param' | 'header'): unknown {
   if (target === 'param') return c.req.param()

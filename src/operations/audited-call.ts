@@ -9,9 +9,18 @@ import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
 import { callExa, type UpstreamCall, type UpstreamResponse } from '../exa/client'
 import { auditOrigin } from './origin'
-import type { Resource } from './resources'
+import { readOf, type Resource } from './resources'
 import { settleInBackground } from './reconcile'
 import { isSuccess, readExaWithOneRetry, relay, upstreamConfig } from './upstream'
+
+type Schema = { safeParse: (value: unknown) => { success: boolean; data?: unknown } }
+
+/**
+ * The row's `after` from Exa's successful answer (already checked to be the resource), without
+ * what Exa returns once; or `read`: Exa answers with no body (an enrichment's update) or not with
+ * the resource (a trigger), so the after is read back by a GET once the response is sent.
+ */
+export type AfterOf = ((answer: Snapshot) => Snapshot | null) | 'read'
 
 /** One audited change of a resource: what to send Exa and how to read its answer into the row. */
 export type AuditedCall = {
@@ -26,11 +35,10 @@ export type AuditedCall = {
   /** Read the resource first, for the row's `before` (update, delete). */
   readsBefore: boolean
   upstream: UpstreamCall
-  /**
-   * The row's `after`, from upstream's successful answer (already checked to be the resource):
-   * without what Exa returns once (a secret, an upload URL), which is never kept.
-   */
-  afterOf: (answer: Snapshot) => Snapshot | null
+  /** The row's `after` from Exa's successful answer, or `read` back by a GET when the answer is not the resource. */
+  after: AfterOf
+  /** What a successful answer must be, when not the resource (a deleted stub); unchecked when the after is read. */
+  answer?: Schema
   /** Refuses the call (throws) from the before read, before anything is written or forwarded (a revert's check). */
   check?: (before: Snapshot) => void
 }
@@ -100,7 +108,8 @@ async function forwardAndSettle(
     throw err
   }
   const succeeded = isSuccess(response.status)
-  const answer = succeeded ? call.resource.snapshot.safeParse(response.json) : undefined
+  const reads = call.after === 'read'
+  const answer = succeeded && !reads ? (call.answer ?? call.resource.snapshot).safeParse(response.json) : undefined
   if (answer && !answer.success) {
     settleInBackground(
       c,
@@ -109,18 +118,44 @@ async function forwardAndSettle(
     )
     throw malformed(call.resource)
   }
-  const fields = settledFields(call.resource.type, before, {
-    status: response.status,
-    upstreamRequestId: response.requestId,
-    // Upstream's object as it came (key order included); the schema only vouched for it.
-    after: answer?.success ? call.afterOf(response.json as Snapshot) : null,
-    error: succeeded ? null : `Exa answered ${response.status}`,
-  })
+  const finishedAt = Date.now()
+  const outcome = (after: Snapshot | null) =>
+    settledFields(
+      call.resource.type,
+      before,
+      {
+        status: response.status,
+        upstreamRequestId: response.requestId,
+        after,
+        error: succeeded ? null : `Exa answered ${response.status}`,
+      },
+      finishedAt
+    )
   // A create learns its resource id only now; the settle writes it with the outcome.
   const learned = call.resourceId === null && answer?.success ? (answer.data as { id: string }).id : null
-  const ids = { resourceId: learned, importId: call.resource.type === 'import' ? learned : null }
-  settleAfterResponse(c, pending, learned === null ? fields : { ...fields, ...ids })
+  const ids =
+    learned === null ? {} : { resourceId: learned, importId: call.resource.type === 'import' ? learned : null }
+  settleAfterResponse(c, pending, async () => {
+    // Upstream's object as it came (key order included); the schema only vouched for it.
+    if (!succeeded || call.after !== 'read') {
+      const after = answer?.success && call.after !== 'read' ? call.after(response.json as Snapshot) : null
+      return { ...outcome(after), ...ids }
+    }
+    return outcome(await readAfter(c, call, start))
+  })
   return relay(c, response)
+}
+
+/**
+ * The after of a change Exa answers without the resource: read back once the response is sent.
+ * A read that fails throws, so the settle is retried, and in the end left to the reconciler.
+ */
+async function readAfter(c: Context<AppEnv>, call: AuditedCall, start: AuditStart): Promise<Snapshot> {
+  const id = start.resourceId!
+  const response = await callExa(upstreamConfig(c), readOf(call.resource, id, start.parentId ?? null))
+  if (!isSuccess(response.status) || !call.resource.snapshot.safeParse(response.json).success)
+    throw malformed(call.resource)
+  return call.resource.kept(response.json as Snapshot)
 }
 
 /** Reads the resource before changing it. A failed read is recorded as a failed attempt. */
@@ -131,7 +166,7 @@ async function readBefore(c: Context<AppEnv>, resource: Resource, start: AuditSt
     )
   let response: UpstreamResponse
   try {
-    response = await readExaWithOneRetry(c, { method: 'GET', path: resource.path(start.resourceId!) })
+    response = await readExaWithOneRetry(c, readOf(resource, start.resourceId!, start.parentId ?? null))
   } catch (err) {
     await fail(null, `before read: ${err instanceof ApiError ? err.message : 'failed'}`)
     throw err
@@ -162,9 +197,10 @@ const SETTLE_RETRY_DELAYS_MS = [100, 400, 1600]
  * it be sealed. A failed settle is retried a few times; if every retry fails the reconciler
  * settles the row later. A create's resource id, known only from Exa's answer, is set by the same settle.
  */
-function settleAfterResponse(c: Context<AppEnv>, pending: AuditEventRow, fields: SettledFields) {
+function settleAfterResponse(c: Context<AppEnv>, pending: AuditEventRow, settled: () => Promise<SettledFields>) {
   const db = c.var.db
   const settle = async () => {
+    const fields = await settled()
     if (fields.outcome === 'succeeded' && isOrdered(pending, fields.after)) return settleInOrder(db, pending, fields)
     await settlePending(db, pending.id, fields, pending)
     const resource = resourceOf(pending)

@@ -10,7 +10,7 @@ import { auditEvents, type AuditEventRow } from '../db/schema'
 import type { AppEnv, Config } from '../env'
 import { callExa } from '../exa/client'
 import { ulidFloor } from '../lib/ids'
-import { resourceNamed } from './resources'
+import { readOf, resourceNamed } from './resources'
 
 /** A row still pending this long after it started is settled by the scheduled handler. */
 export const RECONCILE_AFTER_MS = 2 * 60_000
@@ -96,7 +96,7 @@ async function decide(db: Db, config: Config, row: AuditEventRow): Promise<Settl
       error: `outcome unknown: Exa never answered the create, so it may or may not have made the ${type}; list ${type}s to check`,
     }
   }
-  const response = await callExa(config, { method: 'GET', path: resource.path(row.resourceId) }).catch(() => undefined)
+  const response = await callExa(config, readOf(resource, row.resourceId, row.parentId)).catch(() => undefined)
   if (!response || (response.status >= 500 && response.status !== 501)) return exaSilent(row)
   const later = await laterEvents(db, row)
   const unproven = (what: string): Settlement => ({

@@ -1,31 +1,62 @@
-import type { ResourceType } from '../audit/diff'
-import { importPath } from '../exa/client'
+import type { ResourceType, Snapshot } from '../audit/diff'
+import { importPath, type UpstreamCall } from '../exa/client'
 import { ImportSnapshot } from '../exa/schemas'
 import { websetChangePath, WebsetSnapshot } from '../exa/webset-changes'
 import { webhookPath, WebhookSnapshot } from '../exa/webhooks'
 
 /**
- * The resources whose changes are audited: how to read one at Exa (its before snapshot, and the
- * reconciler's look at its state) and what an answer must be to be kept in a row. The fields a
- * diff speaks of are in audit/diff.ts (EDITABLE_FIELDS).
+ * What a row, the export and the logs hold in place of something Exa returns once (a webhook's
+ * `secret`, a search monitor's `webhookSecret`): anyone holding it can sign deliveries the
+ * subscriber will trust, so it goes to the caller and nowhere else (issue 15 §4).
+ */
+export const SECRET_MARKER = '[secret returned once to the caller; not kept]'
+
+/**
+ * The resources whose changes are audited: how to read one at Exa (its before snapshot, an
+ * after Exa does not answer with, and the reconciler's look at its state) and what an answer must
+ * be to be kept in a row. The fields a diff speaks of are in audit/diff.ts (EDITABLE_FIELDS).
  */
 export type Resource = {
   type: Exclude<ResourceType, 'key'>
   /** `an Import`, for errors about an answer that is not one. */
   noun: string
-  path: (id: string) => string
+  /** Its own path at Exa (GET reads it; an update, delete and cancel go there too). A sub-resource's names its parent. */
+  path: (id: string, parent: string | null) => string
+  /** Headers its every call needs (a beta's `exa-beta`). */
+  headers?: Record<string, string>
   snapshot: { safeParse: (value: unknown) => { success: boolean; data?: unknown } }
   /**
    * Whether a GET after a delete shows it applied: Exa answers 404 for a deleted import, and a
    * deleted webhook reads as `inactive` (../shared/exa-api-surface.md §9).
    */
   gone: (status: number, state: unknown) => boolean
+  /** The resource as its row keeps it: without what Exa returns once (a secret, an upload URL). */
+  kept: (answer: Snapshot) => Snapshot
 }
 
 const notFound = (status: number) => status === 404
+const asIs = (answer: Snapshot) => answer
+/** The answer without the fields Exa returns once, each replaced by the marker when present. */
+const withoutSecrets =
+  (...fields: string[]) =>
+  (answer: Snapshot): Snapshot =>
+    Object.fromEntries(
+      Object.entries(answer).map(([field, value]) => [
+        field,
+        fields.includes(field) && value !== null && value !== undefined ? SECRET_MARKER : value,
+      ])
+    )
 
 export const RESOURCES = {
-  import: { type: 'import', noun: 'an Import', path: importPath, snapshot: ImportSnapshot, gone: notFound },
+  import: {
+    type: 'import',
+    noun: 'an Import',
+    path: importPath,
+    snapshot: ImportSnapshot,
+    gone: notFound,
+    // A presigned upload URL is a capability (anyone holding it can upload until it expires).
+    kept: ({ uploadUrl: _url, uploadValidUntil: _until, ...rest }) => rest,
+  },
   webhook: {
     type: 'webhook',
     noun: 'a Webhook',
@@ -33,9 +64,24 @@ export const RESOURCES = {
     snapshot: WebhookSnapshot,
     gone: (status, state) =>
       notFound(status) || (status === 200 && (state as { status?: unknown })?.status === 'inactive'),
+    kept: withoutSecrets('secret'),
   },
-  webset: { type: 'webset', noun: 'a Webset', path: websetChangePath, snapshot: WebsetSnapshot, gone: notFound },
+  webset: {
+    type: 'webset',
+    noun: 'a Webset',
+    path: websetChangePath,
+    snapshot: WebsetSnapshot,
+    gone: notFound,
+    kept: asIs,
+  },
 } as const satisfies Record<string, Resource>
+
+/** The GET of a resource: its before snapshot, an after read back, the reconciler's look. */
+export const readOf = (resource: Resource, id: string, parent: string | null): UpstreamCall & { method: 'GET' } => ({
+  method: 'GET',
+  path: resource.path(id, parent),
+  ...(resource.headers && { headers: resource.headers }),
+})
 
 /** The resource a row names, if its changes are served (undefined for a key, or an unknown type). */
 export const resourceNamed = (type: string | null): Resource | undefined =>

@@ -2,20 +2,22 @@ import type { Context } from 'hono'
 import { assertUnchangedSince, findRevertible, type RevertibleEvent } from '../audit/revertible'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
-import { callExa } from '../exa/client'
+import { callExa, type UpstreamCall } from '../exa/client'
 import type { UpdateImport } from '../exa/schemas'
 import type { UpdateWebset } from '../exa/webset-changes'
 import type { UpdateWebhook } from '../exa/webhooks'
-import { auditedUpdate } from './imports'
-import { RESOURCES, resourceNamed } from './resources'
+import { runAuditedCall } from './audited-call'
+import { readOf, resourceNamed } from './resources'
 import { isSuccess, relay, upstreamConfig } from './upstream'
-import { auditedWebhookUpdate } from './webhooks'
-import { auditedWebsetUpdate } from './websets'
 
-/** The write scope a revert of each resource needs (besides audit:read), and the body that undoes the event. */
+/**
+ * The write scope a revert of each resource needs (besides audit:read), the fields it restores,
+ * the method of the resource's update (at its own path) and the body that undoes the event.
+ */
 const UNDO = {
   import: {
     scope: 'imports:write',
+    method: 'PATCH',
     restores: ['title', 'metadata'],
     body: ({ before }: RevertibleEvent): UpdateImport => ({
       title: before.title as string,
@@ -24,6 +26,7 @@ const UNDO = {
   },
   webhook: {
     scope: 'webhooks:write',
+    method: 'PATCH',
     // A deleted webhook (inactive) counts as changed: its revert needs `force`.
     restores: ['url', 'events', 'status', 'metadata'],
     body: ({ before }: RevertibleEvent): UpdateWebhook => ({
@@ -34,12 +37,22 @@ const UNDO = {
   },
   webset: {
     scope: 'websets:write',
+    // exa-js `websets.update` is a POST.
+    method: 'POST',
     restores: ['metadata'],
     body: ({ before }: RevertibleEvent): UpdateWebset => ({
       metadata: (before.metadata ?? {}) as Record<string, string>,
     }),
   },
-} as const
+} as const satisfies Record<
+  string,
+  {
+    scope: string
+    method: UpstreamCall['method']
+    restores: readonly string[]
+    body: (event: RevertibleEvent) => unknown
+  }
+>
 
 /**
  * POST /audit/events/{id}/revert: PATCHes the resource (an import, a webhook, a webset) back to the event's
@@ -55,8 +68,9 @@ export async function revertEvent(c: Context<AppEnv>, id: string, force: boolean
   if (!resource || !undo) throw new ApiError('CONFLICT', `event ${id} is of a resource the gateway cannot revert`)
   if (!(c.var.principal?.scopes as readonly string[] | undefined)?.includes(undo.scope))
     throw new ApiError('FORBIDDEN', `this key lacks the scope ${undo.scope}`)
+  const { resourceId, parentId: parent } = event
   if (!force) {
-    const response = await callExa(upstreamConfig(c), { method: 'GET', path: resource.path(event.resourceId) })
+    const response = await callExa(upstreamConfig(c), readOf(resource, resourceId, parent))
     if (!isSuccess(response.status)) return relay(c, response)
     if (!resource.snapshot.safeParse(response.json).success)
       throw new ApiError('UPSTREAM_ERROR', `Exa answered with something that is not ${resource.noun}`)
@@ -64,16 +78,17 @@ export async function revertEvent(c: Context<AppEnv>, id: string, force: boolean
   }
   // The audited update's before read checks again, so that a change landing since is refused too;
   // one landing after it is shown by the order (audit/order.ts) on the revert's row.
-  const options = {
+  const body = undo.body(event)
+  return runAuditedCall(c, {
+    action: `${resource.type}.revert`,
+    resource,
+    resourceId,
+    parentId: parent,
+    requestBody: body,
     revertsEventId: id,
-    check: force ? undefined : (before: Record<string, unknown>) => assertUnchangedSince(event, before, undo.restores),
-  }
-  if (resource === RESOURCES.webset)
-    return auditedWebsetUpdate(c, event.resourceId, UNDO.webset.body(event), { action: 'webset.revert', ...options })
-  if (resource === RESOURCES.webhook)
-    return auditedWebhookUpdate(c, event.resourceId, UNDO.webhook.body(event), {
-      action: 'webhook.revert',
-      ...options,
-    })
-  return auditedUpdate(c, event.resourceId, UNDO.import.body(event), { action: 'import.revert', ...options })
+    readsBefore: true,
+    upstream: { method: undo.method, path: resource.path(resourceId, parent), body },
+    after: resource.kept,
+    check: force ? undefined : (before) => assertUnchangedSince(event, before, undo.restores),
+  })
 }

@@ -1,7 +1,9 @@
 import { Hono } from 'hono/tiny'
 import * as z from 'zod/mini'
 import type { AppEnv } from '../env'
-import type { UpstreamCall } from '../exa/client'
+import { importPath, IMPORTS_PATH, type UpstreamCall } from '../exa/client'
+import { readCall as get } from '../exa/query'
+import { ImportIdParam, ListImportsQuery } from '../exa/schemas'
 import * as ag from '../exa/agent'
 import * as sm from '../exa/search-monitors'
 import * as ws from '../exa/websets'
@@ -51,6 +53,10 @@ const MONITORS_BETA = ag.AgentMonitorsBeta
 const NONE = ws.NoQuery
 
 export const READS: readonly Read[] = [
+  ...family('imports:read', [
+    read(IMPORTS_PATH, NONE, ListImportsQuery, (_, query) => get(IMPORTS_PATH, query)),
+    read(`${IMPORTS_PATH}/:id`, ImportIdParam, NONE, ({ id }) => get(importPath(id))),
+  ]),
   ...family('websets:read', [
     read(`${W}/websets`, NONE, ws.ListWebsetsQuery, ws.listWebsetsCall),
     read(`${W}/websets/:id`, ws.WebsetParams, ws.GetWebsetQuery, ws.getWebsetCall),

@@ -1,0 +1,171 @@
+import type { Context } from 'hono'
+import { Hono } from 'hono/tiny'
+import * as z from 'zod/mini'
+import type { ResourceAction } from '../audit/actions'
+import type { AppEnv } from '../env'
+import { IMPORTS_PATH } from '../exa/client'
+import { CreateImportBody, ImportIdParam, UpdateImportBody } from '../exa/schemas'
+import { UpdateWebsetBody } from '../exa/webset-changes'
+import { CreateWebhookBody, UpdateWebhookBody, WEBHOOKS_PATH } from '../exa/webhooks'
+import { WebhookParams, WebsetParams, WEBSETS_BASE } from '../exa/websets'
+import { readAhead, requireKey } from '../http/auth'
+import { idempotency, type IdempotencyOptions } from '../http/idempotency'
+import { jsonBody, jsonText } from '../http/json-body'
+import { requestValues, zv } from '../http/validator'
+import type { Scope } from '../keys/principal'
+import { runAuditedCall, type AfterOf } from '../operations/audited-call'
+import { withUnexpiredUpload } from '../operations/imports'
+import { readOf, RESOURCES, type Resource } from '../operations/resources'
+import { startReadOf } from '../operations/upstream'
+import { destroyed } from '../operations/websets'
+
+type Schema = z.ZodMiniType
+type Method = 'POST' | 'PATCH' | 'DELETE'
+
+/**
+ * One row per change Exa serves (the state-changing calls of ../shared/exa-api-surface.md §3):
+ * its method and path (Exa's own), the scope a key needs, the audit action and resource, the
+ * schemas of its path, body and headers, and how the row's `after` comes from Exa's answer. The
+ * routes are generated from this table, so a change is added here and in docs/routes.md, and
+ * nowhere else. Every change is audited the same way (operations/audited-call.ts): before read
+ * (a change of an existing resource), write-ahead row, the call (never retried), settle.
+ */
+export type Change = {
+  method: Method
+  path: string
+  scope: Scope
+  action: ResourceAction
+  resource: Resource
+  /** Path parameters: `id` names the resource (none for a create), `webset` its parent. */
+  params: Schema
+  /** The JSON body; none for a bodiless call (exa-js sends `content-type` with no body). */
+  body?: Schema
+  headers?: Schema
+  /** Exa's path of a create (the collection); a change of an existing resource goes to its own path. */
+  collection?: (params: Params) => string
+  /** Appended to the resource's path (`/cancel`). */
+  suffix?: string
+  after?: AfterOf
+  replay?: IdempotencyOptions
+}
+
+type Params = { id?: string; webset?: string }
+
+const NONE = z.strictObject({})
+
+/** A change of an existing resource (update, delete, cancel): read before, at the resource's own path. */
+const change = (
+  method: Method,
+  path: string,
+  action: ResourceAction,
+  resource: Resource,
+  params: Schema,
+  more: Partial<Change> = {}
+) => ({ method, path, action, resource, params, ...more })
+
+/** A create: no before, at its collection's path. */
+const create = (
+  path: string,
+  action: ResourceAction,
+  resource: Resource,
+  body: Schema,
+  more: Partial<Change> = {}
+) => ({
+  method: 'POST' as const,
+  path,
+  action,
+  resource,
+  params: NONE,
+  body,
+  collection: () => path,
+  ...more,
+})
+
+/** The rows of one family, which one scope covers. */
+const family = (scope: Scope, rows: Omit<Change, 'scope'>[]): Change[] => rows.map((row) => ({ ...row, scope }))
+
+const WEBSET = `${WEBSETS_BASE}/websets/:id`
+const WEBHOOK = `${WEBHOOKS_PATH}/:id`
+const IMPORT = `${IMPORTS_PATH}/:id`
+const { import: imp, webhook, webset } = RESOURCES
+
+export const CHANGES: readonly Change[] = [
+  ...family('imports:write', [
+    // The upload URL stays in a replay while Exa says it is valid (operations/imports.ts).
+    create(IMPORTS_PATH, 'import.create', imp, CreateImportBody, { replay: { unexpired: withUnexpiredUpload } }),
+    change('PATCH', IMPORT, 'import.update', imp, ImportIdParam, { body: UpdateImportBody }),
+    // Gone: its changes run from the before state to nothing.
+    change('DELETE', IMPORT, 'import.delete', imp, ImportIdParam, { after: () => null }),
+  ]),
+  ...family('webhooks:write', [
+    create(WEBHOOKS_PATH, 'webhook.create', webhook, CreateWebhookBody),
+    change('PATCH', WEBHOOK, 'webhook.update', webhook, WebhookParams, { body: UpdateWebhookBody }),
+    // Exa answers with the webhook, now `inactive`: its row's changes show the status.
+    change('DELETE', WEBHOOK, 'webhook.delete', webhook, WebhookParams),
+  ]),
+  ...family('websets:write', [
+    // exa-js `websets.update` is a POST, not a PATCH.
+    change('POST', WEBSET, 'webset.update', webset, WebsetParams, { body: UpdateWebsetBody }),
+    change('DELETE', WEBSET, 'webset.delete', webset, WebsetParams, { after: destroyed }),
+    change('POST', `${WEBSET}/cancel`, 'webset.cancel', webset, WebsetParams, { suffix: '/cancel' }),
+  ]),
+]
+
+type Valid = { params: Params; body: unknown; headers: Record<string, string> | undefined }
+
+/** The row's audited call from the validated request. */
+function audited(c: Context<AppEnv>, row: Change, { params, body, headers }: Valid) {
+  const id = row.collection ? null : params.id!
+  const parent = params.webset ?? null
+  const path = row.collection ? row.collection(params) : row.resource.path(id!, parent) + (row.suffix ?? '')
+  return runAuditedCall(c, {
+    action: row.action,
+    resource: row.resource,
+    resourceId: id,
+    parentId: parent,
+    requestBody: body ?? null,
+    readsBefore: id !== null,
+    upstream: { method: row.method, path, ...(body !== undefined && { body }), ...(headers && { headers }) },
+    after: row.after ?? row.resource.kept,
+  })
+}
+
+/**
+ * A change's before-read, ahead of admission: only for a request the route would accept (its
+ * path, headers and body validated as the route does; the body read once, see jsonText), and
+ * never with an Idempotency-Key, which may be a retry answered from its stored result and must
+ * reach nothing at Exa.
+ */
+const beforeReadAhead = (row: Change) =>
+  startReadOf(async (c) => {
+    if (c.req.header('idempotency-key') !== undefined) return undefined
+    const params = row.params.safeParse(requestValues(c, 'param'))
+    if (!params.success || !(row.headers?.safeParse(requestValues(c, 'header')).success ?? true)) return undefined
+    if (row.body && !row.body.safeParse(JSON.parse(await jsonText(c))).success) return undefined
+    const { id, webset } = params.data as Params
+    return readOf(row.resource, id!, webset ?? null)
+  })
+
+/**
+ * The changes as routes: a warm key's before-read started ahead of admission (http/auth.ts),
+ * authenticate and authorize, validate the path, the body and the headers, the Idempotency-Key
+ * claim, then the audited call.
+ */
+export const changes = new Hono<AppEnv>()
+for (const row of CHANGES) {
+  const handlers = [
+    ...(row.collection ? [] : [readAhead(beforeReadAhead(row))]),
+    requireKey(row.scope),
+    zv('param', row.params),
+    ...(row.body ? [jsonBody(), zv('json', row.body)] : []),
+    ...(row.headers ? [zv('header', row.headers)] : []),
+    idempotency(row.replay),
+    (c: Context<AppEnv>) =>
+      audited(c, row, {
+        params: c.req.valid('param' as never) as Params,
+        body: row.body ? c.req.valid('json' as never) : undefined,
+        headers: row.headers ? (c.req.valid('header' as never) as Record<string, string>) : undefined,
+      }),
+  ]
+  changes.on(row.method, row.path, ...(handlers as [never]))
+}
