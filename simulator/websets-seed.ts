@@ -30,9 +30,18 @@ export type SeededWebset = ReturnType<typeof seedWebset>
 
 const EVALUATION_URL = 'https://example.com/source'
 
-function properties(entity: NonNullable<WebsetSeed['entity']>, n: number): SimItem['properties'] {
+/** The properties of the `n`th item found for an entity type (previews and seeded items). */
+export function properties(entity: NonNullable<WebsetSeed['entity']> | 'custom', n: number): SimItem['properties'] {
   const url = `https://example${n}.com`
   switch (entity) {
+    case 'custom':
+      return {
+        type: 'custom',
+        url,
+        description: `Result ${n}`,
+        content: null,
+        custom: { author: null, publishedAt: null, title: `Result ${n}` },
+      }
     case 'person':
       return {
         type: 'person',

@@ -1,6 +1,15 @@
 import type {
+  CreateEnrichmentParameters,
+  CreateMonitorParameters,
+  CreateWebsetParameters,
+  CreateWebsetSearchParameters,
+  Import,
   Monitor,
   MonitorRun,
+  PreviewWebsetParameters,
+  PreviewWebsetResponse,
+  UpdateEnrichmentParameters,
+  UpdateMonitor,
   Webhook,
   WebhookAttempt,
   Webset,
@@ -9,6 +18,7 @@ import type {
   WebsetSearch,
 } from 'exa-js'
 import { randomToken } from './store.ts'
+import { properties } from './websets-seed.ts'
 import type { Wire } from './wire.ts'
 
 /**
@@ -28,6 +38,28 @@ export type SimMonitorRun = Wire<MonitorRun>
 export type SimWebhook = Wire<Webhook>
 export type SimAttempt = Wire<WebhookAttempt>
 export type SimEvent = { id: string; object: 'event'; type: string; data: unknown; createdAt: string }
+/** An Import a webset was created with (`import: [...]`), kept with the webset it belongs to. */
+export type SimWebsetImport = Wire<Import> & { websetId: string }
+
+/** A change's bodies, as exa-js 2.23.0 sends them (fields with a spec default may be left out). */
+type Defaulted<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>
+export type NewSearch = Defaulted<Wire<CreateWebsetSearchParameters>, 'behavior'>
+export type NewWebset = Omit<Wire<CreateWebsetParameters>, 'search'> & {
+  search?: Defaulted<NonNullable<Wire<CreateWebsetParameters>['search']>, 'count'>
+}
+export type NewEnrichment = Wire<CreateEnrichmentParameters>
+export type EnrichmentPatch = Wire<UpdateEnrichmentParameters>
+type Cadence = Defaulted<Wire<CreateMonitorParameters>['cadence'], 'timezone'>
+type SentBehavior = Wire<CreateMonitorParameters>['behavior']
+type Behavior = Omit<SentBehavior, 'config'> & { config: Defaulted<SentBehavior['config'], 'behavior'> }
+export type NewMonitor = Omit<Wire<CreateMonitorParameters>, 'cadence' | 'behavior'> & {
+  cadence: Cadence
+  behavior: Behavior
+}
+export type MonitorPatch = Omit<Wire<UpdateMonitor>, 'cadence' | 'behavior'> & {
+  cadence?: Cadence
+  behavior?: Behavior
+}
 
 export type WebsetsState = {
   websets: Record<string, SimWebset>
@@ -39,6 +71,7 @@ export type WebsetsState = {
   webhooks: Record<string, SimWebhook>
   attempts: Record<string, SimAttempt>
   events: Record<string, SimEvent>
+  imports: Record<string, SimWebsetImport>
   lastTime: number
 }
 
@@ -52,6 +85,7 @@ const empty = (): WebsetsState => ({
   webhooks: {},
   attempts: {},
   events: {},
+  imports: {},
   lastTime: 0,
 })
 
@@ -85,7 +119,7 @@ export class WebsetsStore {
     return structuredClone({
       ...head,
       searches: mine(this.state.searches),
-      imports: [],
+      imports: mine(this.state.imports).map(({ websetId: _, ...i }) => i),
       enrichments: mine(this.state.enrichments),
       monitors: mine(this.state.monitors).map((m) => this.monitor(m.id)!),
       ...(excludes ? { excludes } : {}),
@@ -177,7 +211,7 @@ export class WebsetsStore {
     const webset = this.findWebset(ref)
     if (!webset) return undefined
     const answer = this.webset(webset.id)
-    for (const kind of ['items', 'searches', 'enrichments', 'monitors'] as const)
+    for (const kind of ['items', 'searches', 'enrichments', 'monitors', 'imports'] as const)
       for (const [id, x] of Object.entries(this.state[kind]))
         if ((x as { websetId: string }).websetId === webset.id) delete this.state[kind][id]
     delete this.state.websets[webset.id]
@@ -226,6 +260,312 @@ export class WebsetsStore {
     return structuredClone(hook)
   }
 
+  // ---- creates and changes under a webset (../shared/exa-api-surface.md §2.6, §3) ----
+
+  /**
+   * Exa's create (201): the webset, its first search (running), an Import per `import` entry and
+   * its enrichments (pending), or 'conflict' (409) when the externalId is taken, or the source a
+   * webset import names that does not exist. The search finds nothing by itself: it runs until
+   * canceled (the simulator has no clock), so reads see the webset `running`.
+   */
+  createWebset(params: NewWebset): Wire<Webset> | 'conflict' | { missing: string } {
+    if (
+      params.externalId !== undefined &&
+      Object.values(this.state.websets).some((w) => w.externalId === params.externalId)
+    )
+      return 'conflict'
+    const missing = params.import?.find((i) => i.source === 'webset' && !this.findWebset(i.id))
+    if (missing) return { missing: missing.id }
+    const now = this.now()
+    const id = this.newId('webset')
+    this.state.websets[id] = {
+      id,
+      object: 'webset',
+      status: params.search ? 'running' : 'idle',
+      externalId: params.externalId ?? null,
+      title: null,
+      ...(params.exclude ? { excludes: params.exclude.map(({ source, id }) => ({ source, id })) } : {}),
+      metadata: { ...(params.metadata ?? {}) },
+      dashboardUrl: `https://websets.exa.ai/${id}`,
+      createdAt: now,
+      updatedAt: now,
+    }
+    this.emit('webset.created', this.webset(id))
+    if (params.search) this.createSearch(id, { ...params.search, count: params.search.count ?? 10 })
+    for (const ref of params.import ?? []) this.attachImport(id, ref)
+    for (const enrichment of params.enrichments ?? []) this.createEnrichment(id, enrichment)
+    return this.webset(id)!
+  }
+
+  /** The Import an `import` entry attaches: a webset's items as a `webset` import, or the CSV import named. */
+  private attachImport(websetId: string, ref: { source: string; id: string }) {
+    const now = this.now()
+    const source = ref.source === 'webset' ? this.findWebset(ref.id) : undefined
+    const sourceSearch = source && Object.values(this.state.searches).find((x) => x.websetId === source.id)
+    const found = ref.source === 'import' ? this.findImport?.(ref.id) : undefined
+    const imported: SimWebsetImport = {
+      id: ref.source === 'import' ? ref.id : this.newId('import'),
+      object: 'import',
+      status: source ? 'completed' : 'processing',
+      format: source ? 'webset' : 'csv',
+      entity: sourceSearch?.entity ?? { type: 'company' },
+      title: source ? (source.title ?? source.id) : ref.id,
+      count: source ? this.itemsOf(source.id).length : 0,
+      metadata: {},
+      failedReason: null as never,
+      failedAt: null,
+      failedMessage: null,
+      createdAt: now,
+      updatedAt: now,
+      ...(found ? structuredClone(found) : {}),
+      websetId,
+    }
+    this.state.imports[`${websetId}:${imported.id}`] = imported
+  }
+
+  /** How a CSV import is looked up by id (the imports live in another store); unset, a stub stands in. */
+  findImport?: (id: string) => Wire<Import> | undefined
+
+  /**
+   * Exa's search create: `override` (the default) discards the webset's items not found by this
+   * search, which at its start is every item; `append` keeps them. The webset runs again.
+   */
+  createSearch(ref: string, params: NewSearch): SimSearch | undefined {
+    const webset = this.findWebset(ref)
+    if (!webset) return undefined
+    const now = this.now()
+    const search: SimSearch = {
+      id: this.newId('wsearch'),
+      object: 'webset_search',
+      websetId: webset.id,
+      status: 'running',
+      query: params.query,
+      entity: params.entity ?? { type: detectEntity(params.query) },
+      criteria: (params.criteria ?? detectCriteria(params.query)).map(({ description }) => ({
+        description,
+        successRate: 0,
+      })),
+      count: params.count,
+      maxPeoplePerCompany: params.maxPeoplePerCompany ?? null,
+      behavior: params.behavior ?? 'override',
+      exclude: params.exclude ?? [],
+      scope: params.scope ?? [],
+      progress: { found: 0, analyzed: 0, completion: 0, timeLeft: null },
+      recall: null,
+      metadata: { ...(params.metadata ?? {}) },
+      canceledAt: null,
+      canceledReason: null as never,
+      createdAt: now,
+      updatedAt: now,
+    }
+    if (search.behavior === 'override')
+      for (const item of this.itemsOf(webset.id)) if (item.sourceId !== search.id) delete this.state.items[item.id]
+    this.state.searches[search.id] = search
+    Object.assign(webset, { status: 'running', updatedAt: now })
+    this.emit('webset.search.created', search)
+    return structuredClone(search)
+  }
+
+  /** Exa's search cancel: a running search is canceled (not resumable); a finished one is answered as it is. */
+  cancelSearch(ref: string, id: string): SimSearch | undefined {
+    const search = this.child('searches', ref, id)
+    if (!search) return undefined
+    if (['created', 'pending', 'running'].includes(search.status)) {
+      const now = this.now()
+      Object.assign(search, { status: 'canceled', canceledAt: now, updatedAt: now })
+      this.emit('webset.search.canceled', search)
+      this.settle(search.websetId, now)
+    }
+    return structuredClone(search)
+  }
+
+  /** Exa's item delete: the item is gone (with its enrichment results), answered as it was. */
+  deleteItem(ref: string, id: string): SimItem | undefined {
+    const item = this.child('items', ref, id)
+    if (item) delete this.state.items[id]
+    return item && structuredClone(item)
+  }
+
+  /** Exa's enrichment create: pending, with a pending result on every item the webset holds. */
+  createEnrichment(ref: string, params: NewEnrichment): SimEnrichment | undefined {
+    const webset = this.findWebset(ref)
+    if (!webset) return undefined
+    const now = this.now()
+    const format = params.format ?? detectFormat(params.description)
+    const enrichment: SimEnrichment = {
+      id: this.newId('wenrich'),
+      object: 'webset_enrichment',
+      websetId: webset.id,
+      status: 'pending',
+      title: params.description.split(/\s+/).slice(0, 6).join(' '),
+      description: params.description,
+      format,
+      options: params.options ? params.options.map(({ label }) => ({ label })) : null,
+      instructions: `For each item, find: ${params.description}`,
+      metadata: { ...(params.metadata ?? {}) },
+      createdAt: now,
+      updatedAt: now,
+    }
+    this.state.enrichments[enrichment.id] = enrichment
+    for (const item of this.itemsOf(webset.id)) {
+      item.enrichments = [
+        ...(item.enrichments ?? []),
+        {
+          object: 'enrichment_result',
+          enrichmentId: enrichment.id,
+          format,
+          status: 'pending',
+          result: null,
+          reasoning: null,
+          references: [],
+        },
+      ]
+      item.updatedAt = now
+    }
+    return structuredClone(enrichment)
+  }
+
+  /** Exa's enrichment PATCH: each field given replaces the enrichment's; `metadata: null` clears it. */
+  updateEnrichment(ref: string, id: string, patch: EnrichmentPatch): SimEnrichment | undefined {
+    const enrichment = this.child('enrichments', ref, id)
+    if (!enrichment) return undefined
+    if (patch.description !== undefined) enrichment.description = patch.description
+    if (patch.format !== undefined) enrichment.format = patch.format
+    if (patch.options !== undefined) enrichment.options = patch.options.map(({ label }) => ({ label }))
+    if (patch.metadata !== undefined) enrichment.metadata = { ...(patch.metadata ?? {}) }
+    enrichment.updatedAt = this.now()
+    return structuredClone(enrichment)
+  }
+
+  /** Exa's enrichment cancel: a pending enrichment and its pending results are canceled for good. */
+  cancelEnrichment(ref: string, id: string): SimEnrichment | undefined {
+    const enrichment = this.child('enrichments', ref, id)
+    if (!enrichment) return undefined
+    if (enrichment.status === 'pending') {
+      const now = this.now()
+      Object.assign(enrichment, { status: 'canceled', updatedAt: now })
+      this.eachResult(enrichment, (item, result) => {
+        if (result.status !== 'pending') return
+        result.status = 'canceled'
+        item.updatedAt = now
+      })
+    }
+    return structuredClone(enrichment)
+  }
+
+  /** Exa's enrichment delete: the enrichment and every item's result of it are gone; answered as it was. */
+  deleteEnrichment(ref: string, id: string): SimEnrichment | undefined {
+    const enrichment = this.child('enrichments', ref, id)
+    if (!enrichment) return undefined
+    const now = this.now()
+    this.eachResult(enrichment, (item) => {
+      item.enrichments = item.enrichments!.filter((r) => r.enrichmentId !== enrichment.id)
+      item.updatedAt = now
+    })
+    delete this.state.enrichments[id]
+    return structuredClone(enrichment)
+  }
+
+  /** Exa's monitor create (201): enabled, next run at the cadence's next minute and hour (UTC). */
+  createMonitor(params: NewMonitor): Wire<Monitor> | undefined {
+    const webset = this.findWebset(params.websetId)
+    if (!webset) return undefined
+    const now = this.now()
+    const monitor: SimMonitor = {
+      id: this.newId('monitor'),
+      object: 'monitor',
+      status: 'enabled',
+      websetId: webset.id,
+      cadence: { cron: params.cadence.cron, timezone: params.cadence.timezone ?? 'Etc/UTC' },
+      behavior: withDefaults(params.behavior),
+      nextRunAt: nextRun(params.cadence.cron, now),
+      metadata: { ...(params.metadata ?? {}) },
+      createdAt: now,
+      updatedAt: now,
+    }
+    this.state.monitors[monitor.id] = monitor
+    this.emit('monitor.created', this.monitor(monitor.id))
+    return this.monitor(monitor.id)
+  }
+
+  /** Exa's monitor PATCH: a partial merge, each field given replaced whole; disabled, it has no next run. */
+  updateMonitor(id: string, patch: MonitorPatch): Wire<Monitor> | undefined {
+    const monitor = this.state.monitors[id]
+    if (!monitor) return undefined
+    const now = this.now()
+    if (patch.behavior !== undefined) monitor.behavior = withDefaults(patch.behavior)
+    if (patch.cadence !== undefined)
+      monitor.cadence = { cron: patch.cadence.cron, timezone: patch.cadence.timezone ?? 'Etc/UTC' }
+    if (patch.metadata !== undefined) monitor.metadata = { ...patch.metadata }
+    if (patch.status !== undefined) monitor.status = patch.status
+    monitor.nextRunAt = monitor.status === 'enabled' ? nextRun(monitor.cadence.cron, now) : null
+    monitor.updatedAt = now
+    this.emit('monitor.updated', this.monitor(id))
+    return this.monitor(id)
+  }
+
+  /** Exa's monitor delete: the monitor and its runs are gone; answered as it was. */
+  deleteMonitor(id: string): Wire<Monitor> | undefined {
+    const answer = this.monitor(id)
+    if (!answer) return undefined
+    delete this.state.monitors[id]
+    for (const run of Object.values(this.state.runs)) if (run.monitorId === id) delete this.state.runs[run.id]
+    this.emit('monitor.deleted', answer)
+    return answer
+  }
+
+  /**
+   * Exa's preview, or undefined for a query nothing can be detected in (Exa's 422). Deterministic:
+   * a query is undetectable when it holds no word of three letters or more; the entity comes from
+   * its words (people, articles, papers, else companies), one criterion per clause (split at
+   * commas, semicolons and "and", at most 5), an enrichment per attribute it names (email, phone,
+   * website, revenue, funding, employees), and with `search`, `count` items.
+   */
+  preview(params: Wire<PreviewWebsetParameters>, search: boolean): Wire<PreviewWebsetResponse> | undefined {
+    const { query } = params.search
+    if (!/\p{L}{3,}/u.test(query)) return undefined
+    const entity = params.search.entity ?? { type: detectEntity(query) }
+    const at = this.now()
+    return {
+      search: { entity, criteria: detectCriteria(query) },
+      enrichments: PREVIEW_ENRICHMENTS.filter(([word]) => word.test(query)).map(([, description, format]) => ({
+        description,
+        format,
+      })),
+      items: search
+        ? Array.from({ length: params.search.count ?? 10 }, (_, n) => ({
+            id: this.newId('witem'),
+            createdAt: at,
+            properties: properties(entity.type, n + 1),
+          }))
+        : [],
+    }
+  }
+
+  /** A webset's search, item or enrichment, by the webset's id or externalId and its own id. */
+  private child<K extends 'searches' | 'items' | 'enrichments'>(kind: K, ref: string, id: string) {
+    const webset = this.findWebset(ref)
+    const found = this.state[kind][id] as WebsetsState[K][string] | undefined
+    return webset && found?.websetId === webset.id ? found : undefined
+  }
+
+  private eachResult(
+    enrichment: SimEnrichment,
+    visit: (item: SimItem, result: NonNullable<SimItem['enrichments']>[number]) => void
+  ) {
+    for (const item of this.itemsOf(enrichment.websetId))
+      for (const result of item.enrichments ?? []) if (result.enrichmentId === enrichment.id) visit(item, result)
+  }
+
+  /** With no search running, a webset goes idle. */
+  private settle(websetId: string, now: string) {
+    const webset = this.state.websets[websetId]
+    const running = Object.values(this.state.searches).some((s) => s.websetId === websetId && s.status === 'running')
+    if (!webset || running || webset.status === 'idle') return
+    Object.assign(webset, { status: 'idle', updatedAt: now })
+    this.emit('webset.idle', this.webset(websetId))
+  }
+
   clear() {
     this.state = empty()
   }
@@ -235,6 +575,48 @@ export class WebsetsStore {
   }
 
   restore(snapshot: WebsetsState) {
-    this.state = structuredClone(snapshot)
+    this.state = { ...empty(), ...structuredClone(snapshot) }
   }
+}
+
+const ENTITY_WORDS: [RegExp, 'person' | 'article' | 'research_paper'][] = [
+  [/\b(people|persons?|founders?|ceos?|engineers?|leaders?|executives?|researchers?)\b/i, 'person'],
+  [/\b(articles?|news|blog posts?|posts?)\b/i, 'article'],
+  [/\b(papers?|publications?|preprints?)\b/i, 'research_paper'],
+]
+/** The entity a query names (companies when it names none), as the simulator detects it. */
+const detectEntity = (query: string) => ENTITY_WORDS.find(([word]) => word.test(query))?.[1] ?? 'company'
+/** One criterion per clause of the query, at most 5. */
+const detectCriteria = (query: string) =>
+  query
+    .split(/\s*(?:[,;]|\band\b)\s*/i)
+    .filter((clause) => /\p{L}/u.test(clause))
+    .slice(0, 5)
+    .map((description) => ({ description }))
+const PREVIEW_ENRICHMENTS: [RegExp, string, SimEnrichment['format']][] = [
+  [/\bemails?\b/i, 'Email address', 'email'],
+  [/\bphones?\b/i, 'Phone number', 'phone'],
+  [/\b(websites?|urls?)\b/i, 'Website', 'url'],
+  [/\brevenue\b/i, 'Annual revenue', 'number'],
+  [/\bfunding\b/i, 'Total funding raised', 'number'],
+  [/\bemployees\b/i, 'Number of employees', 'number'],
+]
+/** The format an enrichment's description asks for (text when it names none). */
+const detectFormat = (description: string): SimEnrichment['format'] =>
+  PREVIEW_ENRICHMENTS.find(([word]) => word.test(description))?.[2] ?? 'text'
+
+/** A monitor's behavior with Exa's defaults filled in (`append`). */
+const withDefaults = (behavior: Behavior): SimMonitor['behavior'] => ({
+  type: 'search',
+  config: { ...structuredClone(behavior.config), behavior: behavior.config.behavior ?? 'append' },
+})
+
+/** The next time after `from` at the cron's minute and hour, in UTC (the day fields are not modelled). */
+function nextRun(cron: string, from: string): string | null {
+  const [minute, hour] = cron.split(' ').map(Number)
+  if (!Number.isInteger(minute) || !Number.isInteger(hour)) return null
+  const next = new Date(from)
+  next.setUTCHours(hour!, minute!, 0, 0)
+  if (next.getTime() <= Date.parse(from)) next.setUTCDate(next.getUTCDate() + 1)
+  return next.toISOString()
 }

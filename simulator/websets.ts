@@ -1,5 +1,13 @@
 import type { Context, Hono } from 'hono'
-import type { WebsetsStore } from './websets-store.ts'
+import type {
+  EnrichmentPatch,
+  MonitorPatch,
+  NewEnrichment,
+  NewMonitor,
+  NewSearch,
+  NewWebset,
+  WebsetsStore,
+} from './websets-store.ts'
 import { pageOf, type Page } from './wire.ts'
 
 /**
@@ -96,6 +104,132 @@ export function websetsRoutes(app: Hono<any>, store: WebsetsStore, exaError: Exa
     const hook = store.state.webhooks[c.req.param('id')]
     return hook ? c.json(withoutSecret(hook)) : notFound(c, 'Webhook', c.req.param('id'))
   })
+  // Creates and changes of websets, items, searches, enrichments and monitors (§2.6). Bodies are
+  // checked as loosely as Exa is known to: the kinds of the fields a change needs. Preview comes
+  // before the webset update (POST /websets/:id), which would otherwise take its path.
+  type Body = Record<string, unknown>
+  const isObject = (v: unknown): v is Body => typeof v === 'object' && v !== null && !Array.isArray(v)
+  const isText = (v: unknown) => typeof v === 'string' && v.length > 0
+  const optional = (v: unknown, ok: (v: unknown) => boolean) => v === undefined || ok(v)
+  const oneOf = (values: string[]) => (v: unknown) => values.includes(v as string)
+  const isCount = (v: unknown) => Number.isInteger(v) && (v as number) >= 1
+  const isMetadata = (v: unknown) => isObject(v) && Object.values(v).every((x) => typeof x === 'string')
+  const areSources = (v: unknown) =>
+    Array.isArray(v) && v.every((x) => isObject(x) && oneOf(['import', 'webset'])(x.source) && isText(x.id))
+  const isSearch = (b: Body, countNeeded: boolean) =>
+    isText(b.query) &&
+    (countNeeded ? isCount(b.count) : optional(b.count, isCount)) &&
+    optional(b.criteria, (v) => Array.isArray(v) && v.every((x) => isObject(x) && isText(x.description))) &&
+    optional(b.exclude, areSources) &&
+    optional(b.behavior, oneOf(['override', 'append'])) &&
+    optional(b.metadata, isMetadata)
+  const isEnrichment = (b: unknown, patch = false) =>
+    isObject(b) &&
+    (patch ? optional(b.description, isText) : isText(b.description)) &&
+    optional(b.format, oneOf(['text', 'date', 'number', 'options', 'email', 'phone', 'url'])) &&
+    optional(b.options, (v) => Array.isArray(v) && v.every((x) => isObject(x) && isText(x.label))) &&
+    optional(b.metadata, (v) => (patch && v === null) || isMetadata(v))
+  const isBehavior = (v: unknown) => isObject(v) && v.type === 'search' && isObject(v.config) && isCount(v.config.count)
+  const isCadence = (v: unknown) => isObject(v) && isText(v.cron) && optional(v.timezone, isText)
+  /** The JSON object a change sent and whether it has what the change needs, or Exa's 400. */
+  const changeBody = async <T>(c: SimContext, valid: (body: Body) => boolean, run: (body: T) => Response) => {
+    const body: unknown = await c.req.json().catch(() => undefined)
+    return isObject(body) && valid(body) ? run(body as T) : badBody(c)
+  }
+  const found = <T>(c: SimContext, value: T | undefined, what: string, id: string, status = 200) =>
+    value === undefined ? notFound(c, what, id) : c.json(value as object, status as 200)
+  /** 404 for the webset first (as a read does), then for the child. */
+  const childAnswer = <T>(c: SimContext, value: T | undefined, what: string) =>
+    websetOf(c) ? found(c, value, what, c.req.param('id')!) : notFound(c, 'Webset', c.req.param('webset')!)
+
+  app.post(`${W}/websets`, (c) =>
+    changeBody<NewWebset>(
+      c,
+      (b) =>
+        optional(b.search, (v) => isObject(v) && isSearch(v, false)) &&
+        optional(b.import, areSources) &&
+        optional(b.exclude, areSources) &&
+        optional(b.enrichments, (v) => Array.isArray(v) && v.every((e) => isEnrichment(e))) &&
+        optional(b.externalId, isText) &&
+        optional(b.metadata, isMetadata),
+      (body) => {
+        const webset = store.createWebset(body)
+        if (webset === 'conflict')
+          return exaError(c, 409, `Webset with externalId ${body.externalId} already exists`, 'CONFLICT')
+        if ('missing' in webset) return notFound(c, 'Webset', webset.missing)
+        return c.json(webset, 201)
+      }
+    )
+  )
+  app.post(`${W}/websets/preview`, (c) =>
+    changeBody<Parameters<WebsetsStore['preview']>[0]>(
+      c,
+      (b) =>
+        isObject(b.search) && isText(b.search.query) && optional(b.search.count, (v) => isCount(v) && Number(v) <= 10),
+      (body) => {
+        const preview = store.preview(body, c.req.query('search') === 'true')
+        return preview
+          ? c.json(preview)
+          : exaError(c, 422, 'Unable to detect entity or criteria from query', 'UNPROCESSABLE_ENTITY')
+      }
+    )
+  )
+  app.delete(`${W}/websets/:webset/items/:id`, (c) =>
+    childAnswer(c, store.deleteItem(c.req.param('webset'), c.req.param('id')), 'Item')
+  )
+  app.post(`${W}/websets/:webset/searches`, (c) =>
+    changeBody<NewSearch>(
+      c,
+      (b) => isSearch(b, true),
+      (body) => found(c, store.createSearch(c.req.param('webset'), body), 'Webset', c.req.param('webset'))
+    )
+  )
+  app.post(`${W}/websets/:webset/searches/:id/cancel`, (c) =>
+    childAnswer(c, store.cancelSearch(c.req.param('webset'), c.req.param('id')), 'Search')
+  )
+  app.post(`${W}/websets/:webset/enrichments`, (c) =>
+    changeBody<NewEnrichment>(c, isEnrichment, (body) =>
+      found(c, store.createEnrichment(c.req.param('webset'), body), 'Webset', c.req.param('webset'))
+    )
+  )
+  // Exa answers an enrichment's update with 200 and no body (exa-js: Promise<void>).
+  app.patch(`${W}/websets/:webset/enrichments/:id`, (c) =>
+    changeBody<EnrichmentPatch>(
+      c,
+      (b) => isEnrichment(b, true),
+      (body) => {
+        const updated = store.updateEnrichment(c.req.param('webset'), c.req.param('id'), body)
+        return updated ? c.body(null, 200) : childAnswer(c, undefined, 'Enrichment')
+      }
+    )
+  )
+  app.delete(`${W}/websets/:webset/enrichments/:id`, (c) =>
+    childAnswer(c, store.deleteEnrichment(c.req.param('webset'), c.req.param('id')), 'Enrichment')
+  )
+  app.post(`${W}/websets/:webset/enrichments/:id/cancel`, (c) =>
+    childAnswer(c, store.cancelEnrichment(c.req.param('webset'), c.req.param('id')), 'Enrichment')
+  )
+
+  app.post(`${W}/monitors`, (c) =>
+    changeBody<NewMonitor>(
+      c,
+      (b) => isText(b.websetId) && isCadence(b.cadence) && isBehavior(b.behavior) && optional(b.metadata, isMetadata),
+      (body) => found(c, store.createMonitor(body), 'Webset', body.websetId, 201)
+    )
+  )
+  app.patch(`${W}/monitors/:id`, (c) =>
+    changeBody<MonitorPatch>(
+      c,
+      (b) =>
+        optional(b.behavior, isBehavior) &&
+        optional(b.cadence, isCadence) &&
+        optional(b.metadata, isMetadata) &&
+        optional(b.status, oneOf(['enabled', 'disabled'])),
+      (body) => found(c, store.updateMonitor(c.req.param('id'), body), 'Monitor', c.req.param('id'))
+    )
+  )
+  app.delete(`${W}/monitors/:id`, (c) => found(c, store.deleteMonitor(c.req.param('id')), 'Monitor', c.req.param('id')))
+
   // Webset changes (update is a POST, cancel, delete): each answers the Webset.
   app.post(`${W}/websets/:id`, async (c) => {
     const body = (await c.req.json().catch(() => undefined)) as { metadata?: unknown } | undefined

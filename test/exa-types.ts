@@ -38,7 +38,7 @@ type Wire<T> = T extends ExaZodSchema
       : T
 
 /** On the wire an exa-js enum member is its string value. */
-type EnumValues<T> = T extends string
+export type EnumValues<T> = T extends string
   ? `${T}`
   : T extends readonly (infer U)[]
     ? EnumValues<U>[]
@@ -57,7 +57,7 @@ type Paths<T, P extends string = ''> = T extends readonly (infer U)[]
     : never
 type None<T> = [T] extends [never] ? true : false
 
-type Pin<Schema extends z.ZodMiniType, Sent> = {
+export type Pin<Schema extends z.ZodMiniType, Sent> = {
   /** What exa-js sends is a valid input, and the schema knows every field exa-js has. */
   sendable: [Sent] extends [z.input<Schema>] ? None<Exclude<Paths<Sent>, Paths<z.input<Schema>>>> : false
   /** What the schema lets through is a body exa-js's types allow, with no field they lack. */

@@ -17,7 +17,8 @@ export type UpdateImport = z.infer<typeof UpdateImportBody>
 export const MAX_IMPORT_BYTES = 50_000_000
 
 // Messages leave out the field: the error summary and each issue carry its path.
-const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+/** A whole number from `min` to `max`, with messages that name the bounds. */
+export const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
     .number()
     .check(

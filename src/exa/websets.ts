@@ -17,7 +17,8 @@ export const WEBSETS_BASE = '/websets/v0'
  * and percent-encoded on its way into the URL.
  */
 export const WEBSET_REF_PATTERN = /^(?!\.{1,2}$)[A-Za-z0-9._~:@+=-]{1,300}$/
-const websetRef = z
+/** A webset id or externalId, as a path or a body names a webset. */
+export const websetRef = z
   .string()
   .check(
     z.regex(WEBSET_REF_PATTERN, 'webset id or externalId must be 1 to 300 of A-Z a-z 0-9 . _ ~ : @ + = - (not . or ..)')
