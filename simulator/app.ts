@@ -70,6 +70,8 @@ const isStringRecord = (v: unknown): v is Record<string, string> =>
 export function createExaSimulator(options: SimulatorOptions) {
   const store = new ImportStore()
   const websets = new WebsetsStore()
+  // A webset created with `import: [{source: 'import', id}]` attaches the CSV import it names.
+  websets.findImport = (id) => store.get(id) as never
   const agent = new AgentStore()
   const requests: RecordedRequest[] = []
   const uploads: RecordedUpload[] = []

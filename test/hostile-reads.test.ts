@@ -17,9 +17,12 @@ const forAll = <T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<
 let key: IssuedKey
 beforeAll(async () => {
   await sim.reset()
-  key = await issueKey(['imports:read', 'websets:read', 'monitors:read', 'webhooks:read', 'events:read', 'agent:read'], {
-    rateLimit: { requests: 1_000_000, periodSeconds: 60 },
-  })
+  key = await issueKey(
+    ['imports:read', 'websets:read', 'monitors:read', 'webhooks:read', 'events:read', 'agent:read'],
+    {
+      rateLimit: { requests: 1_000_000, periodSeconds: 60 },
+    }
+  )
 })
 
 async function expectRefusal(res: Response) {

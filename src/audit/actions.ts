@@ -12,10 +12,23 @@ export const AUDIT_ACTIONS = [
   'webhook.update',
   'webhook.delete',
   'webhook.revert',
+  'webset.create',
   'webset.update',
   'webset.delete',
   'webset.cancel',
   'webset.revert',
+  'item.delete',
+  'search.create',
+  'search.cancel',
+  'enrichment.create',
+  'enrichment.update',
+  'enrichment.delete',
+  'enrichment.cancel',
+  'enrichment.revert',
+  'monitor.create',
+  'monitor.update',
+  'monitor.delete',
+  'monitor.revert',
   'key.create',
   'key.update',
   'key.revoke',
@@ -36,7 +49,7 @@ export type ActionFilter = (typeof ACTION_FILTERS)[number]
 
 /**
  * The actions a revert accepts: an applied change of a resource whose before it can restore
- * (an update, or a revert, of an import, a webhook or a webset), and the revert action each one's undo is.
+ * (an update, or a revert, of an import, a webhook, a webset, an enrichment or a Websets monitor), and the revert action each one's undo is.
  */
 export const REVERTIBLE_ACTIONS = [
   'import.update',
@@ -45,6 +58,10 @@ export const REVERTIBLE_ACTIONS = [
   'webhook.revert',
   'webset.update',
   'webset.revert',
+  'enrichment.update',
+  'enrichment.revert',
+  'monitor.update',
+  'monitor.revert',
 ] as const satisfies readonly ResourceAction[]
 
 export const isRevertible = (action: string): action is (typeof REVERTIBLE_ACTIONS)[number] =>

@@ -13,6 +13,10 @@ export const EDITABLE_FIELDS = {
   import: ['title', 'metadata'],
   webhook: ['url', 'events', 'status', 'metadata'],
   webset: ['status', 'metadata'],
+  item: ['properties'],
+  search: ['status', 'query', 'count', 'criteria', 'behavior', 'metadata'],
+  enrichment: ['description', 'format', 'options', 'status', 'metadata'],
+  monitor: ['status', 'cadence', 'behavior', 'metadata'],
   key: [],
 } as const satisfies Record<string, readonly string[]>
 

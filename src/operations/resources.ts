@@ -1,7 +1,10 @@
 import type { ResourceType, Snapshot } from '../audit/diff'
 import { importPath, type UpstreamCall } from '../exa/client'
+import { segment } from '../exa/query'
 import { ImportSnapshot } from '../exa/schemas'
+import { EnrichmentSnapshot, MonitorSnapshot, WebsetItemSnapshot, WebsetSearchSnapshot } from '../exa/webset-bodies'
 import { websetChangePath, WebsetSnapshot } from '../exa/webset-changes'
+import { WEBSETS_BASE } from '../exa/websets'
 import { webhookPath, WebhookSnapshot } from '../exa/webhooks'
 
 /**
@@ -47,6 +50,10 @@ const withoutSecrets =
       ])
     )
 
+/** A webset's sub-resource (its items, searches, enrichments): under the webset, named by id or externalId. */
+const inWebset = (kind: string) => (id: string, webset: string | null) =>
+  `${websetChangePath(webset!)}/${kind}/${segment(id)}`
+
 export const RESOURCES = {
   import: {
     type: 'import',
@@ -71,6 +78,38 @@ export const RESOURCES = {
     noun: 'a Webset',
     path: websetChangePath,
     snapshot: WebsetSnapshot,
+    gone: notFound,
+    kept: asIs,
+  },
+  item: {
+    type: 'item',
+    noun: 'a Webset Item',
+    path: inWebset('items'),
+    snapshot: WebsetItemSnapshot,
+    gone: notFound,
+    kept: asIs,
+  },
+  search: {
+    type: 'search',
+    noun: 'a Webset Search',
+    path: inWebset('searches'),
+    snapshot: WebsetSearchSnapshot,
+    gone: notFound,
+    kept: asIs,
+  },
+  enrichment: {
+    type: 'enrichment',
+    noun: 'a Webset Enrichment',
+    path: inWebset('enrichments'),
+    snapshot: EnrichmentSnapshot,
+    gone: notFound,
+    kept: asIs,
+  },
+  monitor: {
+    type: 'monitor',
+    noun: 'a Monitor',
+    path: (id) => `${WEBSETS_BASE}/monitors/${id}`,
+    snapshot: MonitorSnapshot,
     gone: notFound,
     kept: asIs,
   },

@@ -4,6 +4,7 @@ import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
 import { callExa, type UpstreamCall } from '../exa/client'
 import type { UpdateImport } from '../exa/schemas'
+import type { UpdateEnrichment, UpdateMonitor } from '../exa/webset-bodies'
 import type { UpdateWebset } from '../exa/webset-changes'
 import type { UpdateWebhook } from '../exa/webhooks'
 import { runAuditedCall } from './audited-call'
@@ -44,6 +45,31 @@ const UNDO = {
       metadata: (before.metadata ?? {}) as Record<string, string>,
     }),
   },
+  enrichment: {
+    scope: 'websets:write',
+    method: 'PATCH',
+    restores: ['description', 'format', 'options', 'metadata'],
+    body: ({ before }: RevertibleEvent): UpdateEnrichment => ({
+      description: before.description as string,
+      ...(typeof before.format === 'string' && { format: before.format as UpdateEnrichment['format'] }),
+      // Exa answers options as `[{label}]`, as it takes them (or null for a format without options).
+      ...(Array.isArray(before.options) && {
+        options: (before.options as { label: string }[]).map(({ label }) => ({ label })),
+      }),
+      metadata: (before.metadata ?? {}) as Record<string, string>,
+    }),
+  },
+  monitor: {
+    scope: 'monitors:write',
+    method: 'PATCH',
+    restores: ['cadence', 'behavior', 'status', 'metadata'],
+    body: ({ before }: RevertibleEvent): UpdateMonitor => ({
+      cadence: before.cadence as UpdateMonitor['cadence'],
+      behavior: before.behavior as UpdateMonitor['behavior'],
+      status: before.status as UpdateMonitor['status'],
+      metadata: (before.metadata ?? {}) as Record<string, string>,
+    }),
+  },
 } as const satisfies Record<
   string,
   {
@@ -55,7 +81,7 @@ const UNDO = {
 >
 
 /**
- * POST /audit/events/{id}/revert: PATCHes the resource (an import, a webhook, a webset) back to the event's
+ * POST /audit/events/{id}/revert: updates the resource (an import, a webhook, a webset, an enrichment, a Websets monitor) back to the event's
  * before state (its editable fields), through its audited update (a new `<resource>.revert` row
  * pointing at the event). Needs the resource's write scope. Refuses with 409 when the resource
  * changed since the event, unless `force`, and when another revert of the event is running or has
@@ -64,7 +90,8 @@ const UNDO = {
 export async function revertEvent(c: Context<AppEnv>, id: string, force: boolean): Promise<Response> {
   const event = await findRevertible(c.var.db, id)
   const resource = resourceNamed(event.resourceType)
-  const undo = UNDO[event.resourceType as keyof typeof UNDO]
+  const type = event.resourceType as keyof typeof UNDO
+  const undo = UNDO[type]
   if (!resource || !undo) throw new ApiError('CONFLICT', `event ${id} is of a resource the gateway cannot revert`)
   if (!(c.var.principal?.scopes as readonly string[] | undefined)?.includes(undo.scope))
     throw new ApiError('FORBIDDEN', `this key lacks the scope ${undo.scope}`)
@@ -80,7 +107,7 @@ export async function revertEvent(c: Context<AppEnv>, id: string, force: boolean
   // one landing after it is shown by the order (audit/order.ts) on the revert's row.
   const body = undo.body(event)
   return runAuditedCall(c, {
-    action: `${resource.type}.revert`,
+    action: `${type}.revert`,
     resource,
     resourceId,
     parentId: parent,

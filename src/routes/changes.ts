@@ -5,8 +5,10 @@ import type { ResourceAction } from '../audit/actions'
 import type { AppEnv } from '../env'
 import { IMPORTS_PATH } from '../exa/client'
 import { CreateImportBody, ImportIdParam, UpdateImportBody } from '../exa/schemas'
-import { UpdateWebsetBody } from '../exa/webset-changes'
+import * as wb from '../exa/webset-bodies'
+import { UpdateWebsetBody, websetChangePath } from '../exa/webset-changes'
 import { CreateWebhookBody, UpdateWebhookBody, WEBHOOKS_PATH } from '../exa/webhooks'
+import * as ws from '../exa/websets'
 import { WebhookParams, WebsetParams, WEBSETS_BASE } from '../exa/websets'
 import { readAhead, requireKey } from '../http/auth'
 import { idempotency, type IdempotencyOptions } from '../http/idempotency'
@@ -84,10 +86,17 @@ const create = (
 /** The rows of one family, which one scope covers. */
 const family = (scope: Scope, rows: Omit<Change, 'scope'>[]): Change[] => rows.map((row) => ({ ...row, scope }))
 
-const WEBSET = `${WEBSETS_BASE}/websets/:id`
+const WEBSETS = `${WEBSETS_BASE}/websets`
+const WEBSET = `${WEBSETS}/:id`
 const WEBHOOK = `${WEBHOOKS_PATH}/:id`
 const IMPORT = `${IMPORTS_PATH}/:id`
-const { import: imp, webhook, webset } = RESOURCES
+const MONITORS = `${WEBSETS_BASE}/monitors`
+const { import: imp, webhook, webset, item, search, enrichment, monitor } = RESOURCES
+/** A create under a webset (its searches, enrichments), at `/websets/{webset}/<kind>`. */
+const under = (kind: string) => `${WEBSETS}/:webset/${kind}`
+const inWebset = (kind: string) => (params: Params) => `${websetChangePath(params.webset!)}/${kind}`
+/** `x-exa-websets-priority`, forwarded when sent (exa-js `websets.create(p, { headers })`, `searches.create`). */
+const PRIORITY = z.object({ 'x-exa-websets-priority': z.optional(z.enum(['low', 'medium', 'high'])) })
 
 export const CHANGES: readonly Change[] = [
   ...family('imports:write', [
@@ -104,10 +113,39 @@ export const CHANGES: readonly Change[] = [
     change('DELETE', WEBHOOK, 'webhook.delete', webhook, WebhookParams),
   ]),
   ...family('websets:write', [
+    create(WEBSETS, 'webset.create', webset, wb.CreateWebsetBody, { headers: PRIORITY }),
     // exa-js `websets.update` is a POST, not a PATCH.
     change('POST', WEBSET, 'webset.update', webset, WebsetParams, { body: UpdateWebsetBody }),
     change('DELETE', WEBSET, 'webset.delete', webset, WebsetParams, { after: destroyed }),
     change('POST', `${WEBSET}/cancel`, 'webset.cancel', webset, WebsetParams, { suffix: '/cancel' }),
+    // The item as it was: its row's changes run from its properties to nothing.
+    change('DELETE', `${under('items')}/:id`, 'item.delete', item, ws.WebsetItemParams, { after: () => null }),
+    create(under('searches'), 'search.create', search, wb.CreateWebsetSearchBody, {
+      params: ws.ItemsParams,
+      collection: inWebset('searches'),
+      headers: PRIORITY,
+    }),
+    change('POST', `${under('searches')}/:id/cancel`, 'search.cancel', search, ws.WebsetSearchParams, {
+      suffix: '/cancel',
+    }),
+    create(under('enrichments'), 'enrichment.create', enrichment, wb.CreateEnrichmentBody, {
+      params: ws.ItemsParams,
+      collection: inWebset('enrichments'),
+    }),
+    // Exa answers an enrichment's update with no body: its after is read back.
+    change('PATCH', `${under('enrichments')}/:id`, 'enrichment.update', enrichment, ws.WebsetEnrichmentParams, {
+      body: wb.UpdateEnrichmentBody,
+      after: 'read',
+    }),
+    change('DELETE', `${under('enrichments')}/:id`, 'enrichment.delete', enrichment, ws.WebsetEnrichmentParams),
+    change('POST', `${under('enrichments')}/:id/cancel`, 'enrichment.cancel', enrichment, ws.WebsetEnrichmentParams, {
+      suffix: '/cancel',
+    }),
+  ]),
+  ...family('monitors:write', [
+    create(MONITORS, 'monitor.create', monitor, wb.CreateMonitorBody),
+    change('PATCH', `${MONITORS}/:id`, 'monitor.update', monitor, ws.MonitorParams, { body: wb.UpdateMonitorBody }),
+    change('DELETE', `${MONITORS}/:id`, 'monitor.delete', monitor, ws.MonitorParams),
   ]),
 ]
 
@@ -118,6 +156,7 @@ function audited(c: Context<AppEnv>, row: Change, { params, body, headers }: Val
   const id = row.collection ? null : params.id!
   const parent = params.webset ?? null
   const path = row.collection ? row.collection(params) : row.resource.path(id!, parent) + (row.suffix ?? '')
+  const sent = Object.entries(headers ?? {}).filter(([, value]) => value !== undefined)
   return runAuditedCall(c, {
     action: row.action,
     resource: row.resource,
@@ -125,7 +164,12 @@ function audited(c: Context<AppEnv>, row: Change, { params, body, headers }: Val
     parentId: parent,
     requestBody: body ?? null,
     readsBefore: id !== null,
-    upstream: { method: row.method, path, ...(body !== undefined && { body }), ...(headers && { headers }) },
+    upstream: {
+      method: row.method,
+      path,
+      ...(body !== undefined && { body }),
+      ...(sent.length && { headers: Object.fromEntries(sent) }),
+    },
     after: row.after ?? row.resource.kept,
   })
 }

@@ -2,6 +2,9 @@ import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { AnswerBody, BetaHeader, ContentsBody, FindSimilarBody, SearchBody } from '../exa/core-schemas'
+import { withQuery } from '../exa/query'
+import { PreviewWebsetBody, PreviewWebsetQuery } from '../exa/webset-bodies'
+import { WEBSETS_BASE } from '../exa/websets'
 import { requireKey } from '../http/auth'
 import { jsonBody } from '../http/json-body'
 import { zv } from '../http/validator'
@@ -51,4 +54,20 @@ export const core = new Hono<AppEnv>()
   )
   .post('/answer', requireKey('answer'), jsonBody(), zv('json', AnswerBody), (c) =>
     passThrough(c, { method: 'POST', path: '/answer', body: c.req.valid('json') })
+  )
+  // A webset's preview changes nothing at Exa, so it is not audited; like a paid call it is never
+  // retried, and it needs `websets:write` (what creating the webset would). Routed before the
+  // changes, where `POST /websets/{id}` would take `preview` for a webset's id.
+  .post(
+    `${WEBSETS_BASE}/websets/preview`,
+    requireKey('websets:write'),
+    zv('query', PreviewWebsetQuery),
+    jsonBody(),
+    zv('json', PreviewWebsetBody),
+    (c) =>
+      passThrough(c, {
+        method: 'POST',
+        path: withQuery(`${WEBSETS_BASE}/websets/preview`, c.req.valid('query')),
+        body: c.req.valid('json'),
+      })
   )
