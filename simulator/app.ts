@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { AgentStore, agentRoutes } from './agent.ts'
 import { CORE_PATHS, createCoreSimulator } from './core.ts'
+import { searchMonitorRoutes } from './search-monitors.ts'
 import { ImportStore, randomToken, type SimImport } from './store.ts'
 import { seedWebhook, seedWebset, type WebsetSeed } from './websets-seed.ts'
 import { WebsetsStore } from './websets-store.ts'
@@ -280,7 +281,8 @@ export function createExaSimulator(options: SimulatorOptions) {
   })
 
   websetsRoutes(app, websets, exaError)
-  agentRoutes(app, agent, exaError)
+  searchMonitorRoutes(app, agent, exaError)
+  agentRoutes(app, agent)
 
   app.notFound((c) => exaError(c, 404, `Cannot ${c.req.method} ${new URL(c.req.url).pathname}`, 'NOT_FOUND'))
   app.onError((err) => {

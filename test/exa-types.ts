@@ -57,6 +57,8 @@ type Paths<T, P extends string = ''> = T extends readonly (infer U)[]
     : never
 type None<T> = [T] extends [never] ? true : false
 
+export type { Wire }
+
 export type Pin<Schema extends z.ZodMiniType, Sent> = {
   /** What exa-js sends is a valid input, and the schema knows every field exa-js has. */
   sendable: [Sent] extends [z.input<Schema>] ? None<Exclude<Paths<Sent>, Paths<z.input<Schema>>>> : false
