@@ -29,6 +29,19 @@ export const AUDIT_ACTIONS = [
   'monitor.update',
   'monitor.delete',
   'monitor.revert',
+  'search_monitor.create',
+  'search_monitor.update',
+  'search_monitor.delete',
+  'search_monitor.trigger',
+  'search_monitor.revert',
+  'agent_run.create',
+  'agent_run.cancel',
+  'agent_run.stop',
+  'agent_run.delete',
+  'agent_monitor.create',
+  'agent_monitor.delete',
+  'agent_monitor.add_entities',
+  'backtest.create',
   'key.create',
   'key.update',
   'key.revoke',
@@ -49,7 +62,7 @@ export type ActionFilter = (typeof ACTION_FILTERS)[number]
 
 /**
  * The actions a revert accepts: an applied change of a resource whose before it can restore
- * (an update, or a revert, of an import, a webhook, a webset, an enrichment or a Websets monitor), and the revert action each one's undo is.
+ * (an update, or a revert, of an import, a webhook, a webset, an enrichment, a Websets monitor or a search monitor), and the revert action each one's undo is.
  */
 export const REVERTIBLE_ACTIONS = [
   'import.update',
@@ -62,6 +75,8 @@ export const REVERTIBLE_ACTIONS = [
   'enrichment.revert',
   'monitor.update',
   'monitor.revert',
+  'search_monitor.update',
+  'search_monitor.revert',
 ] as const satisfies readonly ResourceAction[]
 
 export const isRevertible = (action: string): action is (typeof REVERTIBLE_ACTIONS)[number] =>

@@ -17,6 +17,10 @@ export const EDITABLE_FIELDS = {
   search: ['status', 'query', 'count', 'criteria', 'behavior', 'metadata'],
   enrichment: ['description', 'format', 'options', 'status', 'metadata'],
   monitor: ['status', 'cadence', 'behavior', 'metadata'],
+  search_monitor: ['name', 'status', 'search', 'trigger', 'outputSchema', 'webhook', 'metadata'],
+  agent_run: ['status', 'stopReason', 'costDollars'],
+  agent_monitor: ['status', 'cadence', 'entityCount'],
+  backtest: ['status'],
   key: [],
 } as const satisfies Record<string, readonly string[]>
 

@@ -66,7 +66,8 @@ function requestInit(config: Config, call: UpstreamCall, accept: string): Reques
   const headers: Record<string, string> = {
     ...call.headers,
     'x-api-key': config.exaApiKey ?? '',
-    accept,
+    // A call may name the one format it wants (a streamed agent run's create: `text/event-stream`).
+    accept: call.headers?.accept ?? accept,
     'user-agent': USER_AGENT,
   }
   if (call.body !== undefined) headers['content-type'] = 'application/json'

@@ -7,11 +7,11 @@ import { recordFailedAttempt, settledFields, writeAhead, type AuditStart } from 
 import type { AuditEventRow } from '../db/schema'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
-import { callExa, type UpstreamCall, type UpstreamResponse } from '../exa/client'
+import { callExa, openExa, readUpstream, type UpstreamCall, type UpstreamResponse } from '../exa/client'
 import { auditOrigin } from './origin'
 import { readOf, type Resource } from './resources'
 import { settleInBackground } from './reconcile'
-import { isSuccess, readExaWithOneRetry, relay, upstreamConfig } from './upstream'
+import { isEventStream, isSuccess, readExaWithOneRetry, relay, relayStream, upstreamConfig } from './upstream'
 
 type Schema = { safeParse: (value: unknown) => { success: boolean; data?: unknown } }
 
@@ -99,9 +99,13 @@ async function forwardAndSettle(
   const pending = await writeAhead(c.var.db, { ...start, before }, c.var.idempotencyClaim)
   const eventId = pending.id
 
+  const streamed = call.upstream.headers?.accept === STREAM
   let response: UpstreamResponse
   try {
-    response = await callExa(config, call.upstream)
+    const opened = streamed ? await openExa(config, call.upstream) : undefined
+    if (opened && isSuccess(opened.status) && isEventStream(opened) && opened.body)
+      return streamAndSettle(c, call, pending, before, opened)
+    response = opened ? await readUpstream(opened) : await callExa(config, call.upstream)
   } catch (err) {
     // Exa may or may not have applied it: the row stays pending until its state is read back.
     settleInBackground(c, eventId, err instanceof ApiError ? err.message : 'upstream call failed')
@@ -144,6 +148,64 @@ async function forwardAndSettle(
     return outcome(await readAfter(c, call, start))
   })
   return relay(c, response)
+}
+
+/** The one format a streamed create asks Exa for (exa-js `agent.runs.create({stream: true})`). */
+export const STREAM = 'text/event-stream'
+
+/**
+ * A create Exa answers as a stream of the resource's states (an agent run's SSE events, each
+ * `data:` the run as it is then): passed through to the client as it arrives, while a copy is
+ * read to its end for the row. The row is settled with the last state the stream carried, the
+ * resource's id learned from it; a stream that carried none leaves the row to the reconciler.
+ * The copy is read under `waitUntil`, so a client going away does not stop the row's settle.
+ */
+function streamAndSettle(
+  c: Context<AppEnv>,
+  call: AuditedCall,
+  pending: AuditEventRow,
+  before: Snapshot | null,
+  opened: Response
+): Promise<Response> {
+  const [toClient, toRow] = opened.body!.tee()
+  const last = lastState(toRow, call.resource)
+  const status = opened.status
+  const upstreamRequestId = opened.headers.get('x-request-id')
+  const finishedAt = Date.now()
+  settleAfterResponse(c, pending, async () => {
+    const state = await last
+    if (!state) throw new Error('the stream carried no state of the resource')
+    const fields = settledFields(call.resource.type, before, { status, upstreamRequestId, after: state }, finishedAt)
+    return { ...fields, after: call.after === 'read' ? state : call.after(state), resourceId: String(state.id) }
+  })
+  return relayStream(c, new Response(toClient, opened))
+}
+
+/** The last event `data:` of an SSE stream that is the resource (undefined when none was). */
+async function lastState(stream: ReadableStream<Uint8Array>, resource: Resource): Promise<Snapshot | undefined> {
+  let last: Snapshot | undefined
+  let buffered = ''
+  const take = (event: string) => {
+    const data = event
+      .split('\n')
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(5).trimStart())
+      .join('\n')
+    try {
+      const state = JSON.parse(data) as Snapshot
+      if (resource.snapshot.safeParse(state).success) last = state
+    } catch {
+      // not JSON: not a state
+    }
+  }
+  const decoder = new TextDecoder()
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+    const events = (buffered + decoder.decode(chunk, { stream: true })).replace(/\r\n?/g, '\n').split('\n\n')
+    buffered = events.pop()!
+    events.forEach(take)
+  }
+  take(buffered)
+  return last
 }
 
 /**

@@ -1,4 +1,6 @@
 import type { ResourceType, Snapshot } from '../audit/diff'
+import { AGENT_MONITORS_BETA } from '../exa/agent'
+import { AgentMonitorSnapshot, AgentRunSnapshot, BacktestSnapshot, SearchMonitorSnapshot } from '../exa/agent-bodies'
 import { importPath, type UpstreamCall } from '../exa/client'
 import { segment } from '../exa/query'
 import { ImportSnapshot } from '../exa/schemas'
@@ -53,6 +55,9 @@ const withoutSecrets =
 /** A webset's sub-resource (its items, searches, enrichments): under the webset, named by id or externalId. */
 const inWebset = (kind: string) => (id: string, webset: string | null) =>
   `${websetChangePath(webset!)}/${kind}/${segment(id)}`
+
+/** Exa serves Agent Monitors only with their beta named (exa-js sends it on every call). */
+const AGENT_MONITORS_BETA_HEADER = { 'exa-beta': AGENT_MONITORS_BETA }
 
 export const RESOURCES = {
   import: {
@@ -110,6 +115,40 @@ export const RESOURCES = {
     noun: 'a Monitor',
     path: (id) => `${WEBSETS_BASE}/monitors/${id}`,
     snapshot: MonitorSnapshot,
+    gone: notFound,
+    kept: asIs,
+  },
+  search_monitor: {
+    type: 'search_monitor',
+    noun: 'a Search Monitor',
+    path: (id) => `/monitors/${id}`,
+    snapshot: SearchMonitorSnapshot,
+    gone: notFound,
+    kept: withoutSecrets('webhookSecret'),
+  },
+  agent_run: {
+    type: 'agent_run',
+    noun: 'an Agent Run',
+    path: (id) => `/agent/runs/${segment(id)}`,
+    snapshot: AgentRunSnapshot,
+    gone: notFound,
+    kept: asIs,
+  },
+  agent_monitor: {
+    type: 'agent_monitor',
+    noun: 'an Agent Monitor',
+    path: (id) => `/agent/monitors/${id}`,
+    headers: AGENT_MONITORS_BETA_HEADER,
+    snapshot: AgentMonitorSnapshot,
+    gone: notFound,
+    kept: asIs,
+  },
+  backtest: {
+    type: 'backtest',
+    noun: 'an Agent Monitor Backtest',
+    path: (id) => `/agent/monitors/backtest/${id}`,
+    headers: AGENT_MONITORS_BETA_HEADER,
+    snapshot: BacktestSnapshot,
     gone: notFound,
     kept: asIs,
   },

@@ -4,6 +4,7 @@ import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
 import { callExa, type UpstreamCall } from '../exa/client'
 import type { UpdateImport } from '../exa/schemas'
+import type { UpdateSearchMonitor } from '../exa/agent-bodies'
 import type { UpdateEnrichment, UpdateMonitor } from '../exa/webset-bodies'
 import type { UpdateWebset } from '../exa/webset-changes'
 import type { UpdateWebhook } from '../exa/webhooks'
@@ -70,6 +71,24 @@ const UNDO = {
       metadata: (before.metadata ?? {}) as Record<string, string>,
     }),
   },
+  search_monitor: {
+    scope: 'monitors:write',
+    method: 'PATCH',
+    restores: ['name', 'status', 'search', 'trigger', 'outputSchema', 'webhook', 'metadata'],
+    // Nullable fields Exa clears with null; the webhook as it is updated (its url and events).
+    body: ({ before }: RevertibleEvent): UpdateSearchMonitor => {
+      const webhook = before.webhook as { url: string; events?: string[] }
+      return {
+        name: (before.name ?? null) as string | null,
+        status: before.status as UpdateSearchMonitor['status'],
+        search: before.search as UpdateSearchMonitor['search'],
+        trigger: (before.trigger ?? null) as UpdateSearchMonitor['trigger'],
+        outputSchema: (before.outputSchema ?? null) as UpdateSearchMonitor['outputSchema'],
+        metadata: (before.metadata ?? null) as Record<string, string> | null,
+        webhook: { url: webhook.url, events: webhook.events } as UpdateSearchMonitor['webhook'],
+      }
+    },
+  },
 } as const satisfies Record<
   string,
   {
@@ -81,7 +100,7 @@ const UNDO = {
 >
 
 /**
- * POST /audit/events/{id}/revert: updates the resource (an import, a webhook, a webset, an enrichment, a Websets monitor) back to the event's
+ * POST /audit/events/{id}/revert: updates the resource (an import, a webhook, a webset, an enrichment, a monitor of either kind) back to the event's
  * before state (its editable fields), through its audited update (a new `<resource>.revert` row
  * pointing at the event). Needs the resource's write scope. Refuses with 409 when the resource
  * changed since the event, unless `force`, and when another revert of the event is running or has

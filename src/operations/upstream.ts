@@ -50,7 +50,7 @@ export function relay(c: Context<AppEnv>, upstream: UpstreamResponse): Response 
 
 export const isSuccess = (status: number) => status >= 200 && status < 300
 
-const isEventStream = (response: Response) =>
+export const isEventStream = (response: Response) =>
   response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() === 'text/event-stream'
 
 /**

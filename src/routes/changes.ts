@@ -3,6 +3,9 @@ import { Hono } from 'hono/tiny'
 import * as z from 'zod/mini'
 import type { ResourceAction } from '../audit/actions'
 import type { AppEnv } from '../env'
+import * as ag from '../exa/agent'
+import * as ab from '../exa/agent-bodies'
+import { SearchMonitorParams } from '../exa/search-monitors'
 import { IMPORTS_PATH } from '../exa/client'
 import { CreateImportBody, ImportIdParam, UpdateImportBody } from '../exa/schemas'
 import * as wb from '../exa/webset-bodies'
@@ -15,7 +18,7 @@ import { idempotency, type IdempotencyOptions } from '../http/idempotency'
 import { jsonBody, jsonText } from '../http/json-body'
 import { requestValues, zv } from '../http/validator'
 import type { Scope } from '../keys/principal'
-import { runAuditedCall, type AfterOf } from '../operations/audited-call'
+import { runAuditedCall, STREAM, type AfterOf } from '../operations/audited-call'
 import { withUnexpiredUpload } from '../operations/imports'
 import { readOf, RESOURCES, type Resource } from '../operations/resources'
 import { startReadOf } from '../operations/upstream'
@@ -48,6 +51,10 @@ export type Change = {
   /** Appended to the resource's path (`/cancel`). */
   suffix?: string
   after?: AfterOf
+  /** What a successful answer is when not the resource: a deleted stub. */
+  answer?: Schema
+  /** Exa answers it as an SSE stream when the client asks (`Accept: text/event-stream`). */
+  streams?: boolean
   replay?: IdempotencyOptions
 }
 
@@ -91,7 +98,25 @@ const WEBSET = `${WEBSETS}/:id`
 const WEBHOOK = `${WEBHOOKS_PATH}/:id`
 const IMPORT = `${IMPORTS_PATH}/:id`
 const MONITORS = `${WEBSETS_BASE}/monitors`
-const { import: imp, webhook, webset, item, search, enrichment, monitor } = RESOURCES
+const {
+  import: imp,
+  webhook,
+  webset,
+  item,
+  search,
+  enrichment,
+  monitor,
+  search_monitor: searchMonitor,
+  agent_run: agentRun,
+  agent_monitor: agentMonitor,
+  backtest,
+} = RESOURCES
+const SEARCH_MONITOR = SearchMonitorParams
+/** `exa-beta`: forwarded if sent (agent runs); required with the Agent Monitors beta (agent monitors). */
+const BETA = ag.OptionalBeta
+const MONITORS_BETA = ag.AgentMonitorsBeta
+/** The stub Exa answers a delete of an agent run or Agent Monitor with. */
+const DELETED = z.looseObject({ id: z.string(), deleted: z.literal(true) })
 /** A create under a webset (its searches, enrichments), at `/websets/{webset}/<kind>`. */
 const under = (kind: string) => `${WEBSETS}/:webset/${kind}`
 const inWebset = (kind: string) => (params: Params) => `${websetChangePath(params.webset!)}/${kind}`
@@ -146,6 +171,50 @@ export const CHANGES: readonly Change[] = [
     create(MONITORS, 'monitor.create', monitor, wb.CreateMonitorBody),
     change('PATCH', `${MONITORS}/:id`, 'monitor.update', monitor, ws.MonitorParams, { body: wb.UpdateMonitorBody }),
     change('DELETE', `${MONITORS}/:id`, 'monitor.delete', monitor, ws.MonitorParams),
+    // Search monitors: the `webhookSecret` of a create reaches the caller only (the resource's `kept`).
+    create('/monitors', 'search_monitor.create', searchMonitor, ab.CreateSearchMonitorBody),
+    change('PATCH', '/monitors/:id', 'search_monitor.update', searchMonitor, SEARCH_MONITOR, {
+      body: ab.UpdateSearchMonitorBody,
+    }),
+    change('DELETE', '/monitors/:id', 'search_monitor.delete', searchMonitor, SEARCH_MONITOR),
+    // Exa answers `{triggered}`: the monitor after (its next run) is read back.
+    change('POST', '/monitors/:id/trigger', 'search_monitor.trigger', searchMonitor, SEARCH_MONITOR, {
+      suffix: '/trigger',
+      after: 'read',
+    }),
+  ]),
+  ...family('agent:write', [
+    create('/agent/runs', 'agent_run.create', agentRun, ab.CreateAgentRunBody, { headers: BETA, streams: true }),
+    change('POST', '/agent/runs/:id/cancel', 'agent_run.cancel', agentRun, ag.AgentRunParams, {
+      suffix: '/cancel',
+      headers: BETA,
+    }),
+    change('POST', '/agent/runs/:id/stop', 'agent_run.stop', agentRun, ag.AgentRunParams, {
+      suffix: '/stop',
+      headers: BETA,
+    }),
+    // Exa answers a stub: the row keeps the run as it was before, and nothing after.
+    change('DELETE', '/agent/runs/:id', 'agent_run.delete', agentRun, ag.AgentRunParams, {
+      headers: BETA,
+      answer: DELETED,
+      after: () => null,
+    }),
+    create('/agent/monitors', 'agent_monitor.create', agentMonitor, ab.CreateAgentMonitorBody, {
+      headers: MONITORS_BETA,
+    }),
+    change('DELETE', '/agent/monitors/:id', 'agent_monitor.delete', agentMonitor, ag.MonitorParams, {
+      headers: MONITORS_BETA,
+      answer: DELETED,
+      after: () => null,
+    }),
+    change('POST', '/agent/monitors/:id/entities', 'agent_monitor.add_entities', agentMonitor, ag.MonitorParams, {
+      body: ab.AddAgentMonitorEntitiesBody,
+      suffix: '/entities',
+      headers: MONITORS_BETA,
+    }),
+    create('/agent/monitors/backtest', 'backtest.create', backtest, ab.CreateBacktestBody, {
+      headers: MONITORS_BETA,
+    }),
   ]),
 ]
 
@@ -157,6 +226,8 @@ function audited(c: Context<AppEnv>, row: Change, { params, body, headers }: Val
   const parent = params.webset ?? null
   const path = row.collection ? row.collection(params) : row.resource.path(id!, parent) + (row.suffix ?? '')
   const sent = Object.entries(headers ?? {}).filter(([, value]) => value !== undefined)
+  // exa-js asks for a streamed create with this Accept alone; Exa then answers SSE.
+  if (row.streams && c.req.header('accept')?.includes(STREAM)) sent.push(['accept', STREAM])
   return runAuditedCall(c, {
     action: row.action,
     resource: row.resource,
@@ -171,6 +242,7 @@ function audited(c: Context<AppEnv>, row: Change, { params, body, headers }: Val
       ...(sent.length && { headers: Object.fromEntries(sent) }),
     },
     after: row.after ?? row.resource.kept,
+    answer: row.answer,
   })
 }
 
