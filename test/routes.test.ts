@@ -9,7 +9,8 @@ import { sim } from './support/simulator'
 
 describe('not an open proxy', () => {
   const unserved: [string, string][] = [
-    ['POST', '/websets/v0/websets'],
+    ['PUT', '/websets/v0/websets'],
+    ['PATCH', '/websets/v0/websets/abc/items/x'],
     ['POST', '/websets/v0/imports/abc/cancel'],
     ['PUT', '/websets/v0/imports/abc'],
     ['GET', '/websets/v0/searches/abc'],

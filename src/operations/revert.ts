@@ -49,6 +49,8 @@ const UNDO = {
   enrichment: {
     scope: 'websets:write',
     method: 'PATCH',
+    // Exa answers its update with no body: the after is read back, as for the update.
+    after: 'read',
     restores: ['description', 'format', 'options', 'metadata'],
     body: ({ before }: RevertibleEvent): UpdateEnrichment => ({
       description: before.description as string,
@@ -96,6 +98,7 @@ const UNDO = {
     method: UpstreamCall['method']
     restores: readonly string[]
     body: (event: RevertibleEvent) => unknown
+    after?: 'read'
   }
 >
 
@@ -134,7 +137,7 @@ export async function revertEvent(c: Context<AppEnv>, id: string, force: boolean
     revertsEventId: id,
     readsBefore: true,
     upstream: { method: undo.method, path: resource.path(resourceId, parent), body },
-    after: resource.kept,
+    after: 'after' in undo ? undo.after : resource.kept,
     check: force ? undefined : (before) => assertUnchangedSince(event, before, undo.restores),
   })
 }

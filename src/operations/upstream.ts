@@ -34,10 +34,11 @@ export function relay(c: Context<AppEnv>, upstream: UpstreamResponse): Response 
   const headers = new Headers({ 'content-type': 'application/json; charset=utf-8' })
   if (upstream.requestId) headers.set('x-upstream-request-id', upstream.requestId)
   if (upstream.retryAfter) headers.set('retry-after', upstream.retryAfter)
+  const ok = isSuccess(upstream.status)
+  // An empty success is relayed empty (an enrichment's update: Exa answers 200 with no body).
+  if (ok && upstream.text === '') return new Response(null, { status: upstream.status, headers: without(headers) })
   if (upstream.json === undefined) {
-    const ok = upstream.status >= 200 && upstream.status < 300
-    const extra = Object.fromEntries(headers)
-    delete extra['content-type']
+    const extra = Object.fromEntries(without(headers))
     throw ok
       ? new ApiError('UPSTREAM_ERROR', `Exa answered ${upstream.status} without a JSON body`, { headers: extra })
       : new ApiError('UPSTREAM_ERROR', `Exa answered ${upstream.status} (with a body that is not JSON)`, {
@@ -49,6 +50,12 @@ export function relay(c: Context<AppEnv>, upstream: UpstreamResponse): Response 
 }
 
 export const isSuccess = (status: number) => status >= 200 && status < 300
+
+/** The relayed headers without the JSON content type, for an answer that is not JSON. */
+const without = (headers: Headers) => {
+  headers.delete('content-type')
+  return headers
+}
 
 export const isEventStream = (response: Response) =>
   response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() === 'text/event-stream'
