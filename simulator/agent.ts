@@ -228,6 +228,12 @@ export function agentRoutes(app: Hono<any>, store: AgentStore) {
     const id = c.req.param('id')
     if (!store.state.agentRuns[id]) return runNotFound(c)
     const events = Object.values(store.state.agentEvents).filter((e) => e.runId === id)
+    // S2: with `Accept: text/event-stream` the same route replays the run's events as SSE, after
+    // the one `Last-Event-ID` names when a client resumes.
+    if ((c.req.header('accept') ?? '').includes('text/event-stream')) {
+      const after = events.findIndex((e) => e.id === c.req.header('last-event-id'))
+      return eventStream(c, events.slice(after + 1))
+    }
     const page = pageOf(events, query(c), 20, 100)
     if (typeof page === 'string') return agentList(c, page)
     return c.json({ object: 'list', ...page, data: page.data.map(({ runId: _, ...event }) => event) })

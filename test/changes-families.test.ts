@@ -189,6 +189,26 @@ describe('agent runs and Agent Monitors', () => {
     expect(text).toContain(row.resourceId)
   })
 
+  it("a run's events replay as SSE, resumed after Last-Event-ID", async () => {
+    const created = (await (await send('POST', '/agent/runs', { query: 'who founded Exa?' })).json()) as { id: string }
+    const replay = async (headers: Record<string, string>) => {
+      const res = await send('GET', `/agent/runs/${created.id}/events`, undefined, {
+        accept: 'text/event-stream',
+        ...headers,
+      })
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/)
+      return [...(await res.text()).matchAll(/^id: (.+)$/gm)].map((m) => m[1]!)
+    }
+    const all = await replay({})
+    expect(all.length).toBeGreaterThan(1)
+    expect(await replay({ 'last-event-id': all[0]! })).toEqual(all.slice(1))
+    const [sent] = (await sim.requests({ method: 'GET', pathIncludes: '/events' })).slice(-1)
+    expect(sent!.headers['last-event-id']).toBe(all[0])
+    // The JSON list is still the list.
+    const list = (await (await send('GET', `/agent/runs/${created.id}/events`)).json()) as { data: unknown[] }
+    expect(list.data).toHaveLength(all.length)
+  })
+
   it('Agent Monitors need their beta: without it 400 and nothing at Exa; with it create, add entities, delete', async () => {
     const body = {
       cadence: '12h',

@@ -101,7 +101,7 @@ describe('CORS preflights', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe(APP)
     expect(res.headers.get('access-control-allow-methods')).toBe('GET, POST, PATCH, DELETE')
     expect(res.headers.get('access-control-allow-headers')).toBe(
-      'x-api-key, authorization, content-type, idempotency-key, exa-beta'
+      'x-api-key, authorization, content-type, idempotency-key, exa-beta, x-exa-websets-priority, last-event-id'
     )
     expect(Number(res.headers.get('access-control-max-age'))).toBeGreaterThan(0)
     expect(res.headers.get('access-control-allow-credentials')).toBeNull()

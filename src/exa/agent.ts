@@ -48,6 +48,11 @@ const since = z.optional(
 /** Limits: 1..100 for runs and their events (S2); Agent Monitors' lists state none, so the same is assumed. */
 export const ListAgentRunsQuery = z.strictObject(page(100))
 export const ListRunEventsQuery = z.strictObject(page(100))
+/** The events' SSE replay resumes after the event a client last saw (`Last-Event-ID`, an event's id). */
+export const RunEventsHeaders = z.object({
+  ...OptionalBeta.shape,
+  'last-event-id': z.optional(resourceId('event', AGENT_RUN_ID_PATTERN)),
+})
 export const ListAgentMonitorsQuery = z.strictObject(page(100))
 export const ListEntitiesQuery = z.strictObject({ ...page(100), since })
 export const ListChangesQuery = z.strictObject({ ...page(100), since })

@@ -8,10 +8,12 @@ import { ApiError } from '../errors'
 
 /**
  * Exactly what the routes need: their methods, the credential and body headers, `exa-beta` (what
- * exa-js sends for `betas` on search and contents, and the agent reads forward), nothing else.
+ * exa-js sends for `betas` on search and contents, and the agent calls forward), a webset's
+ * `x-exa-websets-priority`, and `last-event-id` (an agent run's events resumed), nothing else.
  */
 export const CORS_ALLOW_METHODS = 'GET, POST, PATCH, DELETE'
-export const CORS_ALLOW_HEADERS = 'x-api-key, authorization, content-type, idempotency-key, exa-beta'
+export const CORS_ALLOW_HEADERS =
+  'x-api-key, authorization, content-type, idempotency-key, exa-beta, x-exa-websets-priority, last-event-id'
 /** What a page may read of an answer besides the body: our request id, Exa's, and when to retry. */
 export const CORS_EXPOSE_HEADERS = 'x-request-id, x-upstream-request-id, retry-after'
 /** Browsers cache a preflight this long (Chrome caps it at 2 h). Revocation still acts at once. */

@@ -1,3 +1,4 @@
+import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import * as z from 'zod/mini'
 import type { AppEnv } from '../env'
@@ -10,7 +11,8 @@ import * as ws from '../exa/websets'
 import { readAhead, requireKey } from '../http/auth'
 import { requestValues, zv } from '../http/validator'
 import type { Scope } from '../keys/principal'
-import { readExa, relay, startReadOf } from '../operations/upstream'
+import { STREAM } from '../operations/audited-call'
+import { passThrough, readExa, relay, startReadOf } from '../operations/upstream'
 
 /**
  * One row per read Exa serves (GET, no state change, not paid): its path (Exa's own), the scope a
@@ -27,6 +29,8 @@ export type Read = {
   /** The request headers Exa defines for it (`exa-beta`), forwarded once valid; others are never read. */
   headers: z.ZodMiniType
   call: (params: never, query: never, headers: never) => UpstreamCall
+  /** Exa answers it as an SSE stream when the client asks (`Accept: text/event-stream`): passed through. */
+  streams?: boolean
 }
 
 type Row = Omit<Read, 'scope'>
@@ -89,7 +93,16 @@ export const READS: readonly Read[] = [
   ...family('agent:read', [
     read('/agent/runs', NONE, ag.ListAgentRunsQuery, ag.listAgentRunsCall, BETA),
     read('/agent/runs/:id', ag.AgentRunParams, NONE, ag.getAgentRunCall, BETA),
-    read('/agent/runs/:id/events', ag.AgentRunParams, ag.ListRunEventsQuery, ag.listRunEventsCall, BETA),
+    {
+      ...read(
+        '/agent/runs/:id/events',
+        ag.AgentRunParams,
+        ag.ListRunEventsQuery,
+        ag.listRunEventsCall,
+        ag.RunEventsHeaders
+      ),
+      streams: true,
+    },
     read('/agent/monitors', NONE, ag.ListAgentMonitorsQuery, ag.listAgentMonitorsCall, MONITORS_BETA),
     read('/agent/monitors/:id', ag.MonitorParams, NONE, ag.getAgentMonitorCall, MONITORS_BETA),
     read('/agent/monitors/:id/entities', ag.MonitorParams, ag.ListEntitiesQuery, ag.listEntitiesCall, MONITORS_BETA),
@@ -97,6 +110,9 @@ export const READS: readonly Read[] = [
     read('/agent/monitors/backtest/:id', ag.BacktestParams, NONE, ag.getBacktestCall, MONITORS_BETA),
   ]),
 ]
+
+/** Whether the client asked a row that streams for its stream (a read started ahead would be wasted). */
+const streamed = (row: Read, c: Context<AppEnv>) => row.streams === true && !!c.req.header('accept')?.includes(STREAM)
 
 /** The row's call from the raw request, validated as its route validates it (undefined when invalid). */
 function callOf(row: Read, values: { param: unknown; query: unknown; header: unknown }): UpstreamCall | undefined {
@@ -119,7 +135,7 @@ for (const row of READS) {
       query: requestValues(c, 'query'),
       header: requestValues(c, 'header'),
     })
-    return call?.method === 'GET' ? { ...call, method: 'GET' } : undefined
+    return call?.method === 'GET' && !streamed(row, c) ? { ...call, method: 'GET' } : undefined
   })
   reads.get(
     row.path,
@@ -129,12 +145,14 @@ for (const row of READS) {
     zv('query', row.query),
     zv('header', row.headers),
     async (c) => {
-      const call = row.call(
-        c.req.valid('param') as never,
-        c.req.valid('query') as never,
-        c.req.valid('header') as never
-      )
-      return relay(c, await readExa(c, call))
+      const headers = c.req.valid('header') as Record<string, string | undefined>
+      const call = row.call(c.req.valid('param') as never, c.req.valid('query') as never, headers as never)
+      if (!streamed(row, c)) return relay(c, await readExa(c, call))
+      const resume = headers['last-event-id']
+      return passThrough(c, {
+        ...call,
+        headers: { ...call.headers, accept: STREAM, ...(resume !== undefined && { 'last-event-id': resume }) },
+      })
     }
   )
 }
