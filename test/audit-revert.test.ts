@@ -118,7 +118,7 @@ describe('POST /audit/events/{id}/revert', () => {
     const notRevertible = await expectRefused(
       () => revert(keyEvent!.id),
       409,
-      /is key.create; only import.update, import.revert, webhook.update, webhook.revert, webset.update, webset.revert events/
+      /is key.create; only import.update, import.revert, webhook.update, webhook.revert, webset.update, webset.revert, enrichment.update, .* events/
     )
     expect(notRevertible.forceable).toBeUndefined()
     expect((await sim.get(item.id)).title).toBe('kept')

@@ -40,7 +40,7 @@ describe('a double slash from a trailing-slash base URL', () => {
   })
 
   it('still refuses what it does not serve behind a double slash', async () => {
-    const res = await api('//websets/v0/websets', { method: 'POST', headers: { 'x-api-key': key.key } })
+    const res = await api('//websets/v0/websets', { method: 'PUT', headers: { 'x-api-key': key.key } })
     expect(res.status).toBe(404)
     expect(await sim.requests()).toEqual([])
   })

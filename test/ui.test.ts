@@ -46,6 +46,12 @@ describe('GET /ui/session', () => {
         'webhook.revert',
         'webset.update',
         'webset.revert',
+        'enrichment.update',
+        'enrichment.revert',
+        'monitor.update',
+        'monitor.revert',
+        'search_monitor.update',
+        'search_monitor.revert',
       ],
     })
     expect(text).not.toContain(issued.key)
