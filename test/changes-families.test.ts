@@ -69,7 +69,7 @@ describe('Websets: a webset, its items, searches and enrichments', () => {
   })
 
   it('enrichment create, cancel and delete; item delete; search create and cancel name their webset', async () => {
-    const { webset, items } = await sim.seedWebset()
+    const { webset, items, search: search0 } = await sim.seedWebset()
     const created = await send('POST', `${W}/${webset.id}/enrichments`, {
       description: 'funding raised',
       format: 'number',
@@ -100,7 +100,21 @@ describe('Websets: a webset, its items, searches and enrichments', () => {
     const itemRow = all.find((r) => r.action === 'item.delete')!
     expect(itemRow).toMatchObject({ resourceId: items[0]!.id, after: null, before: { id: items[0]!.id } })
     expect(all.find((r) => r.action === 'search.cancel')!.after).toMatchObject({ status: 'canceled' })
+    // Created with override (Exa's default): its before is what it replaced, as ids and a count.
+    expect(all.find((r) => r.action === 'search.create')!.before).toEqual({
+      webset: webset.id,
+      searches: [search0.id],
+      itemsFound: items.length,
+    })
     await verified()
+  })
+
+  it('a search that appends replaces nothing: no before read, no before', async () => {
+    const { webset } = await sim.seedWebset()
+    const res = await send('POST', `${W}/${webset.id}/searches`, { query: 'fintechs', count: 3, behavior: 'append' })
+    expect(res.status).toBe(200)
+    expect(await sim.requests({ method: 'GET' })).toEqual([])
+    expect(await only({ action: 'search.create' })).toMatchObject({ before: null, outcome: 'succeeded' })
   })
 
   it('preview is passed through, unaudited', async () => {

@@ -39,6 +39,11 @@ export type AuditedCall = {
   after: AfterOf
   /** What a successful answer must be, when not the resource (a deleted stub); unchecked when the after is read. */
   answer?: Schema
+  /**
+   * A create that replaces part of its parent (a search with `override` discards the webset's
+   * items it does not find): the parent is read first, and what the call replaces is the row's before.
+   */
+  replaces?: { resource: Resource; id: string; summary: (parent: Snapshot) => Snapshot }
   /** Refuses the call (throws) from the before read, before anything is written or forwarded (a revert's check). */
   check?: (before: Snapshot) => void
 }
@@ -64,8 +69,13 @@ export async function runAuditedCall(c: Context<AppEnv>, call: AuditedCall): Pro
   }
 
   let before: Snapshot | null = null
-  if (call.readsBefore) {
-    const read = await readBefore(c, call.resource, start)
+  const { replaces } = call
+  if (replaces) {
+    const read = await readBefore(c, replaces.resource, replaces.id, null, start)
+    if (read instanceof Response) return read
+    before = replaces.summary(read)
+  } else if (call.readsBefore) {
+    const read = await readBefore(c, call.resource, start.resourceId!, start.parentId ?? null, start)
     if (read instanceof Response) return read
     before = read
     // The resource by its own id (a webset may be named by its externalId): the order keys on it.
@@ -221,14 +231,20 @@ async function readAfter(c: Context<AppEnv>, call: AuditedCall, start: AuditStar
 }
 
 /** Reads the resource before changing it. A failed read is recorded as a failed attempt. */
-async function readBefore(c: Context<AppEnv>, resource: Resource, start: AuditStart): Promise<Snapshot | Response> {
+async function readBefore(
+  c: Context<AppEnv>,
+  resource: Resource,
+  id: string,
+  parent: string | null,
+  start: AuditStart
+): Promise<Snapshot | Response> {
   const fail = (status: number | null, error: string, upstreamRequestId?: string | null) =>
     recordFailedAttempt(c.var.db, start, { status, error, upstreamRequestId }).catch(() =>
       console.error(JSON.stringify({ level: 'error', requestId: start.requestId, msg: 'failed attempt not recorded' }))
     )
   let response: UpstreamResponse
   try {
-    response = await readExaWithOneRetry(c, readOf(resource, start.resourceId!, start.parentId ?? null))
+    response = await readExaWithOneRetry(c, readOf(resource, id, parent))
   } catch (err) {
     await fail(null, `before read: ${err instanceof ApiError ? err.message : 'failed'}`)
     throw err

@@ -22,7 +22,7 @@ import { runAuditedCall, STREAM, type AfterOf } from '../operations/audited-call
 import { withUnexpiredUpload } from '../operations/imports'
 import { readOf, RESOURCES, type Resource } from '../operations/resources'
 import { startReadOf } from '../operations/upstream'
-import { destroyed } from '../operations/websets'
+import { destroyed, replaced } from '../operations/websets'
 
 type Schema = z.ZodMiniType
 type Method = 'POST' | 'PATCH' | 'DELETE'
@@ -55,6 +55,8 @@ export type Change = {
   answer?: Schema
   /** Exa answers it as an SSE stream when the client asks (`Accept: text/event-stream`). */
   streams?: boolean
+  /** Whether the change replaces part of its parent webset (a search's `override`): the parent is read first. */
+  overrides?: (body: never) => boolean
   replay?: IdempotencyOptions
 }
 
@@ -149,6 +151,7 @@ export const CHANGES: readonly Change[] = [
       params: ws.ItemsParams,
       collection: inWebset('searches'),
       headers: PRIORITY,
+      overrides: (body: wb.CreateWebsetSearch) => body.behavior === 'override',
     }),
     change('POST', `${under('searches')}/:id/cancel`, 'search.cancel', search, ws.WebsetSearchParams, {
       suffix: '/cancel',
@@ -243,6 +246,7 @@ function audited(c: Context<AppEnv>, row: Change, { params, body, headers }: Val
     },
     after: row.after ?? row.resource.kept,
     answer: row.answer,
+    ...(row.overrides?.(body as never) && { replaces: { resource: webset, id: parent!, summary: replaced } }),
   })
 }
 
