@@ -50,7 +50,7 @@ const SAMPLING_MICROS = 1000
 const IMPORTS = 100
 const SHAPES: Shape[] = ['read', 'list', 'update']
 /** Not a target: a guard (.ci/run fails above it). The platform allows MiBs. */
-const BUNDLE_GUARD_BYTES = 64 * 1024
+const BUNDLE_GUARD_BYTES = 80 * 1024
 /** Section 2's targets (issue 14), shown for reference: gateway / floor at c=1, 10 and 50. */
 const TARGET = { p50: 1.05, p99: 1.2 }
 
@@ -356,7 +356,7 @@ async function main() {
   }
   process.once('SIGINT', stopped).once('SIGTERM', stopped)
   const build = buildWorker(join(dir, 'dist'))
-  const bundleLine = `Bundle: ${fmt(build.gzipBytes / 1024, 2)} KiB gzip (${fmt(build.rawBytes / 1024, 0)} KiB minified; guard ≤ 64 KiB: ${build.gzipBytes <= BUNDLE_GUARD_BYTES ? 'within' : 'OVER'})`
+  const bundleLine = `Bundle: ${fmt(build.gzipBytes / 1024, 2)} KiB gzip (${fmt(build.rawBytes / 1024, 0)} KiB minified; guard ≤ 80 KiB: ${build.gzipBytes <= BUNDLE_GUARD_BYTES ? 'within' : 'OVER'})`
   console.log(bundleLine)
   const startup = checkStartup()
   const startupLine = startup.ok
