@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { SECRET_MARKER } from '../src/operations/resources'
 import { allSettled, getJson, listAll, wipeAudit } from './support/audit'
 import { api, jsonInit } from './support/gateway'
-import { issueKey, type IssuedKey } from './support/keys'
+import { issueKey, rememberSecret, type IssuedKey } from './support/keys'
 import { sim } from './support/simulator'
 
 // The changes of the Websets family's sub-resources, Websets monitors, search monitors, agent runs
@@ -169,6 +169,8 @@ describe('monitors: Websets monitors and search monitors', () => {
     expect(res.status).toBe(201)
     const created = (await res.json()) as { id: string; webhookSecret: string }
     expect(created.webhookSecret).toMatch(/\S/)
+    // The log-leak scan (test/log-leaks.test.ts) checks no log line of the suite ever held it.
+    await rememberSecret(created.webhookSecret)
     const row = await only({ action: 'search_monitor.create' })
     expect(row.after).toMatchObject({ id: created.id, webhookSecret: SECRET_MARKER })
     expect(JSON.stringify(row)).not.toContain(created.webhookSecret)

@@ -11,7 +11,8 @@ it('never logged a secret during the whole suite', async () => {
   const requestLines = lines.flatMap((l) => l.split('\n')).filter((l) => l.includes('"msg":"request"'))
   expect(requestLines.length).toBeGreaterThan(20)
   expect(secrets.length).toBeGreaterThan(5)
-  // Webhook secrets Exa returned once (test/webhooks.test.ts remembers each): never in a log line.
+  // Webhook secrets Exa returned once (test/webhooks.test.ts remembers each, as
+  // test/changes-families.test.ts does search monitors' webhookSecret): never in a log line.
   expect(secrets.some((secret) => secret.startsWith('whsec_'))).toBe(true)
   for (const secret of [TEST_EXA_API_KEY, TEST_ADMIN_TOKEN, ...secrets]) {
     const leaking = lines.filter((line) => line.includes(secret))
