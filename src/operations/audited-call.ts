@@ -122,8 +122,8 @@ async function forwardAndSettle(
     throw err
   }
   const succeeded = isSuccess(response.status)
-  const reads = call.after === 'read'
-  const answer = succeeded && !reads ? (call.answer ?? call.resource.snapshot).safeParse(response.json) : undefined
+  const answer =
+    succeeded && call.after !== 'read' ? (call.answer ?? call.resource.snapshot).safeParse(response.json) : undefined
   if (answer && !answer.success) {
     settleInBackground(
       c,
@@ -150,12 +150,10 @@ async function forwardAndSettle(
   const ids =
     learned === null ? {} : { resourceId: learned, importId: call.resource.type === 'import' ? learned : null }
   settleAfterResponse(c, pending, async () => {
+    if (succeeded && call.after === 'read') return outcome(await readAfter(c, call, start))
     // Upstream's object as it came (key order included); the schema only vouched for it.
-    if (!succeeded || call.after !== 'read') {
-      const after = answer?.success && call.after !== 'read' ? call.after(response.json as Snapshot) : null
-      return { ...outcome(after), ...ids }
-    }
-    return outcome(await readAfter(c, call, start))
+    const after = answer?.success && call.after !== 'read' ? call.after(response.json as Snapshot) : null
+    return { ...outcome(after), ...ids }
   })
   return relay(c, response)
 }
@@ -178,15 +176,14 @@ function streamAndSettle(
   opened: Response
 ): Promise<Response> {
   const [toClient, toRow] = opened.body!.tee()
-  const last = lastState(toRow, call.resource)
-  const status = opened.status
-  const upstreamRequestId = opened.headers.get('x-request-id')
-  const finishedAt = Date.now()
+  // The row's finish is the stream's end.
+  const ended = lastState(toRow, call.resource).then((state) => ({ state, at: Date.now() }))
+  const outcome = { status: opened.status, upstreamRequestId: opened.headers.get('x-request-id') }
   settleAfterResponse(c, pending, async () => {
-    const state = await last
+    const { state, at } = await ended
     if (!state) throw new Error('the stream carried no state of the resource')
-    const fields = settledFields(call.resource.type, before, { status, upstreamRequestId, after: state }, finishedAt)
-    return { ...fields, after: call.after === 'read' ? state : call.after(state), resourceId: String(state.id) }
+    const after = call.after === 'read' ? state : call.after(state)
+    return { ...settledFields(call.resource.type, before, { ...outcome, after }, at), resourceId: String(state.id) }
   })
   return relayStream(c, new Response(toClient, opened))
 }

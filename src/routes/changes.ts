@@ -5,14 +5,13 @@ import type { ResourceAction } from '../audit/actions'
 import type { AppEnv } from '../env'
 import * as ag from '../exa/agent'
 import * as ab from '../exa/agent-bodies'
-import { SearchMonitorParams } from '../exa/search-monitors'
+import * as sm from '../exa/search-monitors'
 import { IMPORTS_PATH } from '../exa/client'
 import { CreateImportBody, ImportIdParam, UpdateImportBody } from '../exa/schemas'
 import * as wb from '../exa/webset-bodies'
 import { UpdateWebsetBody, websetChangePath } from '../exa/webset-changes'
 import { CreateWebhookBody, UpdateWebhookBody, WEBHOOKS_PATH } from '../exa/webhooks'
 import * as ws from '../exa/websets'
-import { WebhookParams, WebsetParams, WEBSETS_BASE } from '../exa/websets'
 import { readAhead, requireKey } from '../http/auth'
 import { idempotency, type IdempotencyOptions } from '../http/idempotency'
 import { jsonBody, jsonText } from '../http/json-body'
@@ -95,11 +94,11 @@ const create = (
 /** The rows of one family, which one scope covers. */
 const family = (scope: Scope, rows: Omit<Change, 'scope'>[]): Change[] => rows.map((row) => ({ ...row, scope }))
 
-const WEBSETS = `${WEBSETS_BASE}/websets`
+const WEBSETS = `${ws.WEBSETS_BASE}/websets`
 const WEBSET = `${WEBSETS}/:id`
 const WEBHOOK = `${WEBHOOKS_PATH}/:id`
 const IMPORT = `${IMPORTS_PATH}/:id`
-const MONITORS = `${WEBSETS_BASE}/monitors`
+const MONITORS = `${ws.WEBSETS_BASE}/monitors`
 const {
   import: imp,
   webhook,
@@ -113,7 +112,6 @@ const {
   agent_monitor: agentMonitor,
   backtest,
 } = RESOURCES
-const SEARCH_MONITOR = SearchMonitorParams
 /** `exa-beta`: forwarded if sent (agent runs); required with the Agent Monitors beta (agent monitors). */
 const BETA = ag.OptionalBeta
 const MONITORS_BETA = ag.AgentMonitorsBeta
@@ -135,16 +133,16 @@ export const CHANGES: readonly Change[] = [
   ]),
   ...family('webhooks:write', [
     create(WEBHOOKS_PATH, 'webhook.create', webhook, CreateWebhookBody),
-    change('PATCH', WEBHOOK, 'webhook.update', webhook, WebhookParams, { body: UpdateWebhookBody }),
+    change('PATCH', WEBHOOK, 'webhook.update', webhook, ws.WebhookParams, { body: UpdateWebhookBody }),
     // Exa answers with the webhook, now `inactive`: its row's changes show the status.
-    change('DELETE', WEBHOOK, 'webhook.delete', webhook, WebhookParams),
+    change('DELETE', WEBHOOK, 'webhook.delete', webhook, ws.WebhookParams),
   ]),
   ...family('websets:write', [
     create(WEBSETS, 'webset.create', webset, wb.CreateWebsetBody, { headers: PRIORITY }),
     // exa-js `websets.update` is a POST, not a PATCH.
-    change('POST', WEBSET, 'webset.update', webset, WebsetParams, { body: UpdateWebsetBody }),
-    change('DELETE', WEBSET, 'webset.delete', webset, WebsetParams, { after: destroyed }),
-    change('POST', `${WEBSET}/cancel`, 'webset.cancel', webset, WebsetParams, { suffix: '/cancel' }),
+    change('POST', WEBSET, 'webset.update', webset, ws.WebsetParams, { body: UpdateWebsetBody }),
+    change('DELETE', WEBSET, 'webset.delete', webset, ws.WebsetParams, { after: destroyed }),
+    change('POST', `${WEBSET}/cancel`, 'webset.cancel', webset, ws.WebsetParams, { suffix: '/cancel' }),
     // The item as it was: its row's changes run from its properties to nothing.
     change('DELETE', `${under('items')}/:id`, 'item.delete', item, ws.WebsetItemParams, { after: () => null }),
     create(under('searches'), 'search.create', search, wb.CreateWebsetSearchBody, {
@@ -176,12 +174,12 @@ export const CHANGES: readonly Change[] = [
     change('DELETE', `${MONITORS}/:id`, 'monitor.delete', monitor, ws.MonitorParams),
     // Search monitors: the `webhookSecret` of a create reaches the caller only (the resource's `kept`).
     create('/monitors', 'search_monitor.create', searchMonitor, ab.CreateSearchMonitorBody),
-    change('PATCH', '/monitors/:id', 'search_monitor.update', searchMonitor, SEARCH_MONITOR, {
+    change('PATCH', '/monitors/:id', 'search_monitor.update', searchMonitor, sm.SearchMonitorParams, {
       body: ab.UpdateSearchMonitorBody,
     }),
-    change('DELETE', '/monitors/:id', 'search_monitor.delete', searchMonitor, SEARCH_MONITOR),
+    change('DELETE', '/monitors/:id', 'search_monitor.delete', searchMonitor, sm.SearchMonitorParams),
     // Exa answers `{triggered}`: the monitor after (its next run) is read back.
-    change('POST', '/monitors/:id/trigger', 'search_monitor.trigger', searchMonitor, SEARCH_MONITOR, {
+    change('POST', '/monitors/:id/trigger', 'search_monitor.trigger', searchMonitor, sm.SearchMonitorParams, {
       suffix: '/trigger',
       after: 'read',
     }),
