@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv, Config } from '../env'
 import type { RateLimit } from '../keys/gcra'
-import { ADMIN_TOKEN_ACTOR, type Principal, type Scope } from '../keys/principal'
+import { ADMIN_TOKEN_ACTOR, allows, type Principal, type Scope } from '../keys/principal'
 import { findUsableKeyByHash, lastUsedIsStale, touchLastUsed } from '../keys/store'
 import { looksLikeKey } from '../keys/tokens'
 import { digestsEqual, secretsEqual } from '../lib/constant-time'
@@ -101,7 +101,7 @@ function assertOrigin(c: Context<AppEnv>, principal: Principal) {
 }
 
 function assertScopes(principal: Principal, scopes: readonly Scope[]) {
-  const missing = scopes.filter((scope) => !principal.scopes.includes(scope))
+  const missing = scopes.filter((scope) => !allows(principal.scopes, scope))
   if (missing.length) {
     throw new ApiError('FORBIDDEN', `this key lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`)
   }
@@ -119,7 +119,7 @@ const sameLimit = (a: RateLimit, b: RateLimit) => a.requests === b.requests && a
  * its credential has the scopes and (for a browser key) the origin this request needs.
  */
 function mayReadAhead(c: Context<AppEnv>, principal: Principal, scopes: readonly Scope[]): boolean {
-  if (!scopes.every((scope) => principal.scopes.includes(scope))) return false
+  if (!scopes.every((scope) => allows(principal.scopes, scope))) return false
   return !principal.origins || principal.origins.includes(c.req.header('origin') ?? '')
 }
 

@@ -22,9 +22,17 @@ export const SCOPES = [
   'research:read',
   'research:write',
   'audit:read',
+  'usage:read',
   'admin',
 ] as const
 export type Scope = (typeof SCOPES)[number]
+
+/** The scopes a key with scope `admin` has without listing them: it can see what every key spends. */
+export const ADMIN_IMPLIES: readonly Scope[] = ['usage:read']
+
+/** Whether `scopes` (a key's) allow `scope`: listed, or implied by `admin`. */
+export const allows = (scopes: readonly Scope[], scope: Scope) =>
+  scopes.includes(scope) || (ADMIN_IMPLIES.includes(scope) && scopes.includes('admin'))
 
 /** Who is calling: a client key, or the bootstrap admin token (admin routes only). */
 export type Principal = {

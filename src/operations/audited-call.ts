@@ -9,7 +9,7 @@ import { callExa, importPath, type UpstreamCall, type UpstreamResponse } from '.
 import { ImportSnapshot, type Import } from '../exa/schemas'
 import { auditOrigin } from './origin'
 import { settleInBackground } from './reconcile'
-import { isSuccess, readExaWithOneRetry, relay, upstreamConfig } from './upstream'
+import { forwardingConfig, isSuccess, readExaWithOneRetry, relay, upstreamConfig } from './upstream'
 
 /** One audited change of an import: what to send Exa and how to read its answer into the row. */
 export type AuditedCall = {
@@ -71,7 +71,7 @@ async function forwardAndSettle(
   start: AuditStart,
   before: Import | null
 ): Promise<Response> {
-  const config = upstreamConfig(c)
+  const config = forwardingConfig(c)
   const pending = await writeAhead(c.var.db, { ...start, before }, c.var.idempotencyClaim)
   const eventId = pending.id
 

@@ -5,7 +5,7 @@ import { ApiError } from '../errors'
 import { callExa, importPath } from '../exa/client'
 import { ImportSnapshot } from '../exa/schemas'
 import { auditedUpdate } from './imports'
-import { isSuccess, relay, upstreamConfig } from './upstream'
+import { forwardingConfig, isSuccess, relay } from './upstream'
 
 /**
  * POST /audit/events/{id}/revert: PATCHes the import back to the event's before title and
@@ -15,7 +15,7 @@ import { isSuccess, relay, upstreamConfig } from './upstream'
 export async function revertEvent(c: Context<AppEnv>, id: string, force: boolean): Promise<Response> {
   const event = await findRevertible(c.var.db, id)
   if (!force) {
-    const response = await callExa(upstreamConfig(c), { method: 'GET', path: importPath(event.importId) })
+    const response = await callExa(forwardingConfig(c), { method: 'GET', path: importPath(event.importId) })
     if (!isSuccess(response.status)) return relay(c, response)
     const current = ImportSnapshot.safeParse(response.json)
     if (!current.success) throw new ApiError('UPSTREAM_ERROR', 'Exa answered with something that is not an Import')
