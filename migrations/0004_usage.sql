@@ -38,3 +38,7 @@ CREATE TRIGGER `usage_events_daily` AFTER INSERT ON `usage_events` BEGIN
 		`priced_calls` = `priced_calls` + excluded.`priced_calls`,
 		`cost_micros` = `cost_micros` + excluded.`cost_micros`;
 END;
+--> statement-breakpoint
+-- A key's budget, `{"usd": 25, "period": "month", "soft": 20}` (JSON; null: none). Its spend in the
+-- current period is kept by the key's RateLimiter Durable Object, which the request path already asks.
+ALTER TABLE `api_keys` ADD `budget` text;

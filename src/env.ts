@@ -58,6 +58,8 @@ export type AppEnv = {
     forwardedAt?: number
     /** What the usage row needs from Exa's answer (http/usage-meter.ts). */
     usage?: ForwardedUsage
+    /** Set when the key is past its soft budget: what is left of the hard one, in millionths (http/rate-limit.ts). */
+    budgetRemainingMicros?: number
   }
 }
 

@@ -1,6 +1,12 @@
 import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
+/**
+ * A key's budget: `usd` per UTC `period`; a paid call is refused once the period's spend has
+ * reached it. `soft`, below `usd`, only flags (a response header and a log line).
+ */
+export type Budget = { usd: number; period: 'day' | 'month'; soft?: number }
+
 /** The index that keeps key names unique, case-insensitively (its name is in D1's constraint errors). */
 export const API_KEY_NAME_INDEX = 'api_keys_name_unique'
 
@@ -27,6 +33,8 @@ export const apiKeys = sqliteTable(
     createdAt: integer('created_at').notNull(),
     revokedAt: integer('revoked_at'),
     lastUsedAt: integer('last_used_at'),
+    /** What the key may spend per UTC day or month (Exa's estimates); null: no budget. */
+    budget: text('budget', { mode: 'json' }).$type<Budget | null>(),
   },
   (t) => [uniqueIndex(API_KEY_NAME_INDEX).on(sql`lower(${t.name})`)]
 )

@@ -65,6 +65,28 @@ export async function writeUsage(db: Db, row: UsageEventRow, requestId: string):
   }
 }
 
+/**
+ * Adds a call's cost to its key's spend in the key's RateLimiter Durable Object, after the response
+ * (the next request's limiter call then reports it, for the budget). Logged when it fails: the
+ * call's usage row still has the cost, but the budget does not count it.
+ */
+async function addSpend(c: Context<AppEnv>, keyId: string, costMicros: number) {
+  try {
+    await c.env.RATE_LIMITER.getByName(keyId).addCost(costMicros)
+  } catch (err) {
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        requestId: c.var.requestId,
+        keyId,
+        msg: "a call's cost was not added to its key's budget spend (rate limiter unreachable)",
+        costUsd: costMicros / 1e6,
+        error: err instanceof Error ? err.message.slice(0, 200) : typeof err,
+      })
+    )
+  }
+}
+
 function usageRow(c: Context<AppEnv>, forwardedAt: number, costMicros: number | null, endedAt: number): UsageEventRow {
   const route = `${c.req.method} ${handlerRoute(c)}`
   return {
@@ -95,7 +117,13 @@ export const usageMeter = () =>
     const usage = c.var.usage
     const finished = usage?.ended ?? Promise.resolve({ costMicros: usage?.costMicros ?? null, at: Date.now() })
     const db = c.var.db
+    const keyId = c.var.principal?.keyId
     c.executionCtx.waitUntil(
-      finished.then(({ costMicros, at }) => writeUsage(db, usageRow(c, forwardedAt, costMicros, at), c.var.requestId))
+      finished.then(({ costMicros, at }) =>
+        Promise.all([
+          writeUsage(db, usageRow(c, forwardedAt, costMicros, at), c.var.requestId),
+          keyId && costMicros ? addSpend(c, keyId, costMicros) : undefined,
+        ])
+      )
     )
   })
