@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm'
 import * as z from 'zod/mini'
 import type { Db } from '../db/client'
-import { apiKeys, usageDaily, usageEvents, type UsageEventRow } from '../db/schema'
+import { apiKeys, usageDaily, usageEvents, type Budget, type UsageEventRow } from '../db/schema'
 import { KEY_ID_MESSAGE, KEY_ID_PATTERN, ulidCeil, ulidFloor } from '../lib/ids'
 import { csvCell, EXPORT_PAGE_ROWS } from './export'
 import { EXPORT_FORMATS, type ExportFormat } from './filters'
@@ -87,6 +87,8 @@ export type UsageTotal = {
   day?: string
   keyId?: string | null
   actor?: string | null
+  /** The key's budget now (grouped by key). */
+  budget?: Budget | null
   endpoint?: string
   family?: string
   calls: number
@@ -124,6 +126,7 @@ export async function usageTotals(
   if (by.has('key')) {
     columns.keyId = sql<string>`nullif(${usageDaily.keyId}, '')`
     columns.actor = sql<string | null>`max(${apiKeys.name})`
+    columns.budget = sql<string | null>`max(${apiKeys.budget})`
     groups.push(sql`${usageDaily.keyId}`)
   }
   if (by.has('endpoint')) {
@@ -147,7 +150,12 @@ export async function usageTotals(
   const data = rows
     .slice(0, MAX_USAGE_GROUPS)
     .filter((row) => row.calls !== null)
-    .map((row) => ({ ...row, costMicros: row.costMicros ?? 0, costUsd: (row.costMicros ?? 0) / 1e6 }))
+    .map((row) => ({
+      ...row,
+      ...(by.has('key') ? { budget: row.budget ? (JSON.parse(row.budget as unknown as string) as Budget) : null } : {}),
+      costMicros: row.costMicros ?? 0,
+      costUsd: (row.costMicros ?? 0) / 1e6,
+    }))
   if (!by.has('key')) data.forEach((row) => (delete row.actor, delete row.keyId))
   return { data, truncated: rows.length > MAX_USAGE_GROUPS }
 }
