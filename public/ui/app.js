@@ -314,7 +314,6 @@ async function signIn(key) {
  */
 
 const USAGE_SCOPE = 'usage:read'
-const SVG_NS = 'http://www.w3.org/2000/svg'
 const DAY_MS = 86_400_000
 /** Colours for the keys, by CSS class (`.k0` … `.k7` in app.css): no style attribute anywhere. */
 const KEY_COLOURS = 8
@@ -327,7 +326,8 @@ const KEY_COLOURS = 8
  * @returns {SVGElement}
  */
 function svg(tag, attributes, text) {
-  const node = /** @type {SVGElement} */ (document.createElementNS(SVG_NS, tag))
+  // The namespace of the page's own <svg id="usage-svg">: no address written here.
+  const node = /** @type {SVGElement} */ (document.createElementNS($('usage-svg').namespaceURI, tag))
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value))
   if (text !== undefined) node.textContent = text
   return node
@@ -375,8 +375,9 @@ function drawUsage(body) {
   const [width, height, left, bottom] = [720, 220, 56, 24]
   const barWidth = (width - left) / days.length
   const y = (/** @type {number} */ usd) => (height - bottom) * (1 - usd / top)
-  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-labelledby': 'usage-title' })
-  chart.append(
+  const chart = $('usage-svg')
+  chart.setAttribute('viewBox', `0 0 ${width} ${height}`)
+  chart.replaceChildren(
     svg('line', { x1: left, x2: width, y1: y(0), y2: y(0), class: 'axis' }),
     svg('text', { x: left - 6, y: y(top) + 10, class: 'tick', 'text-anchor': 'end' }, money(top)),
     svg('text', { x: left - 6, y: y(0), class: 'tick', 'text-anchor': 'end' }, '$0'),
@@ -419,7 +420,8 @@ function drawUsage(body) {
     item.prepend(el('span', null, 'swatch ' + colour(keyId)))
     legend.append(item)
   }
-  $('usage-chart').replaceChildren(chart, legend)
+  $('usage-legend').replaceWith(legend)
+  legend.id = 'usage-legend'
   const rows = [...body.data].sort((a, b) => (a.day < b.day ? 1 : a.day > b.day ? -1 : b.costUsd - a.costUsd))
   const table = /** @type {HTMLTableElement} */ ($('usage-table'))
   table.tBodies[0].replaceChildren(
@@ -454,7 +456,8 @@ function signOut(message) {
   table.tBodies[0].replaceChildren()
   $('detail').hidden = true
   $('usage').hidden = true
-  $('usage-chart').replaceChildren()
+  $('usage-svg').replaceChildren()
+  $('usage-legend').replaceChildren()
   $('viewer').hidden = true
   $('session').hidden = true
   $('login').hidden = false
