@@ -9,6 +9,7 @@ import { accessLog } from './http/access-log'
 import { loadContext } from './http/context'
 import { cors } from './http/cors'
 import { requestId } from './http/request-id'
+import { usageMeter } from './http/usage-meter'
 import { adminKeys } from './routes/admin-keys'
 import { audit } from './routes/audit'
 import { core } from './routes/core'
@@ -17,6 +18,7 @@ import { imports } from './routes/imports'
 import { research, RESEARCH_PATH } from './routes/research'
 import { reads } from './routes/reads'
 import { ui } from './routes/ui'
+import { usage } from './routes/usage'
 import { webhooks } from './routes/webhooks'
 import { websets } from './routes/websets'
 
@@ -28,6 +30,7 @@ const api = new Hono<AppEnv>()
   .use(loadContext())
   .route('/ui', ui)
   .use(cors())
+  .use(usageMeter())
   .route(IMPORTS_PATH, imports)
   .route('/', core)
   .route(RESEARCH_PATH, research)
@@ -35,6 +38,7 @@ const api = new Hono<AppEnv>()
   .route('/', websets)
   .route('/', reads)
   .route('/audit', audit)
+  .route('/usage', usage)
   .route('/admin/keys', adminKeys)
 
 /**

@@ -1,11 +1,15 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
-import type { Principal } from '../keys/principal'
+import { PAID_SCOPES, type Principal, type Scope } from '../keys/principal'
+import { budgetStatus, dollars, type Spend } from '../keys/budget'
 import type { RateDecision, RateLimit } from '../keys/gcra'
 import { ApiError } from '../errors'
 
-/** What the limiter said about one request; `unreachable` when it could not be asked. */
-export type LimiterAnswer = RateDecision | 'unreachable'
+/**
+ * What the limiter said about one request, with the key's spend this day and month (for its
+ * budget); `unreachable` when it could not be asked.
+ */
+export type LimiterAnswer = (RateDecision & { spend?: Spend }) | 'unreachable'
 
 /** The limit a key is counted against: its own, else the configured default. */
 export const limitOf = (c: Context<AppEnv>, principal: Principal): RateLimit =>
@@ -19,10 +23,52 @@ export const limitOf = (c: Context<AppEnv>, principal: Principal): RateLimit =>
  */
 export async function countRequest(c: Context<AppEnv>, keyId: string, limit: RateLimit): Promise<LimiterAnswer> {
   try {
-    const [decision] = await c.env.RATE_LIMITER.getByName(keyId).hits(limit, 1)
-    return decision!
+    const { decisions, spend } = await c.env.RATE_LIMITER.getByName(keyId).hits(limit, 1)
+    return { ...decisions[0]!, spend }
   } catch {
     return 'unreachable'
+  }
+}
+
+/**
+ * A paid call (a route needing one of PAID_SCOPES) of a key whose spend in its budget's period has
+ * reached the budget: 402 BUDGET_EXCEEDED, before anything is forwarded. The spend comes with the
+ * limiter's answer (no call of its own), the budget with the key from D1, so a changed budget
+ * applies on the next request. Past the soft threshold the request goes on, flagged: the
+ * response gets `x-budget-remaining-usd` (set by requireKey) and a log line is written. A limiter
+ * that could not be asked cannot say: the call goes on (refuseOverLimit logs it).
+ */
+export function refuseOverBudget(
+  c: Context<AppEnv>,
+  principal: Principal,
+  scopes: readonly Scope[],
+  answer: LimiterAnswer
+): void {
+  const budget = principal.budget
+  if (!budget || answer === 'unreachable' || !answer.spend || !scopes.some((s) => PAID_SCOPES.includes(s))) return
+  const now = Date.now()
+  const status = budgetStatus(budget, answer.spend, now)
+  const per = budget.period === 'day' ? 'UTC day' : 'UTC month'
+  if (status.exhausted) {
+    throw new ApiError(
+      'BUDGET_EXCEEDED',
+      `this key's budget is ${dollars(status.limitMicros)} per ${per} and ${dollars(status.spentMicros)} is spent (Exa's estimates); paid calls are refused until it resets at ${new Date(status.resetsAt).toISOString()}`
+    )
+  }
+  if (status.flagged) {
+    c.set('budgetRemainingMicros', status.limitMicros - status.spentMicros)
+    console.warn(
+      JSON.stringify({
+        level: 'warn',
+        requestId: c.var.requestId,
+        keyId: principal.keyId,
+        msg: 'key past its soft budget',
+        period: budget.period,
+        spentUsd: status.spentMicros / 1e6,
+        softUsd: budget.soft,
+        budgetUsd: budget.usd,
+      })
+    )
   }
 }
 

@@ -11,7 +11,7 @@ import { callExa, type UpstreamCall, type UpstreamResponse } from '../exa/client
 import { auditOrigin } from './origin'
 import type { Resource } from './resources'
 import { settleInBackground } from './reconcile'
-import { isSuccess, readExaWithOneRetry, relay, upstreamConfig } from './upstream'
+import { forwardingConfig, isSuccess, readExaWithOneRetry, relay, upstreamConfig } from './upstream'
 
 /** One audited change of a resource: what to send Exa and how to read its answer into the row. */
 export type AuditedCall = {
@@ -87,7 +87,7 @@ async function forwardAndSettle(
   start: AuditStart,
   before: Snapshot | null
 ): Promise<Response> {
-  const config = upstreamConfig(c)
+  const config = forwardingConfig(c)
   const pending = await writeAhead(c.var.db, { ...start, before }, c.var.idempotencyClaim)
   const eventId = pending.id
 

@@ -8,7 +8,7 @@ import type { UpdateWebset } from '../exa/webset-changes'
 import type { UpdateWebhook } from '../exa/webhooks'
 import { auditedUpdate } from './imports'
 import { RESOURCES, resourceNamed } from './resources'
-import { isSuccess, relay, upstreamConfig } from './upstream'
+import { forwardingConfig, isSuccess, relay } from './upstream'
 import { auditedWebhookUpdate } from './webhooks'
 import { auditedWebsetUpdate } from './websets'
 
@@ -56,7 +56,7 @@ export async function revertEvent(c: Context<AppEnv>, id: string, force: boolean
   if (!(c.var.principal?.scopes as readonly string[] | undefined)?.includes(undo.scope))
     throw new ApiError('FORBIDDEN', `this key lacks the scope ${undo.scope}`)
   if (!force) {
-    const response = await callExa(upstreamConfig(c), { method: 'GET', path: resource.path(event.resourceId) })
+    const response = await callExa(forwardingConfig(c), { method: 'GET', path: resource.path(event.resourceId) })
     if (!isSuccess(response.status)) return relay(c, response)
     if (!resource.snapshot.safeParse(response.json).success)
       throw new ApiError('UPSTREAM_ERROR', `Exa answered with something that is not ${resource.noun}`)
