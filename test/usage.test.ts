@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { usageWriteStats } from '../src/http/usage-meter'
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { usageWriteStats } from '../src/db/usage'
 import { ulid } from '../src/lib/ids'
 import { eventually } from './support/eventually'
 import { api, jsonInit, withKey } from './support/gateway'
@@ -111,21 +111,51 @@ describe('usage rows', () => {
     expect(rows).toHaveLength(1)
   })
 
-  it('a failed usage write does not fail the response: its row is kept and written with the next one', async () => {
-    const failedBefore = usageWriteStats().failedWrites
-    await env.DB.prepare('ALTER TABLE usage_events RENAME TO usage_events_away').run()
+  it('concurrent calls: every row written, none waiting for another', async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => post('/search', { query: `c${i}` })))
+    expect(answers.map((res) => res.status)).toEqual(Array(20).fill(200))
+    expect(await rowsFor(key.id, 20)).toHaveLength(20)
+    expect(usageWriteStats().buffered).toBe(0)
+  })
+
+  const hideTable = () => env.DB.prepare('ALTER TABLE usage_events RENAME TO usage_events_away').run()
+  const restoreTable = () => env.DB.prepare('ALTER TABLE usage_events_away RENAME TO usage_events').run()
+
+  it('a failed flush is retried: the row is written once D1 answers again', async () => {
+    const before = usageWriteStats()
+    await hideTable()
     try {
-      const res = await post('/search', { query: 'while D1 refuses' })
+      const res = await api('/search', jsonInit('POST', key.key, { query: 'D1 away' }), { settle: false })
       expect(res.status).toBe(200)
-      expect(usageWriteStats().failedWrites).toBe(failedBefore + 1)
-      expect(usageWriteStats().backlog).toBeGreaterThanOrEqual(1)
+      await new Promise((resolve) => setTimeout(resolve, 30)) // the first attempt fails, the retry is at 100 ms
     } finally {
-      await env.DB.prepare('ALTER TABLE usage_events_away RENAME TO usage_events').run()
+      await restoreTable()
     }
-    await post('/search', { query: 'after' })
-    const rows = await rowsFor(key.id, 2)
-    expect(rows).toHaveLength(2)
-    expect(usageWriteStats().backlog).toBe(0)
+    expect(await rowsFor(key.id, 1)).toHaveLength(1)
+    expect(usageWriteStats().retries).toBeGreaterThan(before.retries)
+    expect(usageWriteStats().unwritten).toBe(before.unwritten)
+  })
+
+  it('D1 down through every retry: the response is unaffected, the rows counted and logged (no secret)', async () => {
+    const before = usageWriteStats()
+    const errors = vi.spyOn(console, 'error')
+    await hideTable()
+    let res: Response
+    try {
+      res = await post('/search', { query: 'while D1 refuses' }) // waits for the flush and its retries
+    } finally {
+      await restoreTable()
+    }
+    expect(res.status).toBe(200)
+    expect(usageWriteStats().unwritten).toBe(before.unwritten + 1)
+    const lines = errors.mock.calls.map(([line]) => String(line)).filter((line) => line.includes('usage rows not'))
+    errors.mockRestore()
+    expect(lines).toHaveLength(1)
+    expect(JSON.parse(lines[0]!).rows).toEqual([
+      expect.objectContaining({ keyId: key.id, route: 'POST /search', requestId: res.headers.get('x-request-id') }),
+    ])
+    expect(lines[0]).not.toContain(key.key)
+    expect(await rowsOf(key.id)).toHaveLength(0)
   })
 })
 
