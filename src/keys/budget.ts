@@ -1,4 +1,5 @@
 import type { Budget } from '../db/schema'
+import { utcDay } from '../lib/time'
 
 /**
  * What a key spent in the current UTC day and month, in millionths of a dollar (Exa's
@@ -7,11 +8,9 @@ import type { Budget } from '../db/schema'
  */
 export type Spend = { day: string; dayMicros: number; month: string; monthMicros: number }
 
-const dayOf = (now: number) => new Date(now).toISOString().slice(0, 10)
-
 /** The spend as of `now`: a past day's or month's figure is dropped. */
 export function currentSpend(kept: Spend | undefined, now: number): Spend {
-  const day = dayOf(now)
+  const day = utcDay(now)
   const month = day.slice(0, 7)
   return {
     day,
