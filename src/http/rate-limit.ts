@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { PAID_SCOPES, type Principal, type Scope } from '../keys/principal'
-import { budgetStatus, dollars, type Spend } from '../keys/budget'
+import { dollars, periodEnd, type Spend } from '../keys/budget'
 import type { RateDecision, RateLimit } from '../keys/gcra'
 import { ApiError } from '../errors'
 
@@ -46,17 +46,17 @@ export function refuseOverBudget(
 ): void {
   const budget = principal.budget
   if (!budget || answer === 'unreachable' || !answer.spend || !scopes.some((s) => PAID_SCOPES.includes(s))) return
-  const now = Date.now()
-  const status = budgetStatus(budget, answer.spend, now)
-  const per = budget.period === 'day' ? 'UTC day' : 'UTC month'
-  if (status.exhausted) {
+  const spent = budget.period === 'day' ? answer.spend.dayMicros : answer.spend.monthMicros
+  const limit = Math.round(budget.usd * 1e6)
+  if (spent >= limit) {
+    const resets = new Date(periodEnd(budget.period, Date.now())).toISOString()
     throw new ApiError(
       'BUDGET_EXCEEDED',
-      `this key's budget is ${dollars(status.limitMicros)} per ${per} and ${dollars(status.spentMicros)} is spent (Exa's estimates); paid calls are refused until it resets at ${new Date(status.resetsAt).toISOString()}`
+      `this key's budget is ${dollars(limit)} per UTC ${budget.period} and ${dollars(spent)} is spent (Exa's estimates); paid calls are refused until it resets at ${resets}`
     )
   }
-  if (status.flagged) {
-    c.set('budgetRemainingMicros', status.limitMicros - status.spentMicros)
+  if (budget.soft !== undefined && spent >= Math.round(budget.soft * 1e6)) {
+    c.set('budgetRemainingMicros', limit - spent)
     console.warn(
       JSON.stringify({
         level: 'warn',
@@ -64,7 +64,7 @@ export function refuseOverBudget(
         keyId: principal.keyId,
         msg: 'key past its soft budget',
         period: budget.period,
-        spentUsd: status.spentMicros / 1e6,
+        spentUsd: spent / 1e6,
         softUsd: budget.soft,
         budgetUsd: budget.usd,
       })

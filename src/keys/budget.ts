@@ -34,32 +34,5 @@ export function periodEnd(period: Budget['period'], now: number): number {
     : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)
 }
 
-export type BudgetStatus = {
-  spentMicros: number
-  limitMicros: number
-  softMicros: number | null
-  exhausted: boolean
-  /** The soft threshold is reached (the hard one may not be). */
-  flagged: boolean
-  resetsAt: number
-}
-
-const micros = (usd: number) => Math.round(usd * 1e6)
-
-/** Where a key stands against its budget, from the spend its limiter reported. */
-export function budgetStatus(budget: Budget, spend: Spend, now: number): BudgetStatus {
-  const spentMicros = budget.period === 'day' ? spend.dayMicros : spend.monthMicros
-  const limitMicros = micros(budget.usd)
-  const softMicros = budget.soft === undefined ? null : micros(budget.soft)
-  return {
-    spentMicros,
-    limitMicros,
-    softMicros,
-    exhausted: spentMicros >= limitMicros,
-    flagged: softMicros !== null && spentMicros >= softMicros,
-    resetsAt: periodEnd(budget.period, now),
-  }
-}
-
-/** `$12.345678` from millionths: every digit Exa's totals can carry, trailing zeros cut. */
-export const dollars = (micros: number) => `$${(micros / 1e6).toFixed(6).replace(/0+$/, '').replace(/\.$/, '')}`
+/** `$12.345678` from millionths (an integer over 1e6 prints as its exact decimal). */
+export const dollars = (micros: number) => `$${micros / 1e6}`

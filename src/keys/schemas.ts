@@ -65,10 +65,7 @@ const Dollars = (name: string) =>
   z.number(`${name} must be a number of US dollars`).check(
     z.positive(`${name} must be more than 0`),
     z.maximum(1_000_000, `${name} must be at most 1000000`),
-    z.refine(
-      (usd) => Number.isInteger(Math.round(usd * 1e6)) && Math.abs(usd * 1e6 - Math.round(usd * 1e6)) < 1e-6,
-      `${name} has at most 6 decimals`
-    )
+    z.refine((usd) => Math.abs(usd * 1e6 - Math.round(usd * 1e6)) < 1e-6, `${name} has at most 6 decimals`)
   )
 
 /** A budget: `usd` per UTC `period`, refused once reached; `soft` (below usd) only flags. */

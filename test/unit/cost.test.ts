@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { addCost, budgetStatus, currentSpend, dollars, periodEnd } from '../../src/keys/budget'
+import { addCost, currentSpend, dollars, periodEnd } from '../../src/keys/budget'
 import { costMicrosOf, meterStream } from '../../src/lib/cost'
 
 const encoder = new TextEncoder()
@@ -71,14 +71,10 @@ describe('budget periods', () => {
     expect(sameMonth).toMatchObject({ dayMicros: 0, monthMicros: 10_000 })
   })
 
-  it('compare the period spend with the budget, soft and hard', () => {
-    const spend = { day: '2026-12-31', dayMicros: 5000, month: '2026-12', monthMicros: 25_000_000 }
-    expect(budgetStatus({ usd: 0.01, period: 'day', soft: 0.004 }, spend, now)).toMatchObject({
-      exhausted: false,
-      flagged: true,
-    })
-    expect(budgetStatus({ usd: 25, period: 'month' }, spend, now)).toMatchObject({ exhausted: true, flagged: false })
+  it('print dollars to the millionth, no trailing zeros', () => {
     expect(dollars(25_003_000)).toBe('$25.003')
     expect(dollars(10_000_000)).toBe('$10')
+    expect(dollars(14_000)).toBe('$0.014')
+    expect(dollars(123_456_789_012)).toBe('$123456.789012')
   })
 })
