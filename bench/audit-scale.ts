@@ -20,7 +20,8 @@ import { createDb, type Db } from '../src/db/client'
 import type { EventQuery } from '../src/audit/filters'
 import { eventSelects, queryEvents } from '../src/audit/query'
 import { seedAuditStatements } from './seed-audit'
-import { keyPeriodUsage, usageExportStream, usageTotals, type GroupBy, type UsageFilters } from '../src/audit/usage'
+import { exportStream } from '../src/audit/export'
+import { keyPeriodUsage, usageRows, usageTotals, type GroupBy, type UsageFilters } from '../src/audit/usage'
 import { seedUsageStatements } from './seed-usage'
 
 /** GET /usage's queries: one day (the same number of groups at every size), a key's month, the export's first page. */
@@ -40,7 +41,8 @@ const USAGE_SCENARIOS: { name: string; run: (db: Db) => Promise<unknown> }[] = [
   {
     name: 'usage: export, first page',
     run: async (db: Db) => {
-      const reader = (await usageExportStream(db, { since: '2026-01-01', until: '2026-01-31' }, 'ndjson')).getReader()
+      const rows = usageRows(db, { since: '2026-01-01', until: '2026-01-31' })
+      const reader = (await exportStream(rows, { format: 'ndjson', raw: false }, 'bench')).getReader()
       await reader.read()
       await reader.cancel()
     },

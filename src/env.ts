@@ -26,14 +26,13 @@ export type Config = {
 export type ReadAhead = { call: string; response: Promise<UpstreamResponse> }
 
 /**
- * Exa's answer as the usage row records it: its request id and `costDollars.total` in millionths
- * (null when it gave none). For a stream, `ended` resolves with the cost seen in its chunks when
- * the stream ends.
+ * Exa's answer as the usage row records it: its request id, and once the answer has ended (at
+ * once, or for a stream when the stream ends) its `costDollars.total` in millionths (null when it
+ * gave none) and when.
  */
 export type ForwardedUsage = {
   upstreamRequestId: string | null
-  costMicros: number | null
-  ended?: Promise<{ costMicros: number | null; at: number }>
+  ended: Promise<{ costMicros: number | null; at: number }>
 }
 
 /** An Idempotency-Key claim: the record's primary key (its holder is the request id). */

@@ -64,8 +64,7 @@ export const usageMeter = () =>
     await next()
     const forwardedAt = c.var.forwardedAt
     if (forwardedAt === undefined) return
-    const usage = c.var.usage
-    const finished = usage?.ended ?? Promise.resolve({ costMicros: usage?.costMicros ?? null, at: Date.now() })
+    const finished = c.var.usage?.ended ?? Promise.resolve({ costMicros: null, at: Date.now() })
     const keyId = c.var.principal?.keyId
     c.executionCtx.waitUntil(
       finished.then(({ costMicros, at }) => {

@@ -4,10 +4,8 @@
  * gateway never guesses a price.
  */
 export function costMicrosOf(answer: unknown): number | null {
-  if (typeof answer !== 'object' || answer === null) return null
-  const cost = (answer as { costDollars?: unknown }).costDollars
-  if (typeof cost !== 'object' || cost === null) return null
-  const total = (cost as { total?: unknown }).total
+  // Optional chaining reads nothing from null and undefined, and undefined from other primitives.
+  const total = (answer as { costDollars?: { total?: unknown } } | null)?.costDollars?.total
   return typeof total === 'number' && Number.isFinite(total) && total >= 0 ? Math.round(total * 1e6) : null
 }
 

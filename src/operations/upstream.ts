@@ -39,7 +39,10 @@ export function forwardingConfig(c: Context<AppEnv>): Config {
  */
 export function relay(c: Context<AppEnv>, upstream: UpstreamResponse): Response {
   c.set('upstreamStatus', upstream.status)
-  c.set('usage', { upstreamRequestId: upstream.requestId, costMicros: costMicrosOf(upstream.json) })
+  c.set('usage', {
+    upstreamRequestId: upstream.requestId,
+    ended: Promise.resolve({ costMicros: costMicrosOf(upstream.json), at: Date.now() }),
+  })
   const headers = new Headers({ 'content-type': 'application/json; charset=utf-8' })
   if (upstream.requestId) headers.set('x-upstream-request-id', upstream.requestId)
   if (upstream.retryAfter) headers.set('retry-after', upstream.retryAfter)
@@ -81,11 +84,7 @@ export async function relayStream(c: Context<AppEnv>, response: Response): Promi
   if (requestId) headers.set('x-upstream-request-id', requestId)
   // The cost is in the stream's last events: read from the chunks as they pass, for the usage row.
   let ended!: (value: { costMicros: number | null; at: number }) => void
-  c.set('usage', {
-    upstreamRequestId: requestId,
-    costMicros: null,
-    ended: new Promise((resolve) => (ended = resolve)),
-  })
+  c.set('usage', { upstreamRequestId: requestId, ended: new Promise((resolve) => (ended = resolve)) })
   const body = meterStream(response.body, (costMicros) => ended({ costMicros, at: Date.now() }))
   return new Response(body, { status: response.status, headers })
 }
