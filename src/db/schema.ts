@@ -184,8 +184,8 @@ export const idempotencyRecords = sqliteTable(
 
 /**
  * One row per call forwarded to Exa (migrations/0005_usage.sql), written after the response
- * (operations/usage.ts). `costMicros` is Exa's `costDollars.total` in millionths of a dollar, null
- * when Exa gave none. `keyId` is null for the admin token. Ids are ULIDs.
+ * (http/usage-meter.ts, db/usage.ts). `costMicros` is Exa's `costDollars.total` in millionths of a
+ * dollar, null when Exa gave none. `keyId` is null for the admin token. Ids are ULIDs.
  */
 export const usageEvents = sqliteTable(
   'usage_events',
