@@ -5,6 +5,9 @@
  * plus a walk over consecutive pages. Prints a table with the p50s and the 1M/10k ratio per
  * filter (target ≤ 1.5: an indexed page costs the same at any size), and the query plans.
  *
+ * The same for usage (issue 16): usage_events filled to the same sizes, and GET /usage's totals
+ * (src/audit/usage.ts, read from the per-day totals) and the first export page timed at each size.
+ *
  * Env: BENCH_SIZES (default 10000,100000,1000000), BENCH_RUNS (timed runs per query, default 25),
  * BENCH_JSON (write the results there as JSON).
  */
@@ -17,6 +20,34 @@ import { createDb, type Db } from '../src/db/client'
 import type { EventQuery } from '../src/audit/filters'
 import { eventSelects, queryEvents } from '../src/audit/query'
 import { seedAuditStatements } from './seed-audit'
+import { exportStream } from '../src/audit/export'
+import { keyPeriodUsage, usageRows, usageTotals, type GroupBy, type UsageFilters } from '../src/audit/usage'
+import { seedUsageStatements } from './seed-usage'
+
+/** GET /usage's queries: one day (the same number of groups at every size), a key's month, the export's first page. */
+const USAGE_SCENARIOS: { name: string; run: (db: Db) => Promise<unknown> }[] = [
+  ...(
+    [
+      ['usage: total, one day', [], {}],
+      ['usage: by key, one day', ['key'], {}],
+      ['usage: by key,endpoint,day, one day', ['key', 'endpoint', 'day'], {}],
+      ['usage: one key by endpoint, one day', ['endpoint'], { keyId: 'key_3' }],
+    ] as [string, GroupBy[], Partial<UsageFilters>][]
+  ).map(([name, groupBy, extra]) => ({
+    name,
+    run: (db: Db) => usageTotals(db, { since: '2026-01-01', until: '2026-01-01', ...extra }, groupBy),
+  })),
+  { name: "usage: a key's day and month", run: (db: Db) => keyPeriodUsage(db, 'key_3', Date.UTC(2026, 0, 1, 12)) },
+  {
+    name: 'usage: export, first page',
+    run: async (db: Db) => {
+      const rows = usageRows(db, { since: '2026-01-01', until: '2026-01-31' })
+      const reader = (await exportStream(rows, { format: 'ndjson', raw: false }, 'bench')).getReader()
+      await reader.read()
+      await reader.cancel()
+    },
+  },
+]
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map(Number)
 const RUNS = Number(process.env.BENCH_RUNS ?? 25)
@@ -110,6 +141,8 @@ async function measure(d1: D1Database, db: Db, size: number): Promise<Record<str
     }
     results[`page walk ${JSON.stringify(filters)}`] = { ms: p50(perPage), rowsRead: read }
   }
+  for (const scenario of USAGE_SCENARIOS)
+    results[scenario.name] = { ms: await time(() => scenario.run(db)), rowsRead: -1 }
   return results
 }
 
@@ -171,7 +204,10 @@ async function main() {
       const seedStart = performance.now()
       for (let from = seeded; from < size; from += SEED_CHUNK) {
         const to = Math.min(size, from + SEED_CHUNK)
-        for (const statement of seedAuditStatements({ from, to, startMs: START_MS, stepMs: STEP_MS }))
+        for (const statement of [
+          ...seedAuditStatements({ from, to, startMs: START_MS, stepMs: STEP_MS }),
+          ...seedUsageStatements({ from, to, startMs: START_MS, stepMs: STEP_MS }),
+        ])
           await d1.prepare(statement).run()
       }
       seeded = size
@@ -206,7 +242,7 @@ function report(table: Record<number, Record<string, Measure>>) {
   for (const name of Object.keys(table[small]!)) {
     const r = table[large]![name]!.ms / table[small]![name]!.ms
     const ms = sizes.map((s) => table[s]![name]!.ms.toFixed(2)).join(' | ')
-    const rows = sizes.map((s) => table[s]![name]!.rowsRead).join(' | ')
+    const rows = sizes.map((s) => (table[s]![name]!.rowsRead < 0 ? '–' : table[s]![name]!.rowsRead)).join(' | ')
     console.log(`| ${name} | ${ms} | ${r.toFixed(2)}${r > 1.5 ? ' ⚠' : ''} | ${rows} |`)
   }
 }

@@ -9,10 +9,11 @@ const USAGE = `Usage: npm run keys -- <command> [options]
 
 Commands:
   create --name NAME --scopes SCOPE[,SCOPE…] [--origins URL[,URL…]] [--expires-at ISO] [--rate-limit N/SECONDS]
+         [--budget USD/day|month[/SOFT_USD]]
   list
-  show <key id>
+  show <key id>                               (with what it spent this UTC day and month)
   update <key id> [--name NAME] [--scopes …] [--origins …|--no-origins] [--expires-at ISO|--no-expiry]
-                  [--rate-limit N/SECONDS|--default-rate-limit]
+                  [--rate-limit N/SECONDS|--default-rate-limit] [--budget USD/day|month[/SOFT_USD]|--no-budget]
   revoke <key id>
   rotate <key id> [--grace-period SECONDS]    (default 0: the old secret stops at once)
 
@@ -23,7 +24,7 @@ Options:
 Environment:
   ADMIN_TOKEN  the gateway's ADMIN_TOKEN, or a key with scope admin
 
-Scopes: imports:read, imports:write, audit:read, admin`
+Scopes: imports:read, imports:write, audit:read, usage:read, admin`
 
 class UsageError extends Error {}
 
@@ -42,6 +43,14 @@ function rateLimit(value: string | undefined) {
   return { requests: Number(match[1]), periodSeconds: Number(match[2]) }
 }
 
+/** `25/month`, `2.5/day/2`: dollars per UTC period, and optionally the soft threshold. */
+function budget(value: string | undefined) {
+  if (value === undefined) return undefined
+  const match = /^(\d+(?:\.\d+)?)\/(day|month)(?:\/(\d+(?:\.\d+)?))?$/.exec(value)
+  if (!match) throw new UsageError('--budget takes USD/day or USD/month, optionally /SOFT_USD: e.g. 25/month/20')
+  return { usd: Number(match[1]), period: match[2], ...(match[3] === undefined ? {} : { soft: Number(match[3]) }) }
+}
+
 function parse(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -57,6 +66,8 @@ function parse(argv: string[]) {
       'no-expiry': { type: 'boolean' },
       'rate-limit': { type: 'string' },
       'default-rate-limit': { type: 'boolean' },
+      budget: { type: 'string' },
+      'no-budget': { type: 'boolean' },
       'grace-period': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -75,6 +86,8 @@ function keyBody(values: ReturnType<typeof parse>['values']) {
   if (values['no-expiry']) body.expiresAt = null
   if (values['rate-limit'] !== undefined) body.rateLimit = rateLimit(values['rate-limit'])
   if (values['default-rate-limit']) body.rateLimit = null
+  if (values.budget !== undefined) body.budget = budget(values.budget)
+  if (values['no-budget']) body.budget = null
   return body
 }
 
@@ -102,6 +115,11 @@ async function call(url: string, method: string, path: string, body?: unknown): 
   return json
 }
 
+function describeBudget(budget: { usd: number; period: string; soft?: number } | null | undefined): string {
+  if (!budget) return '(none)'
+  return `$${budget.usd} per UTC ${budget.period}${budget.soft === undefined ? '' : `, flagged past $${budget.soft}`}`
+}
+
 function describe(key: KeyView): string {
   const rows: [string, unknown][] = [
     ['id', key.id],
@@ -114,9 +132,15 @@ function describe(key: KeyView): string {
       'rate limit',
       key.rateLimit ? `${(key.rateLimit as any).requests} per ${(key.rateLimit as any).periodSeconds} s` : '(default)',
     ],
+    ['budget', describeBudget(key.budget as any)],
     ['expires', key.expiresAt ?? 'never'],
     ['last used', key.lastUsedAt ?? 'never'],
   ]
+  const usage = key.usage as any
+  if (usage) {
+    rows.push(['spent today', `$${usage.day.costUsd} in ${usage.day.calls} calls (UTC ${usage.day.start})`])
+    rows.push(['spent this month', `$${usage.month.costUsd} in ${usage.month.calls} calls (Exa's estimates)`])
+  }
   if (key.previousSecretExpiresAt) rows.push(['old secret ends', key.previousSecretExpiresAt])
   return rows.map(([label, value]) => `  ${label.padEnd(16)}${value}`).join('\n')
 }

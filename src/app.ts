@@ -8,6 +8,7 @@ import { accessLog } from './http/access-log'
 import { loadContext } from './http/context'
 import { cors } from './http/cors'
 import { requestId } from './http/request-id'
+import { usageMeter } from './http/usage-meter'
 import { adminKeys } from './routes/admin-keys'
 import { audit } from './routes/audit'
 import { changes } from './routes/changes'
@@ -16,6 +17,7 @@ import { health } from './routes/health'
 import { research, RESEARCH_PATH } from './routes/research'
 import { reads } from './routes/reads'
 import { ui } from './routes/ui'
+import { usage } from './routes/usage'
 
 /**
  * The routes that need configuration and D1, behind one context and one CORS step. The viewer's
@@ -25,11 +27,13 @@ const api = new Hono<AppEnv>()
   .use(loadContext())
   .route('/ui', ui)
   .use(cors())
+  .use(usageMeter())
   .route('/', core)
   .route(RESEARCH_PATH, research)
   .route('/', reads)
   .route('/', changes)
   .route('/audit', audit)
+  .route('/usage', usage)
   .route('/admin/keys', adminKeys)
 
 /**

@@ -25,6 +25,16 @@ export type Config = {
 /** A read of Exa started before its request was admitted: `call` names it (method and path). */
 export type ReadAhead = { call: string; response: Promise<UpstreamResponse> }
 
+/**
+ * Exa's answer as the usage row records it: its request id, and once the answer has ended (at
+ * once, or for a stream when the stream ends) its `costDollars.total` in millionths (null when it
+ * gave none) and when.
+ */
+export type ForwardedUsage = {
+  upstreamRequestId: string | null
+  ended: Promise<{ costMicros: number | null; at: number }>
+}
+
 /** An Idempotency-Key claim: the record's primary key (its holder is the request id). */
 export type IdempotencyClaim = { keyId: string; idempotencyKey: string }
 
@@ -43,6 +53,14 @@ export type AppEnv = {
     startReadAhead?: (c: Context<AppEnv>) => void
     /** That read, once started: given to the handler that makes the same call (operations/upstream.ts). */
     readAhead?: ReadAhead
+    /** When the request's first call to Exa went out (operations/upstream.ts): a usage row is then written. */
+    forwardedAt?: number
+    /** What the usage row needs from Exa's answer (http/usage-meter.ts). */
+    usage?: ForwardedUsage
+    /** Set when the key is past its soft budget: what is left of the hard one, in millionths (http/rate-limit.ts). */
+    budgetRemainingMicros?: number
+    /** The route spends at Exa though its scope is not a paid one (an agent run's create): budgets apply. */
+    paid?: boolean
   }
 }
 

@@ -43,7 +43,10 @@ describe('POST /admin/keys', () => {
     const shown = await admin('GET', `/admin/keys/${created.id}`)
     const text = await shown.text()
     const { key, ...view } = created
-    expect(JSON.parse(text)).toEqual(view)
+    // GET /admin/keys/{id} adds what the key spent this UTC day and month (docs/usage.md).
+    const { usage, ...shownView } = JSON.parse(text)
+    expect(shownView).toEqual(view)
+    expect(usage).toMatchObject({ day: { calls: 0, costUsd: 0 }, month: { calls: 0, costUsd: 0 } })
     const listed = await (await admin('GET', '/admin/keys')).text()
     for (const output of [text, listed]) {
       expect(output).not.toContain(key)

@@ -312,7 +312,144 @@ async function signIn(key) {
   $('viewer').hidden = false
   showFilters(state.filters)
   $('f-importId').focus()
-  await Promise.all([loadEvents(false), verifyChain()])
+  await Promise.all([loadEvents(false), verifyChain(), loadUsage()])
+}
+
+/**
+ * One group of GET /usage?groupBy=key,day: a key's calls and Exa-estimated dollars on one UTC day.
+ * @typedef {object} UsageRow
+ * @property {string} day
+ * @property {string | null} keyId
+ * @property {string | null} actor
+ * @property {number} calls
+ * @property {number} costUsd
+ * @property {{ usd: number, period: string, soft?: number } | null} [budget]
+ */
+
+const USAGE_SCOPE = 'usage:read'
+const DAY_MS = 86_400_000
+/** Colours for the keys, by CSS class (`.k0` … `.k7` in app.css): no style attribute anywhere. */
+const KEY_COLOURS = 8
+
+/**
+ * An SVG element with attributes and, optionally, text (set as text, never markup).
+ * @param {string} tag
+ * @param {Record<string, string | number>} attributes
+ * @param {string} [text]
+ * @returns {SVGElement}
+ */
+function svg(tag, attributes, text) {
+  // The namespace of the page's own <svg id="usage-svg">: no address written here.
+  const node = /** @type {SVGElement} */ (document.createElementNS($('usage-svg').namespaceURI, tag))
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value))
+  if (text !== undefined) node.textContent = text
+  return node
+}
+
+/** @param {number} usd */
+const money = (usd) => '$' + (usd >= 1 ? usd.toFixed(2) : String(Number(usd.toFixed(6))))
+
+/** Loads the last 30 days of spend per key, for a key that may read usage (usage:read, or admin). */
+async function loadUsage() {
+  const scopes = signedIn().scopes
+  const section = $('usage')
+  section.hidden = !(scopes.includes(USAGE_SCOPE) || scopes.includes('admin'))
+  if (section.hidden) return
+  say($('usage-error'), '')
+  try {
+    drawUsage(await (await call('/usage?groupBy=key,day')).json())
+  } catch (err) {
+    const failure = /** @type {Failure} */ (err)
+    if (failure.status !== 401) say($('usage-error'), failure.message)
+  }
+}
+
+/**
+ * The chart (dollars per UTC day, stacked by key, each key's daily budget as a dashed line) drawn
+ * with DOM methods as SVG, and the table beneath it: every name is text.
+ * @param {{ since: string, until: string, data: UsageRow[] }} body
+ */
+function drawUsage(body) {
+  const days = []
+  for (let t = Date.parse(body.since); t <= Date.parse(body.until); t += DAY_MS)
+    days.push(new Date(t).toISOString().slice(0, 10))
+  const keys = [...new Set(body.data.map((row) => row.keyId ?? ''))]
+  const colour = (/** @type {string | null} */ keyId) => 'k' + (keys.indexOf(keyId ?? '') % KEY_COLOURS)
+  const names = new Map(body.data.map((row) => [row.keyId ?? '', row.actor ?? row.keyId ?? 'admin token']))
+  const totals = days.map((day) =>
+    body.data.filter((row) => row.day === day).reduce((sum, row) => sum + row.costUsd, 0)
+  )
+  const budgets = [
+    ...new Map(body.data.filter((row) => row.budget?.period === 'day').map((row) => [row.keyId, row])).values(),
+  ]
+  // A tenth of headroom above the highest bar or budget line, so that a line is never on the edge.
+  const top =
+    1.1 * Math.max(0.000001, ...totals, ...budgets.map((row) => /** @type {{ usd: number }} */ (row.budget).usd))
+  const [width, height, left, bottom] = [720, 220, 56, 24]
+  const barWidth = (width - left) / days.length
+  const y = (/** @type {number} */ usd) => (height - bottom) * (1 - usd / top)
+  const chart = $('usage-svg')
+  chart.setAttribute('viewBox', `0 0 ${width} ${height}`)
+  chart.replaceChildren(
+    svg('line', { x1: left, x2: width, y1: y(0), y2: y(0), class: 'axis' }),
+    svg('text', { x: left - 6, y: y(top) + 10, class: 'tick', 'text-anchor': 'end' }, money(top)),
+    svg('text', { x: left - 6, y: y(0), class: 'tick', 'text-anchor': 'end' }, '$0'),
+    svg('text', { x: left, y: height - 6, class: 'tick' }, days[0] ?? ''),
+    svg('text', { x: width, y: height - 6, class: 'tick', 'text-anchor': 'end' }, days[days.length - 1] ?? '')
+  )
+  days.forEach((day, i) => {
+    let base = 0
+    for (const row of body.data.filter((r) => r.day === day)) {
+      const bar = svg('rect', {
+        x: left + i * barWidth + 1,
+        y: y(base + row.costUsd),
+        width: Math.max(1, barWidth - 2),
+        height: Math.max(0, y(base) - y(base + row.costUsd)),
+        class: 'bar ' + colour(row.keyId),
+      })
+      bar.append(
+        svg('title', {}, `${day} · ${names.get(row.keyId ?? '')}: ${money(row.costUsd)} in ${row.calls} calls`)
+      )
+      chart.append(bar)
+      base += row.costUsd
+    }
+  })
+  for (const row of budgets) {
+    const usd = /** @type {{ usd: number }} */ (row.budget).usd
+    const line = svg('line', { x1: left, x2: width, y1: y(usd), y2: y(usd), class: 'budget ' + colour(row.keyId) })
+    line.append(svg('title', {}, `${names.get(row.keyId ?? '')}: budget ${money(usd)} per day`))
+    chart.append(
+      line,
+      svg(
+        'text',
+        { x: width, y: y(usd) - 4, class: 'tick', 'text-anchor': 'end' },
+        `${names.get(row.keyId ?? '')} budget ${money(usd)}/day`
+      )
+    )
+  }
+  const legend = el('ul', null, 'legend')
+  for (const keyId of keys) {
+    const item = el('li', names.get(keyId) ?? '', 'legend-item')
+    item.prepend(el('span', null, 'swatch ' + colour(keyId)))
+    legend.append(item)
+  }
+  $('usage-legend').replaceWith(legend)
+  legend.id = 'usage-legend'
+  const rows = [...body.data].sort((a, b) => (a.day < b.day ? 1 : a.day > b.day ? -1 : b.costUsd - a.costUsd))
+  const table = /** @type {HTMLTableElement} */ ($('usage-table'))
+  table.tBodies[0].replaceChildren(
+    ...rows.map((row) => {
+      const tr = el('tr')
+      tr.append(
+        el('td', row.day),
+        el('td', names.get(row.keyId ?? '') ?? ''),
+        el('td', row.calls),
+        el('td', money(row.costUsd))
+      )
+      return tr
+    })
+  )
+  say($('usage-empty'), rows.length ? '' : 'No calls to Exa in these 30 days.')
 }
 
 /** @param {string} message why, shown under the key field ('' for none) */
@@ -331,6 +468,9 @@ function signOut(message) {
   const table = /** @type {HTMLTableElement} */ ($('events'))
   table.tBodies[0].replaceChildren()
   $('detail').hidden = true
+  $('usage').hidden = true
+  $('usage-svg').replaceChildren()
+  $('usage-legend').replaceChildren()
   $('viewer').hidden = true
   $('session').hidden = true
   $('login').hidden = false

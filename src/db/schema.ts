@@ -1,6 +1,12 @@
 import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
+/**
+ * A key's budget: `usd` per UTC `period`; a paid call is refused once the period's spend has
+ * reached it. `soft`, below `usd`, only flags (a response header and a log line).
+ */
+export type Budget = { usd: number; period: 'day' | 'month'; soft?: number }
+
 /** The index that keeps key names unique, case-insensitively (its name is in D1's constraint errors). */
 export const API_KEY_NAME_INDEX = 'api_keys_name_unique'
 
@@ -27,6 +33,8 @@ export const apiKeys = sqliteTable(
     createdAt: integer('created_at').notNull(),
     revokedAt: integer('revoked_at'),
     lastUsedAt: integer('last_used_at'),
+    /** What the key may spend per UTC day or month (Exa's estimates); null: no budget. */
+    budget: text('budget', { mode: 'json' }).$type<Budget | null>(),
   },
   (t) => [uniqueIndex(API_KEY_NAME_INDEX).on(sql`lower(${t.name})`)]
 )
@@ -174,6 +182,48 @@ export const idempotencyRecords = sqliteTable(
   (t) => [primaryKey({ columns: [t.keyId, t.idempotencyKey] }), index('idempotency_records_expires_at').on(t.expiresAt)]
 )
 
+/**
+ * One row per call forwarded to Exa (migrations/0005_usage.sql), written after the response
+ * (http/usage-meter.ts, db/usage.ts). `costMicros` is Exa's `costDollars.total` in millionths of a
+ * dollar, null when Exa gave none. `keyId` is null for the admin token. Ids are ULIDs.
+ */
+export const usageEvents = sqliteTable(
+  'usage_events',
+  {
+    id: text('id').primaryKey(),
+    keyId: text('key_id'),
+    actor: text('actor').notNull(),
+    family: text('family').notNull(),
+    route: text('route').notNull(),
+    status: integer('status'),
+    requestId: text('request_id').notNull(),
+    upstreamRequestId: text('upstream_request_id'),
+    costMicros: integer('cost_micros'),
+    durationMs: integer('duration_ms').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [index('usage_events_key_id').on(t.keyId, t.id)]
+)
+
+/**
+ * The totals per UTC day, key and route, kept by the trigger `usage_events_daily` on each usage
+ * row inserted (`keyId` is '' for the admin token). GET /usage reads these, never the rows.
+ */
+export const usageDaily = sqliteTable(
+  'usage_daily',
+  {
+    day: text('day').notNull(),
+    keyId: text('key_id').notNull(),
+    route: text('route').notNull(),
+    family: text('family').notNull(),
+    calls: integer('calls').notNull(),
+    pricedCalls: integer('priced_calls').notNull(),
+    costMicros: integer('cost_micros').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.keyId, t.route] }), index('usage_daily_key_id').on(t.keyId, t.day)]
+)
+
+export type UsageEventRow = typeof usageEvents.$inferSelect
 export type ApiKeyRow = typeof apiKeys.$inferSelect
 export type AuditEventRow = typeof auditEvents.$inferSelect
 export type IdempotencyRecord = typeof idempotencyRecords.$inferSelect

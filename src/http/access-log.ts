@@ -9,7 +9,7 @@ import type { AppEnv } from '../env'
  * no headers, no query strings: those are where secrets and personal data would be.
  */
 /** The pattern of the handler that answered: the last matched route that is not a middleware. */
-function handlerRoute(c: Context<AppEnv>): string {
+export function handlerRoute(c: Context<AppEnv>): string {
   const handlers = matchedRoutes(c).filter((route) => route.method !== 'ALL')
   return handlers[handlers.length - 1]?.path ?? 'unmatched'
 }

@@ -67,5 +67,5 @@ export async function refuseLockedOut(c: Context<AppEnv>): Promise<void> {
 
 /** Counts a refused admin credential against its address; the one that crosses the limit is a 429. */
 export async function countFailedAdminCredential(c: Context<AppEnv>): Promise<void> {
-  refuse(await decide(c, async () => (await limiterFor(c).hits(ADMIN_FAILURE_LIMIT, 1))[0]!))
+  refuse(await decide(c, async () => (await limiterFor(c).hits(ADMIN_FAILURE_LIMIT, 1)).decisions[0]!))
 }

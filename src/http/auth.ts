@@ -2,14 +2,14 @@ import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv, Config } from '../env'
 import type { RateLimit } from '../keys/gcra'
-import { ADMIN_TOKEN_ACTOR, type Principal, type Scope } from '../keys/principal'
+import { ADMIN_TOKEN_ACTOR, allows, type Principal, type Scope } from '../keys/principal'
 import { findUsableKeyByHash, lastUsedIsStale, touchLastUsed } from '../keys/store'
 import { looksLikeKey } from '../keys/tokens'
 import { digestsEqual, secretsEqual } from '../lib/constant-time'
 import { sha256Hex } from '../lib/hash'
 import { ApiError } from '../errors'
 import { countFailedAdminCredential, refuseLockedOut } from './admin-lockout'
-import { countRequest, limitOf, refuseOverLimit, type LimiterAnswer } from './rate-limit'
+import { countRequest, limitOf, refuseOverBudget, refuseOverLimit, type LimiterAnswer } from './rate-limit'
 import { forgetRefused, hasHeadroom, rememberAdmitted, warmKey } from './warm-keys'
 
 /** The credential a client sent: `x-api-key` (what exa-js and exa-py send) or a bearer token. */
@@ -81,6 +81,7 @@ async function authenticateKey(c: Context<AppEnv>, secret: string, hash: string)
       key.rateLimitRequests !== null && key.rateLimitPeriodSeconds !== null
         ? { requests: key.rateLimitRequests, periodSeconds: key.rateLimitPeriodSeconds }
         : null,
+    budget: key.budget ?? null,
   }
 }
 
@@ -101,7 +102,7 @@ function assertOrigin(c: Context<AppEnv>, principal: Principal) {
 }
 
 function assertScopes(principal: Principal, scopes: readonly Scope[]) {
-  const missing = scopes.filter((scope) => !principal.scopes.includes(scope))
+  const missing = scopes.filter((scope) => !allows(principal.scopes, scope))
   if (missing.length) {
     throw new ApiError('FORBIDDEN', `this key lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`)
   }
@@ -119,7 +120,7 @@ const sameLimit = (a: RateLimit, b: RateLimit) => a.requests === b.requests && a
  * its credential has the scopes and (for a browser key) the origin this request needs.
  */
 function mayReadAhead(c: Context<AppEnv>, principal: Principal, scopes: readonly Scope[]): boolean {
-  if (!scopes.every((scope) => principal.scopes.includes(scope))) return false
+  if (!scopes.every((scope) => allows(principal.scopes, scope))) return false
   return !principal.origins || principal.origins.includes(c.req.header('origin') ?? '')
 }
 
@@ -167,6 +168,7 @@ async function admitKey(c: Context<AppEnv>, secret: string, scopes: readonly Sco
       answer = await countRequest(c, principal.keyId!, limit)
     }
     refuseOverLimit(c, limit, answer)
+    refuseOverBudget(c, principal, scopes, answer)
     rememberAdmitted(hash, principal, answer !== 'unreachable' && answer.allowed ? answer.remaining : 0)
   } catch (err) {
     forgetRefused(hash)
@@ -218,6 +220,8 @@ export const requireKey = (...scopes: Scope[]) =>
       if (!secret) throw unauthenticated('missing API key: send a gateway key in x-api-key or Authorization: Bearer')
       await admitKey(c, secret, scopes)
       await next()
+      const remaining = c.var.budgetRemainingMicros
+      if (remaining !== undefined) c.res.headers.set('x-budget-remaining-usd', String(remaining / 1e6))
     }),
     { kind: 'key', scopes }
   )

@@ -15,7 +15,7 @@ export const CORS_ALLOW_METHODS = 'GET, POST, PATCH, DELETE'
 export const CORS_ALLOW_HEADERS =
   'x-api-key, authorization, content-type, idempotency-key, exa-beta, x-exa-websets-priority, last-event-id'
 /** What a page may read of an answer besides the body: our request id, Exa's, and when to retry. */
-export const CORS_EXPOSE_HEADERS = 'x-request-id, x-upstream-request-id, retry-after'
+export const CORS_EXPOSE_HEADERS = 'x-request-id, x-upstream-request-id, retry-after, x-budget-remaining-usd'
 /** Browsers cache a preflight this long (Chrome caps it at 2 h). Revocation still acts at once. */
 export const CORS_MAX_AGE_SECONDS = 600
 

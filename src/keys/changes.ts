@@ -1,7 +1,7 @@
 import { and, eq, gt, isNull, or } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Db } from '../db/client'
-import { apiKeyOrigins, apiKeys, apiKeySecrets, type ApiKeyRow } from '../db/schema'
+import { apiKeyOrigins, apiKeys, apiKeySecrets, type ApiKeyRow, type Budget } from '../db/schema'
 import { randomId } from '../lib/ids'
 import type { Scope } from './principal'
 import type { KeyUpdate } from './schemas'
@@ -20,6 +20,7 @@ export type NewKey = {
   origins?: string[] | null
   expiresAt?: number | null
   rateLimit?: { requests: number; periodSeconds: number } | null
+  budget?: Budget | null
 }
 
 /** The origin index rows of a key: `api_key_origins` mirrors `api_keys.origins`. */
@@ -47,6 +48,7 @@ export async function prepareKey(
     createdAt: now,
     revokedAt: null,
     lastUsedAt: null,
+    budget: input.budget ?? null,
   }
   const statements = [
     db.insert(apiKeys).values(row),
@@ -67,6 +69,7 @@ export function prepareUpdate(db: Db, current: ApiKeyRow, update: KeyUpdate): Pr
     fields.rateLimitRequests = update.rateLimit?.requests ?? null
     fields.rateLimitPeriodSeconds = update.rateLimit?.periodSeconds ?? null
   }
+  if (update.budget !== undefined) fields.budget = update.budget
   const row = { ...current, ...fields }
   const statements: BatchItem<'sqlite'>[] = [db.update(apiKeys).set(fields).where(eq(apiKeys.id, current.id))]
   if (update.origins !== undefined) {

@@ -61,6 +61,27 @@ const RateLimit = z.strictObject({
   periodSeconds: z.int().check(z.minimum(1), z.maximum(86_400)),
 })
 
+const Dollars = (name: string) =>
+  z.number(`${name} must be a number of US dollars`).check(
+    z.positive(`${name} must be more than 0`),
+    z.maximum(1_000_000, `${name} must be at most 1000000`),
+    z.refine((usd) => Math.abs(usd * 1e6 - Math.round(usd * 1e6)) < 1e-6, `${name} has at most 6 decimals`)
+  )
+
+/** A budget: `usd` per UTC `period`, refused once reached; `soft` (below usd) only flags. */
+const Budget = z
+  .strictObject({
+    usd: Dollars('budget.usd'),
+    period: z.enum(['day', 'month'], 'budget.period must be day or month'),
+    soft: z.optional(Dollars('budget.soft')),
+  })
+  .check(
+    z.refine((budget) => budget.soft === undefined || budget.soft < budget.usd, {
+      message: 'budget.soft must be below budget.usd',
+      path: ['soft'],
+    })
+  )
+
 /** A key's name: the `actor` of its audit rows, so never the bootstrap token's. Unique (see the admin route). */
 const Name = z.string().check(
   z.trim(),
@@ -79,6 +100,7 @@ export const CreateKeyBody = z.strictObject({
   origins: z.optional(Origins),
   expiresAt: z.optional(FutureDate),
   rateLimit: z.optional(RateLimit),
+  budget: z.optional(Budget),
 })
 
 /** `null` clears a setting: no origins (server key), no expiry, the default rate limit. */
@@ -89,11 +111,12 @@ export const UpdateKeyBody = z
     origins: z.optional(z.nullable(Origins)),
     expiresAt: z.optional(z.nullable(FutureDate)),
     rateLimit: z.optional(z.nullable(RateLimit)),
+    budget: z.optional(z.nullable(Budget)),
   })
   .check(
     z.refine(
       (body) => Object.keys(body).length > 0,
-      'nothing to change: give at least one of name, scopes, origins, expiresAt, rateLimit'
+      'nothing to change: give at least one of name, scopes, origins, expiresAt, rateLimit, budget'
     )
   )
 

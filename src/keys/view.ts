@@ -1,4 +1,4 @@
-import type { ApiKeyRow } from '../db/schema'
+import type { ApiKeyRow, Budget } from '../db/schema'
 import { isoOrNull } from '../lib/time'
 
 /** A key as the admin API and the audit log show it: never a secret or a hash. */
@@ -15,6 +15,7 @@ export type KeyView = {
   createdAt: string
   revokedAt: string | null
   lastUsedAt: string | null
+  budget: Budget | null
 }
 
 function status(row: ApiKeyRow, now: number): KeyView['status'] {
@@ -39,5 +40,6 @@ export function toKeyView(row: ApiKeyRow, now = Date.now()): KeyView {
     createdAt: new Date(row.createdAt).toISOString(),
     revokedAt: isoOrNull(row.revokedAt),
     lastUsedAt: isoOrNull(row.lastUsedAt),
+    budget: row.budget ?? null,
   }
 }

@@ -11,7 +11,15 @@ import { callExa, openExa, readUpstream, type UpstreamCall, type UpstreamRespons
 import { auditOrigin } from './origin'
 import { readOf, type Resource } from './resources'
 import { settleInBackground } from './reconcile'
-import { isEventStream, isSuccess, readExaWithOneRetry, relay, relayStream, upstreamConfig } from './upstream'
+import {
+  forwardingConfig,
+  isEventStream,
+  isSuccess,
+  readExaWithOneRetry,
+  relay,
+  relayStream,
+  upstreamConfig,
+} from './upstream'
 
 type Schema = { safeParse: (value: unknown) => { success: boolean; data?: unknown } }
 
@@ -105,7 +113,7 @@ async function forwardAndSettle(
   start: AuditStart,
   before: Snapshot | null
 ): Promise<Response> {
-  const config = upstreamConfig(c)
+  const config = forwardingConfig(c)
   const pending = await writeAhead(c.var.db, { ...start, before }, c.var.idempotencyClaim)
   const eventId = pending.id
 

@@ -10,7 +10,7 @@ import type { UpdateWebset } from '../exa/webset-changes'
 import type { UpdateWebhook } from '../exa/webhooks'
 import { runAuditedCall } from './audited-call'
 import { readOf, resourceNamed } from './resources'
-import { isSuccess, relay, upstreamConfig } from './upstream'
+import { forwardingConfig, isSuccess, relay } from './upstream'
 
 /**
  * The write scope a revert of each resource needs (besides audit:read), the fields it restores,
@@ -119,7 +119,7 @@ export async function revertEvent(c: Context<AppEnv>, id: string, force: boolean
     throw new ApiError('FORBIDDEN', `this key lacks the scope ${undo.scope}`)
   const { resourceId, parentId: parent } = event
   if (!force) {
-    const response = await callExa(upstreamConfig(c), readOf(resource, resourceId, parent))
+    const response = await callExa(forwardingConfig(c), readOf(resource, resourceId, parent))
     if (!isSuccess(response.status)) return relay(c, response)
     if (!resource.snapshot.safeParse(response.json).success)
       throw new ApiError('UPSTREAM_ERROR', `Exa answered with something that is not ${resource.noun}`)

@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv, Config } from '../env'
 import { ApiError } from '../errors'
+import { costMicrosOf, meterStream } from '../lib/cost'
 import {
   callExa,
   callExaWithOneRetry,
@@ -24,6 +25,13 @@ export function upstreamConfig(c: Context<AppEnv>): Config {
   return config
 }
 
+/** The config for a call about to go to Exa: from now on the request has a usage row (http/usage-meter.ts). */
+export function forwardingConfig(c: Context<AppEnv>): Config {
+  const config = upstreamConfig(c)
+  if (c.var.forwardedAt === undefined) c.set('forwardedAt', Date.now())
+  return config
+}
+
 /**
  * Answers with upstream's status and JSON body unchanged, plus upstream's request id (as
  * `x-upstream-request-id`) and `retry-after`. A body that is not JSON never reaches the client:
@@ -31,6 +39,10 @@ export function upstreamConfig(c: Context<AppEnv>): Config {
  */
 export function relay(c: Context<AppEnv>, upstream: UpstreamResponse): Response {
   c.set('upstreamStatus', upstream.status)
+  c.set('usage', {
+    upstreamRequestId: upstream.requestId,
+    ended: Promise.resolve({ costMicros: costMicrosOf(upstream.json), at: Date.now() }),
+  })
   const headers = new Headers({ 'content-type': 'application/json; charset=utf-8' })
   if (upstream.requestId) headers.set('x-upstream-request-id', upstream.requestId)
   if (upstream.retryAfter) headers.set('retry-after', upstream.retryAfter)
@@ -77,12 +89,16 @@ export async function relayStream(c: Context<AppEnv>, response: Response): Promi
   const headers = new Headers({ 'content-type': response.headers.get('content-type')!, 'cache-control': 'no-cache' })
   const requestId = response.headers.get('x-request-id')
   if (requestId) headers.set('x-upstream-request-id', requestId)
-  return new Response(response.body, { status: response.status, headers })
+  // The cost is in the stream's last events: read from the chunks as they pass, for the usage row.
+  let ended!: (value: { costMicros: number | null; at: number }) => void
+  c.set('usage', { upstreamRequestId: requestId, ended: new Promise((resolve) => (ended = resolve)) })
+  const body = meterStream(response.body, (costMicros) => ended({ costMicros, at: Date.now() }))
+  return new Response(body, { status: response.status, headers })
 }
 
 /** One call to Exa, never retried (a paid call must not be made twice), its answer relayed as it comes. */
 export const passThrough = async (c: Context<AppEnv>, call: UpstreamCall) =>
-  relayStream(c, await openExa(upstreamConfig(c), call))
+  relayStream(c, await openExa(forwardingConfig(c), call))
 
 type Read = UpstreamCall & { method: 'GET' }
 
@@ -117,10 +133,11 @@ function takeReadAhead(c: Context<AppEnv>, call: UpstreamCall): Promise<Upstream
 
 /** A GET of Exa: the one started ahead of admission when it is the same call, else made now. */
 export function readExa(c: Context<AppEnv>, call: UpstreamCall): Promise<UpstreamResponse> {
-  return takeReadAhead(c, call) ?? callExa(upstreamConfig(c), call)
+  const config = forwardingConfig(c)
+  return takeReadAhead(c, call) ?? callExa(config, call)
 }
 
 /** A GET of Exa retried once on a network error, 502 or 503 (see callExaWithOneRetry), the first attempt possibly started ahead. */
 export function readExaWithOneRetry(c: Context<AppEnv>, call: Read): Promise<UpstreamResponse> {
-  return callExaWithOneRetry(upstreamConfig(c), call, takeReadAhead(c, call))
+  return callExaWithOneRetry(forwardingConfig(c), call, takeReadAhead(c, call))
 }

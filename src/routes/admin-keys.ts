@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { KeyAction } from '../audit/actions'
+import { keyPeriodUsage } from '../audit/usage'
 import { recordKeyEvent } from '../audit/recorder'
 import type { ApiKeyRow } from '../db/schema'
 import type { AppEnv } from '../env'
@@ -93,7 +94,9 @@ export const adminKeys = new Hono<AppEnv>()
     return c.json({ data: rows.map((row) => toKeyView(row)) })
   })
   .get('/:id', zv('param', KeyIdParam), async (c) => {
-    return c.json(toKeyView(await existingKey(c, c.req.valid('param').id)))
+    const row = await existingKey(c, c.req.valid('param').id)
+    // What the key spent this UTC day and month (its budget periods), from the usage totals.
+    return c.json({ ...toKeyView(row), usage: await keyPeriodUsage(c.var.db, row.id) })
   })
   .patch('/:id', zv('param', KeyIdParam), jsonBody(), zv('json', UpdateKeyBody), async (c) => {
     const current = await existingKey(c, c.req.valid('param').id)

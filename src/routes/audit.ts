@@ -1,12 +1,12 @@
 import { Hono } from 'hono/tiny'
 import { eq } from 'drizzle-orm'
 import * as z from 'zod/mini'
-import { exportContentType, exportFileName, exportStream } from '../audit/export'
+import { EXPORT_PAGE_ROWS, exportHeaders, exportStream } from '../audit/export'
 import { EventListQuery, ExportQuery } from '../audit/filters'
 import { queryEvents } from '../audit/query'
 import { revertEvent } from '../operations/revert'
 import { verifyChain } from '../audit/verify'
-import { toEventView } from '../audit/view'
+import { EVENT_FIELDS, toEventView } from '../audit/view'
 import { auditEvents } from '../db/schema'
 import type { AppEnv } from '../env'
 import { ULID_PATTERN } from '../lib/ids'
@@ -66,12 +66,13 @@ export const audit = new Hono<AppEnv>()
   )
   .get('/export', reader, zv('query', ExportQuery), async (c) => {
     const { filters, format, raw } = c.req.valid('query')
-    const body = await exportStream(c.var.db, filters, { format, raw }, c.var.requestId)
-    return c.body(body, 200, {
-      'content-type': exportContentType(format),
-      'content-disposition': `attachment; filename="${exportFileName(format)}"`,
-      'cache-control': 'no-store',
-    })
+    const events = {
+      page: (beforeId?: string) => queryEvents(c.var.db, { filters, limit: EXPORT_PAGE_ROWS, beforeId }),
+      view: toEventView,
+      fields: EVENT_FIELDS,
+      noun: 'events',
+    }
+    return c.body(await exportStream(events, { format, raw }, c.var.requestId), 200, exportHeaders('audit', format))
   })
   .get('/verify', reader, zv('query', VerifyQuery), async (c) =>
     c.json(await verifyChain(c.var.db, c.req.valid('query')))

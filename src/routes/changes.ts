@@ -1,4 +1,5 @@
 import type { Context } from 'hono'
+import { createMiddleware } from 'hono/factory'
 import { Hono } from 'hono/tiny'
 import * as z from 'zod/mini'
 import type { ResourceAction } from '../audit/actions'
@@ -54,6 +55,8 @@ export type Change = {
   answer?: Schema
   /** Exa answers it as an SSE stream when the client asks (`Accept: text/event-stream`). */
   streams?: boolean
+  /** It spends at Exa (an agent run, a search monitor's run, a backtest): a key over its budget is refused it. */
+  paid?: boolean
   /** Whether the change replaces part of its parent webset (a search's `override`): the parent is read first. */
   overrides?: (body: never) => boolean
   replay?: IdempotencyOptions
@@ -182,10 +185,15 @@ export const CHANGES: readonly Change[] = [
     change('POST', '/monitors/:id/trigger', 'search_monitor.trigger', searchMonitor, sm.SearchMonitorParams, {
       suffix: '/trigger',
       after: 'read',
+      paid: true,
     }),
   ]),
   ...family('agent:write', [
-    create('/agent/runs', 'agent_run.create', agentRun, ab.CreateAgentRunBody, { headers: BETA, streams: true }),
+    create('/agent/runs', 'agent_run.create', agentRun, ab.CreateAgentRunBody, {
+      headers: BETA,
+      streams: true,
+      paid: true,
+    }),
     change('POST', '/agent/runs/:id/cancel', 'agent_run.cancel', agentRun, ag.AgentRunParams, {
       suffix: '/cancel',
       headers: BETA,
@@ -215,6 +223,7 @@ export const CHANGES: readonly Change[] = [
     }),
     create('/agent/monitors/backtest', 'backtest.create', backtest, ab.CreateBacktestBody, {
       headers: MONITORS_BETA,
+      paid: true,
     }),
   ]),
 ]
@@ -264,6 +273,11 @@ const beforeReadAhead = (row: Change) =>
     return readOf(row.resource, id!, webset ?? null)
   })
 
+const markPaid = createMiddleware<AppEnv>(async (c, next) => {
+  c.set('paid', true)
+  await next()
+})
+
 /**
  * The changes as routes: a warm key's before-read started ahead of admission (http/auth.ts),
  * authenticate and authorize, validate the path, the body and the headers, the Idempotency-Key
@@ -273,6 +287,7 @@ export const changes = new Hono<AppEnv>()
 for (const row of CHANGES) {
   const handlers = [
     ...(row.collection ? [] : [readAhead(beforeReadAhead(row))]),
+    ...(row.paid ? [markPaid] : []),
     requireKey(row.scope),
     zv('param', row.params),
     ...(row.body ? [jsonBody(), zv('json', row.body)] : []),

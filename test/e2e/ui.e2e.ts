@@ -773,3 +773,50 @@ describe('the viewer at a glance, at 390, 820 and 1400 px', () => {
     await page.context().close()
   })
 })
+
+describe('the usage view', () => {
+  it('charts each key’s Exa-estimated dollars per day with its daily budget, a table beneath, names as text', async () => {
+    const hostile = await gateway.issueKey(['search'], { name: '<img src=x onerror=alert(2)>' })
+    const budgeted = await gateway.issueKey(['search', 'answer'], {
+      name: 'research-team',
+      budget: { usd: 0.05, period: 'day' },
+    })
+    const spend = async (key: string, path: string, body: unknown) => {
+      const res = await fetch(`${gateway.url}${path}`, {
+        method: 'POST',
+        headers: { 'x-api-key': key, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+      expect(res.status).toBe(200)
+      await res.text()
+    }
+    await spend(hostile.key, '/search', { query: 'one', numResults: 12 })
+    await spend(budgeted.key, '/search', { query: 'two' })
+    await spend(budgeted.key, '/answer', { query: 'three' })
+    const viewer = await gateway.issueKey(['audit:read', 'usage:read'], { name: 'finance' })
+    const { page, dialogs, problems } = await openViewer()
+    await signIn(page, viewer.key)
+    await page.locator('#usage-table tbody tr').first().waitFor()
+    expect(await page.locator('#usage').isVisible()).toBe(true)
+    // Each (day, key) a bar with its title; the budgeted key's daily budget a dashed line.
+    expect(await page.locator('#usage-chart svg rect.bar').count()).toBeGreaterThanOrEqual(2)
+    expect(await page.locator('#usage-chart svg line.budget').count()).toBe(1)
+    const table = await page.locator('#usage-table tbody').innerText()
+    expect(table).toContain('research-team')
+    expect(table).toContain('$0.012') // search $0.007 + answer $0.005
+    expect(table).toContain('<img src=x onerror=alert(2)>')
+    expect(await page.locator('#usage img').count()).toBe(0)
+    expect(dialogs).toEqual([])
+    expect(problems).toEqual([])
+    await page.locator('#usage').screenshot({ path: screenshot('usage-chart.png') })
+    await page.context().close()
+  })
+
+  it('stays hidden for a key without usage:read', async () => {
+    const auditor = await gateway.issueKey(['audit:read'])
+    const { page } = await openViewer()
+    await signIn(page, auditor.key)
+    expect(await page.locator('#usage').isVisible()).toBe(false)
+    await page.context().close()
+  })
+})

@@ -20,7 +20,9 @@ export async function api(path: string, init: RequestInit = {}, options: { settl
   const ctx = createExecutionContext()
   const request = new Request(GATEWAY + path, init) as Parameters<typeof worker.fetch>[0]
   const res = await worker.fetch(request, env, ctx)
-  if (options.settle !== false && init.method && init.method !== 'GET') await waitOnExecutionContext(ctx)
+  // A stream's usage row is written when the stream ends: waiting before it is read would wait forever.
+  const streamed = res.headers.get('content-type')?.startsWith('text/event-stream')
+  if (options.settle !== false && !streamed && init.method && init.method !== 'GET') await waitOnExecutionContext(ctx)
   return res
 }
 
