@@ -65,13 +65,15 @@ export type DeployedRig = Awaited<ReturnType<typeof startDeployedRig>>
 
 /**
  * The simulator at the profile's Exa latency, and one workerd with the gateway, the floor and the
- * delays; `inspect` opens workerd's V8 inspector (for the gateway's isolate CPU).
+ * delays; `inspect` opens workerd's V8 inspector (for the gateway's isolate CPU). `floorScript`
+ * runs another floor in the floor's place (with the same bindings: the stream floor of
+ * bench/workers.ts), `scopes` are the bench key's (issueBenchKey's by default).
  */
 export async function startDeployedRig(
   scriptPath: string,
   profile: DelayProfile,
   imports: number,
-  options: { inspect?: boolean } = {}
+  options: { inspect?: boolean; floorScript?: string; scopes?: string[] } = {}
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-bench-deployed-'))
   const seed = Array.from({ length: imports }, (_, i) => ({
@@ -104,7 +106,7 @@ export async function startDeployedRig(
       {
         name: 'floor',
         modules: true,
-        script: FLOOR_WORKER,
+        script: options.floorScript ?? FLOOR_WORKER,
         compatibilityDate: COMPATIBILITY_DATE,
         bindings: { EXA_BASE_URL: sim.url, EXA_API_KEY: BENCH_EXA_KEY },
         wrappedBindings: { DB: delayed(D1_WRAPPER_NAME, profile.d1Ms) },
@@ -133,7 +135,7 @@ export async function startDeployedRig(
     const url = async (worker: string) => (await mf.unsafeGetDirectURL(worker)).origin
     const gatewayUrl = await url('gateway')
     const floorUrl = await url('floor')
-    const key = await issueBenchKey(gatewayUrl)
+    const key = await issueBenchKey(gatewayUrl, options.scopes)
     const inspectorPort = options.inspect ? Number((await mf.getInspectorURL()).port) : undefined
     return { profile, mf, sim, gatewayUrl, floorUrl, key, inspectorPort, stop }
   } catch (err) {

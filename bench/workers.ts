@@ -45,6 +45,30 @@ export default {
   },
 }`
 
+/**
+ * The least a streaming pass-through must do: forward the request's method, path, body and the
+ * headers that choose the answer's format (Accept, exa-beta) with the Exa key, and hand back Exa's
+ * answer, its body streamed as it comes. No auth, no validation, no D1, no audit.
+ */
+export const STREAM_FLOOR_WORKER = `
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url)
+    const headers = { 'x-api-key': env.EXA_API_KEY, 'content-type': 'application/json' }
+    for (const name of ['accept', 'exa-beta']) {
+      const value = request.headers.get(name)
+      if (value) headers[name] = value
+    }
+    const upstream = await fetch(env.EXA_BASE_URL + url.pathname, {
+      method: request.method,
+      headers,
+      body: await request.text(),
+    })
+    const type = upstream.headers.get('content-type') ?? 'application/json'
+    return new Response(upstream.body, { status: upstream.status, headers: { 'content-type': type } })
+  },
+}`
+
 /** Access logs (one line a request) would drown the table: stdout is dropped, stderr (errors) kept. */
 export const quiet = {
   handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
@@ -58,12 +82,13 @@ async function serve(mf: Miniflare) {
   return { url: url.origin, mf }
 }
 
-export async function startFloor(exaBaseUrl: string) {
+/** A floor worker in its own workerd: by default the audited update's (GET, then PATCH). */
+export async function startFloor(exaBaseUrl: string, script = FLOOR_WORKER) {
   return serve(
     new Miniflare({
       ...quiet,
       modules: true,
-      script: FLOOR_WORKER,
+      script,
       compatibilityDate: COMPATIBILITY_DATE,
       host: '127.0.0.1',
       port: 0,
@@ -116,14 +141,17 @@ export async function startGateway(scriptPath: string, exaBaseUrl: string, persi
   return { ...(await serve(mf)), d1 }
 }
 
+/** The scopes of `npm run bench`'s key: the imports and the audit log. */
+const BENCH_SCOPES = ['imports:read', 'imports:write', 'audit:read']
+
 /** Issues a client key through the gateway's admin API, with a limit no bench run reaches. */
-export async function issueBenchKey(gatewayUrl: string): Promise<string> {
+export async function issueBenchKey(gatewayUrl: string, scopes: string[] = BENCH_SCOPES): Promise<string> {
   const res = await fetch(`${gatewayUrl}/admin/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, 'content-type': 'application/json' },
     body: JSON.stringify({
       name: 'bench',
-      scopes: ['imports:read', 'imports:write', 'audit:read'],
+      scopes,
       rateLimit: { requests: 1_000_000, periodSeconds: 60 },
     }),
   })
