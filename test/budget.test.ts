@@ -69,6 +69,18 @@ describe('a key over its budget', () => {
     expect((await getKey(k.id)).usage.day.costMicros).toBe(2 * SEARCH_MICROS)
   })
 
+  it('is refused the changes that start paid work (an agent run), not the free ones (a cancel)', async () => {
+    const k = await issueKey(['search', 'agent:write'], { budget: { usd: 0.005, period: 'day' } })
+    expect((await search(k)).status).toBe(200) // $0.007 spent: over the budget
+    const before = (await sim.requests({ pathIncludes: '/agent/runs' })).length
+    const run = jsonInit('POST', k.key, { query: 'who founded Exa?' })
+    await expectError(await api('/agent/runs', run), 402, 'BUDGET_EXCEEDED')
+    expect((await sim.requests({ pathIncludes: '/agent/runs' })).length).toBe(before)
+    // A cancel spends nothing: it reaches Exa (which answers 404 for a run it does not know).
+    const cancel = await api('/agent/runs/agent_run_nope/cancel', jsonInit('POST', k.key))
+    expect(cancel.status).toBe(404)
+  })
+
   it('gets its calls again when the period turns (the time in the Durable Object, not a sleep)', async () => {
     const k = await budgeted({ usd: 0.005, period: 'month' })
     expect((await search(k)).status).toBe(200)
