@@ -198,6 +198,27 @@ describe('exa-js websets changes through the gateway', () => {
   })
 })
 
+describe('exa-js: the rest of a webset, read, cancelled and deleted', () => {
+  it('items, searches, enrichments, monitors and runs read by id; cancel and delete audited', async () => {
+    const { webset, items, search, enrichment, monitor, run } = seedWebset(gateway.simulator.websets, { items: 2 })
+    expect(await exa.websets.items.get(webset.id, items[0]!.id)).toMatchObject({ id: items[0]!.id })
+    expect(await exa.websets.searches.get(webset.id, search.id)).toMatchObject({ id: search.id })
+    expect(await exa.websets.enrichments.get(webset.id, enrichment.id)).toMatchObject({ id: enrichment.id })
+    expect(await exa.websets.monitors.get(monitor.id)).toMatchObject({ id: monitor.id })
+    expect(await exa.websets.monitors.runs.get(monitor.id, run.id)).toMatchObject({ id: run.id })
+
+    expect(await exa.websets.cancel(webset.id)).toMatchObject({ id: webset.id, status: 'idle' })
+    expect(await exa.websets.delete(webset.id)).toMatchObject({ id: webset.id })
+    const rows = await rowsOf('webset', webset.id)
+    expect(rows.map((row) => [row.action, row.outcome])).toEqual([
+      ['webset.delete', 'succeeded'],
+      ['webset.cancel', 'succeeded'],
+    ])
+    expect(rows[0]!.after.destroyed).toMatchObject({ searches: [search.id], itemsFound: 2 })
+    await expect(exa.websets.get(webset.id)).rejects.toMatchObject({ statusCode: 404 })
+  })
+})
+
 describe('exa-js search monitor changes through the gateway', () => {
   it('create (the webhookSecret to the caller only), update, trigger, delete: audited as search_monitor.*', async () => {
     const created = await exa.monitors.create({
