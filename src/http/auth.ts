@@ -5,6 +5,7 @@ import type { RateLimit } from '../keys/gcra'
 import { ADMIN_TOKEN_ACTOR, type Principal, type Scope } from '../keys/principal'
 import { findUsableKeyByHash, lastUsedIsStale, touchLastUsed } from '../keys/store'
 import { looksLikeKey } from '../keys/tokens'
+import { rateLimitOf } from '../keys/view'
 import { digestsEqual, secretsEqual } from '../lib/constant-time'
 import { sha256Hex } from '../lib/hash'
 import { ApiError } from '../errors'
@@ -77,10 +78,7 @@ async function authenticateKey(c: Context<AppEnv>, secret: string, hash: string)
     actor: key.name,
     scopes: key.scopes as Scope[],
     origins: key.origins ?? null,
-    rateLimit:
-      key.rateLimitRequests !== null && key.rateLimitPeriodSeconds !== null
-        ? { requests: key.rateLimitRequests, periodSeconds: key.rateLimitPeriodSeconds }
-        : null,
+    rateLimit: rateLimitOf(key),
   }
 }
 
