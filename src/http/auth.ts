@@ -117,8 +117,13 @@ const sameLimit = (a: RateLimit, b: RateLimit) => a.requests === b.requests && a
  * its credential has the scopes and (for a browser key) the origin this request needs.
  */
 function mayReadAhead(c: Context<AppEnv>, principal: Principal, scopes: readonly Scope[]): boolean {
-  if (!scopes.every((scope) => principal.scopes.includes(scope))) return false
-  return !principal.origins || principal.origins.includes(c.req.header('origin') ?? '')
+  try {
+    assertOrigin(c, principal)
+    assertScopes(principal, scopes)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /**
