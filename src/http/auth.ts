@@ -8,6 +8,7 @@ import { looksLikeKey } from '../keys/tokens'
 import { rateLimitOf } from '../keys/view'
 import { digestsEqual, secretsEqual } from '../lib/constant-time'
 import { sha256Hex } from '../lib/hash'
+import { perObject } from '../lib/per-object'
 import { ApiError } from '../errors'
 import { countFailedAdminCredential, refuseLockedOut } from './admin-lockout'
 import { countRequest, limitOf, refuseOverLimit, type LimiterAnswer } from './rate-limit'
@@ -31,14 +32,7 @@ export class OriginRefused extends ApiError {
 const unauthenticated = (message: string) => new ApiError('UNAUTHENTICATED', message)
 
 /** The Exa key's hash, computed once per configuration (every authentication compares against it). */
-const exaKeyHashes = new WeakMap<Config, string>()
-
-async function exaKeyHash(config: Config): Promise<string | undefined> {
-  if (!config.exaApiKey) return undefined
-  let hash = exaKeyHashes.get(config)
-  if (hash === undefined) exaKeyHashes.set(config, (hash = await sha256Hex(config.exaApiKey)))
-  return hash
-}
+const exaKeyHash = perObject((config: Config) => (config.exaApiKey ? sha256Hex(config.exaApiKey) : undefined))
 
 /**
  * Whether the credential is the Exa key. It never works as a client key, and it is refused exactly
