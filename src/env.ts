@@ -3,6 +3,7 @@ import * as z from 'zod/mini'
 import type { Db } from './db/client'
 import type { UpstreamResponse } from './exa/client'
 import type { Principal } from './keys/principal'
+import { perObject } from './lib/per-object'
 
 /** Secrets are not in wrangler.toml, so `wrangler types` cannot see them. */
 export type Bindings = Env & {
@@ -66,13 +67,13 @@ export type AppEnv = {
 
 const optionalSecret = z.pipe(
   z.optional(z.string()),
-  z.transform((value) => (value?.trim() ? value.trim() : undefined))
+  z.transform((value) => value?.trim() || undefined)
 )
 const positiveInt = (name: string, fallback: number) =>
   z.pipe(
     z.optional(z.string()),
     z.transform((value, ctx) => {
-      if (value === undefined || value.trim() === '') return fallback
+      if (!value?.trim()) return fallback
       const n = Number(value)
       if (Number.isInteger(n) && n > 0) return n
       ctx.issues.push({ code: 'custom', input: value, message: `${name} must be a positive integer` })
@@ -129,17 +130,13 @@ const ConfigSchema = z.object({
   RATE_LIMIT_PERIOD_SECONDS: positiveInt('RATE_LIMIT_PERIOD_SECONDS', 60),
 })
 
-const parsed = new WeakMap<object, Config | string>()
-
 /**
  * Parses vars and secrets once per env object. Returns the config, or a message naming what is
  * wrong (never a value: a misplaced secret must not end up in an error).
  */
-export function parseConfig(env: Bindings): Config | string {
-  const cached = parsed.get(env)
-  if (cached !== undefined) return cached
+export const parseConfig = perObject((env: Bindings): Config | string => {
   const result = ConfigSchema.safeParse(env)
-  const config: Config | string = result.success
+  return result.success
     ? {
         exaApiKey: result.data.EXA_API_KEY,
         exaBaseUrl: result.data.EXA_BASE_URL,
@@ -153,6 +150,4 @@ export function parseConfig(env: Bindings): Config | string {
         },
       }
     : result.error.issues.map((issue) => issue.message).join('; ')
-  parsed.set(env, config)
-  return config
-}
+})

@@ -46,17 +46,15 @@ type ErrorOptions = {
 export class ApiError extends Error {
   readonly tag: ErrorTag
   readonly status: ContentfulStatusCode
-  readonly issues?: Issue[]
-  readonly headers?: Record<string, string>
-  readonly details?: ErrorDetails
+  declare readonly issues?: Issue[]
+  declare readonly headers?: Record<string, string>
+  declare readonly details?: ErrorDetails
 
   constructor(tag: ErrorTag, message: string, options: ErrorOptions = {}) {
     super(message)
+    Object.assign(this, options)
     this.tag = tag
     this.status = options.status ?? tagStatus[tag]
-    this.issues = options.issues
-    this.headers = options.headers
-    this.details = options.details
   }
 }
 

@@ -63,11 +63,8 @@ type OneAction = Omit<EventFilters, 'action'> & { action?: Exclude<EventFilters[
  * page then depends on how many rows the driving index holds per match, never on the log's size.
  */
 function eventsSelect(db: Db, filters: OneAction, beforeId: string | undefined, limit: number): EventsSelect {
-  const selective =
-    filters.importId !== undefined ||
-    filters.resourceId !== undefined ||
-    filters.keyId !== undefined ||
-    filters.actor !== undefined
+  // The selective filters: importId, resourceId, keyId, actor.
+  const selective = RANKED.slice(0, 4).some(([name]) => filters[name] !== undefined)
   if (filters.field !== undefined && !selective) {
     return db
       .select(getTableColumns(auditEvents))

@@ -125,17 +125,14 @@ export async function verifyChain(db: Db, anchor?: Anchor): Promise<Verification
  * cheap query; the anti-join runs only when the counts differ.
  */
 async function firstUnsealedRow(db: Db, links: number): Promise<string | undefined> {
-  const [settled] = await db
-    .select({ n: count() })
-    .from(auditEvents)
-    .where(inArray(auditEvents.outcome, [...SETTLED]))
+  const [settled] = await db.select({ n: count() }).from(auditEvents).where(inArray(auditEvents.outcome, SETTLED))
   if ((settled?.n ?? 0) <= links) return undefined
   const [row] = await db
     .select({ id: auditEvents.id })
     .from(auditEvents)
     .where(
       and(
-        inArray(auditEvents.outcome, [...SETTLED]),
+        inArray(auditEvents.outcome, SETTLED),
         notExists(db.select({ seq: auditChain.seq }).from(auditChain).where(eq(auditChain.eventId, auditEvents.id)))
       )
     )

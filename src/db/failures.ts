@@ -12,11 +12,11 @@ export const STORAGE_DOWN = "the gateway's storage (D1) is unavailable"
  * starts with `D1_ERROR`; drizzle wraps it in a DrizzleQueryError with the original as `cause`.
  * Mistakes of ours are not D1 failing: a TypeError, or a value D1 cannot bind (`D1_TYPE_ERROR`).
  */
-export function d1Failure(err: unknown): Error | undefined {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e.message.startsWith('D1_ERROR')) return e
-  }
-  return undefined
+export const d1Failure = (err: unknown) => causeWith(err, (message) => message.startsWith('D1_ERROR'))
+
+/** `err` or the first of its causes (five deep at most) whose message passes `test`. */
+export function causeWith(err: unknown, test: (message: string) => boolean): Error | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if (test(e.message)) return e
 }
 
 /**

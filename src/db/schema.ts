@@ -117,13 +117,10 @@ export const auditEvents = sqliteTable(
     finishedAt: integer('finished_at'),
   },
   (t) => [
-    index('audit_events_import_id').on(t.importId, t.id),
-    index('audit_events_key_id').on(t.keyId, t.id),
-    index('audit_events_resource_id').on(t.resourceId, t.id),
-    index('audit_events_resource_type').on(t.resourceType, t.id),
-    index('audit_events_actor').on(t.actor, t.id),
-    index('audit_events_action').on(t.action, t.id),
-    index('audit_events_outcome').on(t.outcome, t.id),
+    // `audit_events_<column>` on (column, id): each filter's index, newest first by id.
+    ...[t.importId, t.keyId, t.resourceId, t.resourceType, t.actor, t.action, t.outcome].map((column) =>
+      index(`audit_events_${column.name}`).on(column, t.id)
+    ),
     // The write-ahead's guard "one revert per event that did not fail" is an indexed lookup.
     index('audit_events_reverts_event_id')
       .on(t.revertsEventId)

@@ -5,8 +5,10 @@ import type { RateLimit } from '../keys/gcra'
 import { ADMIN_TOKEN_ACTOR, allows, type Principal, type Scope } from '../keys/principal'
 import { findUsableKeyByHash, lastUsedIsStale, touchLastUsed } from '../keys/store'
 import { looksLikeKey } from '../keys/tokens'
+import { rateLimitOf } from '../keys/view'
 import { digestsEqual, secretsEqual } from '../lib/constant-time'
 import { sha256Hex } from '../lib/hash'
+import { perObject } from '../lib/per-object'
 import { ApiError } from '../errors'
 import { countFailedAdminCredential, refuseLockedOut } from './admin-lockout'
 import { countRequest, limitOf, refuseOverBudget, refuseOverLimit, type LimiterAnswer } from './rate-limit'
@@ -30,14 +32,7 @@ export class OriginRefused extends ApiError {
 const unauthenticated = (message: string) => new ApiError('UNAUTHENTICATED', message)
 
 /** The Exa key's hash, computed once per configuration (every authentication compares against it). */
-const exaKeyHashes = new WeakMap<Config, string>()
-
-async function exaKeyHash(config: Config): Promise<string | undefined> {
-  if (!config.exaApiKey) return undefined
-  let hash = exaKeyHashes.get(config)
-  if (hash === undefined) exaKeyHashes.set(config, (hash = await sha256Hex(config.exaApiKey)))
-  return hash
-}
+const exaKeyHash = perObject((config: Config) => (config.exaApiKey ? sha256Hex(config.exaApiKey) : undefined))
 
 /**
  * Whether the credential is the Exa key. It never works as a client key, and it is refused exactly
@@ -77,10 +72,7 @@ async function authenticateKey(c: Context<AppEnv>, secret: string, hash: string)
     actor: key.name,
     scopes: key.scopes as Scope[],
     origins: key.origins ?? null,
-    rateLimit:
-      key.rateLimitRequests !== null && key.rateLimitPeriodSeconds !== null
-        ? { requests: key.rateLimitRequests, periodSeconds: key.rateLimitPeriodSeconds }
-        : null,
+    rateLimit: rateLimitOf(key),
     budget: key.budget ?? null,
   }
 }
@@ -120,8 +112,13 @@ const sameLimit = (a: RateLimit, b: RateLimit) => a.requests === b.requests && a
  * its credential has the scopes and (for a browser key) the origin this request needs.
  */
 function mayReadAhead(c: Context<AppEnv>, principal: Principal, scopes: readonly Scope[]): boolean {
-  if (!scopes.every((scope) => allows(principal.scopes, scope))) return false
-  return !principal.origins || principal.origins.includes(c.req.header('origin') ?? '')
+  try {
+    assertOrigin(c, principal)
+    assertScopes(principal, scopes)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /**

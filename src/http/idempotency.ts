@@ -21,11 +21,12 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/
 /**
  * Claims (key id, Idempotency-Key) for this request in one statement: a new record, or one that
  * expired or was abandoned before it forwarded anything, becomes ours (held by `requestId`);
- * anything else is left as it is and returned to the caller.
+ * anything else is left as it is and returned to the caller (`record` selects it).
  */
 async function claim(
   db: Db,
   { keyId, idempotencyKey }: IdempotencyClaim,
+  record: SQL | undefined,
   requestId: string,
   requestHash: string,
   now: number
@@ -64,8 +65,7 @@ async function claim(
     })
     .returning({ keyId: idempotencyRecords.keyId })
   if (claimed.length) return undefined
-  const where = and(eq(idempotencyRecords.keyId, keyId), eq(idempotencyRecords.idempotencyKey, idempotencyKey))
-  return db.select().from(idempotencyRecords).where(where).get()
+  return db.select().from(idempotencyRecords).where(record).get()
 }
 
 export type IdempotencyOptions = {
@@ -172,7 +172,7 @@ export const idempotency = (options: IdempotencyOptions = {}) =>
     const held: IdempotencyClaim = { keyId: principal.keyId ?? principal.actor, idempotencyKey }
     const requestHash = await sha256Hex(`${c.req.method} ${c.req.path}\n${await c.req.text()}`)
     const record = and(eq(idempotencyRecords.keyId, held.keyId), eq(idempotencyRecords.idempotencyKey, idempotencyKey))
-    const existing = await claim(db, held, requestId, requestHash, Date.now())
+    const existing = await claim(db, held, record, requestId, requestHash, Date.now())
     if (existing) {
       if (existing.requestHash !== requestHash) {
         throw new ApiError(

@@ -23,13 +23,7 @@ async function readCapped(request: Request, limit: number): Promise<Uint8Array> 
     }
     chunks.push(value)
   }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return bytes
+  return new Uint8Array(await new Blob(chunks).arrayBuffer())
 }
 
 const tooLarge = (limit: number) => new ApiError('PAYLOAD_TOO_LARGE', `request body is larger than ${limit / 1024} KiB`)
@@ -52,7 +46,7 @@ export function findAmbiguousKey(text: string): string | undefined {
       let end = i + 1
       while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1
       let next = end + 1
-      while (text[next] === ' ' || text[next] === '\n' || text[next] === '\r' || text[next] === '\t') next++
+      while (/\s/.test(text[next]!)) next++
       const keys = stack[stack.length - 1]
       if (text[next] === ':' && keys) {
         const key = JSON.parse(text.slice(i, end + 1)) as string

@@ -23,6 +23,12 @@ export type NewKey = {
   budget?: Budget | null
 }
 
+/** A rate limit as the key's columns (null for the default one). */
+const rateLimitColumns = (rateLimit: NewKey['rateLimit']) => ({
+  rateLimitRequests: rateLimit?.requests ?? null,
+  rateLimitPeriodSeconds: rateLimit?.periodSeconds ?? null,
+})
+
 /** The origin index rows of a key: `api_key_origins` mirrors `api_keys.origins`. */
 function originRows(db: Db, keyId: string, origins: readonly string[] | null): BatchItem<'sqlite'>[] {
   if (!origins?.length) return []
@@ -42,8 +48,7 @@ export async function prepareKey(
     prefix: displayPrefix(secret),
     scopes: input.scopes,
     origins: input.origins ?? null,
-    rateLimitRequests: input.rateLimit?.requests ?? null,
-    rateLimitPeriodSeconds: input.rateLimit?.periodSeconds ?? null,
+    ...rateLimitColumns(input.rateLimit),
     expiresAt: input.expiresAt ?? null,
     createdAt: now,
     revokedAt: null,
@@ -60,16 +65,9 @@ export async function prepareKey(
 
 /** Applies a validated PATCH body: absent fields stay, `null` clears. */
 export function prepareUpdate(db: Db, current: ApiKeyRow, update: KeyUpdate): PreparedChange {
-  const fields: Partial<ApiKeyRow> = {}
-  if (update.name !== undefined) fields.name = update.name
-  if (update.scopes !== undefined) fields.scopes = update.scopes
-  if (update.origins !== undefined) fields.origins = update.origins
-  if (update.expiresAt !== undefined) fields.expiresAt = update.expiresAt
-  if (update.rateLimit !== undefined) {
-    fields.rateLimitRequests = update.rateLimit?.requests ?? null
-    fields.rateLimitPeriodSeconds = update.rateLimit?.periodSeconds ?? null
-  }
-  if (update.budget !== undefined) fields.budget = update.budget
+  const { rateLimit, ...plain } = update
+  const fields: Partial<ApiKeyRow> = { ...plain }
+  if (rateLimit !== undefined) Object.assign(fields, rateLimitColumns(rateLimit))
   const row = { ...current, ...fields }
   const statements: BatchItem<'sqlite'>[] = [db.update(apiKeys).set(fields).where(eq(apiKeys.id, current.id))]
   if (update.origins !== undefined) {

@@ -1,5 +1,6 @@
 import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import { causeWith } from '../db/failures'
 import { decodeRow } from '../db/json-rows'
 import { API_KEY_NAME_INDEX, apiKeyOrigins, apiKeys, type ApiKeyRow } from '../db/schema'
 
@@ -30,12 +31,8 @@ export async function findKeyNamed(db: Db, name: string): Promise<ApiKeyRow | un
 }
 
 /** Whether `err` is D1 refusing a second key of one name (a change that raced another for it). */
-export function isNameClash(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e.message.includes(`UNIQUE constraint failed: index '${API_KEY_NAME_INDEX}'`)) return true
-  }
-  return false
-}
+export const isNameClash = (err: unknown): boolean =>
+  !!causeWith(err, (message) => message.includes(`UNIQUE constraint failed: index '${API_KEY_NAME_INDEX}'`))
 
 /** The lookup behind every authenticated request (?1: the secret's hash, ?2: now). */
 const USABLE_KEY_SQL = `SELECT k.* FROM api_key_secrets AS s JOIN api_keys AS k ON k.id = s.key_id

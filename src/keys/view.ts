@@ -18,6 +18,12 @@ export type KeyView = {
   budget: Budget | null
 }
 
+/** A key row's own rate limit, or null for the default one. */
+export const rateLimitOf = (row: Pick<ApiKeyRow, 'rateLimitRequests' | 'rateLimitPeriodSeconds'>) =>
+  row.rateLimitRequests !== null && row.rateLimitPeriodSeconds !== null
+    ? { requests: row.rateLimitRequests, periodSeconds: row.rateLimitPeriodSeconds }
+    : null
+
 function status(row: ApiKeyRow, now: number): KeyView['status'] {
   if (row.revokedAt !== null) return 'revoked'
   if (row.expiresAt !== null && row.expiresAt <= now) return 'expired'
@@ -32,10 +38,7 @@ export function toKeyView(row: ApiKeyRow, now = Date.now()): KeyView {
     status: status(row, now),
     scopes: row.scopes,
     origins: row.origins ?? null,
-    rateLimit:
-      row.rateLimitRequests !== null && row.rateLimitPeriodSeconds !== null
-        ? { requests: row.rateLimitRequests, periodSeconds: row.rateLimitPeriodSeconds }
-        : null,
+    rateLimit: rateLimitOf(row),
     expiresAt: isoOrNull(row.expiresAt),
     createdAt: new Date(row.createdAt).toISOString(),
     revokedAt: isoOrNull(row.revokedAt),

@@ -1,17 +1,13 @@
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { GetResearchQuery, ListResearchQuery, ResearchCreateBody, ResearchIdParam } from '../exa/core-schemas'
+import { readCall } from '../exa/query'
 import { requireKey } from '../http/auth'
 import { jsonBody } from '../http/json-body'
 import { zv } from '../http/validator'
 import { passThrough } from '../operations/upstream'
 
 export const RESEARCH_PATH = '/research/v1'
-
-const withQuery = (path: string, query: Record<string, string>) => {
-  const search = new URLSearchParams(query).toString()
-  return path + (search ? `?${search}` : '')
-}
 
 /**
  * Exa's Research API, retired upstream (Exa answers 410 RESEARCH_RETIRED): forwarded as exa-js
@@ -23,11 +19,8 @@ export const research = new Hono<AppEnv>()
     passThrough(c, { method: 'POST', path: RESEARCH_PATH, body: c.req.valid('json') })
   )
   .get('/', requireKey('research:read'), zv('query', ListResearchQuery), (c) =>
-    passThrough(c, { method: 'GET', path: withQuery(RESEARCH_PATH, c.req.valid('query')) })
+    passThrough(c, readCall(RESEARCH_PATH, c.req.valid('query')))
   )
   .get('/:id', requireKey('research:read'), zv('param', ResearchIdParam), zv('query', GetResearchQuery), (c) =>
-    passThrough(c, {
-      method: 'GET',
-      path: withQuery(`${RESEARCH_PATH}/${c.req.valid('param').id}`, c.req.valid('query')),
-    })
+    passThrough(c, readCall(`${RESEARCH_PATH}/${c.req.valid('param').id}`, c.req.valid('query')))
   )
