@@ -8,7 +8,7 @@ import Exa, {
 } from 'exa-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedWebset } from '../../simulator/websets-seed.ts'
-import { exaError, startGateway, type Gateway } from './harness.ts'
+import { exaError, settledRows, startGateway, type AuditRow, type Gateway } from './harness.ts'
 
 /**
  * exa-js 2.23.0's state-changing calls of the Websets sub-resources, Websets monitors, search
@@ -42,19 +42,8 @@ afterAll(async () => {
   await gateway?.stop()
 })
 
-type Row = Record<string, any>
-/** A resource's rows, newest first, once none is pending (they settle after the answer). */
-async function rowsOf(type: string, id: string): Promise<Row[]> {
-  for (let i = 0; i < 100; i++) {
-    const res = await fetch(`${gateway.url}/audit/events?resourceType=${type}&resourceId=${id}`, {
-      headers: { 'x-api-key': key },
-    })
-    const { data } = (await res.json()) as { data: Row[] }
-    if (data.every((row) => row.outcome !== 'pending')) return data
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`audit rows of ${type} ${id} stayed pending`)
-}
+type Row = AuditRow
+const rowsOf = (type: string, id: string) => settledRows(gateway, key, type, id)
 /** The resource's row of one action (exactly one). */
 async function rowOf(type: string, id: string, action: string): Promise<Row> {
   const rows = (await rowsOf(type, id)).filter((row) => row.action === action)

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import Exa, { EventType } from 'exa-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedWebset } from '../../simulator/websets-seed.ts'
-import { exaError, startGateway, type Gateway } from './harness.ts'
+import { exaError, settledRows, startGateway, type Gateway } from './harness.ts'
 
 /**
  * exa-js 2.23.0's webhook changes, unchanged, against a real `wrangler dev` gateway whose upstream
@@ -22,19 +22,7 @@ afterAll(async () => {
   await gateway?.stop()
 })
 
-type Row = Record<string, any>
-/** The webhook's rows, newest first, once none is pending (they settle after the answer). */
-async function rowsOf(id: string, type = 'webhook'): Promise<Row[]> {
-  for (let i = 0; i < 100; i++) {
-    const res = await fetch(`${gateway.url}/audit/events?resourceType=${type}&resourceId=${id}`, {
-      headers: { 'x-api-key': key },
-    })
-    const { data } = (await res.json()) as { data: Row[] }
-    if (data.every((row) => row.outcome !== 'pending')) return data
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`audit rows of ${id} stayed pending`)
-}
+const rowsOf = (id: string, type = 'webhook') => settledRows(gateway, key, type, id)
 
 describe('exa-js webhooks changes through the gateway', () => {
   it('create, update, delete: answered as Exa answers, each audited; the secret only in the answer', async () => {

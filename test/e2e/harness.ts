@@ -103,3 +103,18 @@ export async function exaError(call: Promise<unknown>): Promise<ExaError> {
   expect(error).toBeInstanceOf(ExaError)
   return error as ExaError
 }
+
+export type AuditRow = Record<string, any>
+
+/** A resource's audit rows, newest first, once none is pending (they settle after the answer). */
+export async function settledRows(gateway: Gateway, key: string, type: string, id: string): Promise<AuditRow[]> {
+  for (let i = 0; i < 100; i++) {
+    const res = await fetch(`${gateway.url}/audit/events?resourceType=${type}&resourceId=${id}`, {
+      headers: { 'x-api-key': key },
+    })
+    const { data } = (await res.json()) as { data: AuditRow[] }
+    if (data.every((row) => row.outcome !== 'pending')) return data
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`audit rows of ${type} ${id} stayed pending`)
+}
