@@ -159,7 +159,7 @@ describe('monitors: Websets monitors and search monitors', () => {
     await verified()
   })
 
-  it('search monitor create: the webhookSecret reaches the caller only; trigger reads the after back', async () => {
+  it('search monitor create: the webhookSecret reaches the caller only; update and revert; trigger reads the after back', async () => {
     const res = await send('POST', '/monitors', {
       name: 'funding news',
       search: { query: 'AI startups raising a seed round' },
@@ -174,6 +174,16 @@ describe('monitors: Websets monitors and search monitors', () => {
     const row = await only({ action: 'search_monitor.create' })
     expect(row.after).toMatchObject({ id: created.id, webhookSecret: SECRET_MARKER })
     expect(JSON.stringify(row)).not.toContain(created.webhookSecret)
+
+    // An update, then its revert: every field the update can change put back.
+    const renamed = await send('PATCH', `/monitors/${created.id}`, { name: 'renamed', status: 'paused' })
+    expect(renamed.status).toBe(200)
+    const update = await only({ action: 'search_monitor.update' })
+    expect(update.changes).toContainEqual({ path: 'name', from: 'funding news', to: 'renamed' })
+    const revert = await api(`/audit/events/${update.id}/revert`, { method: 'POST', headers: { 'x-api-key': key.key } })
+    expect(revert.status).toBe(200)
+    expect(await revert.json()).toMatchObject({ name: 'funding news', status: 'active' })
+    expect(await only({ action: 'search_monitor.revert' })).toMatchObject({ outcome: 'succeeded' })
 
     expect((await send('POST', `/monitors/${created.id}/trigger`)).status).toBe(200)
     const trigger = await only({ action: 'search_monitor.trigger' })
