@@ -7,7 +7,8 @@ import { api, jsonInit } from './support/gateway'
 import { type IssuedKey, issueKey } from './support/keys'
 import { sim } from './support/simulator'
 import { eventually } from './support/eventually'
-import { insertAbandonedRow, rowsFor, runCron } from './support/reconcile'
+import { ulid } from '../src/lib/ids'
+import { insertAbandonedRow, rowById, rowsFor, runCron } from './support/reconcile'
 
 let key: IssuedKey
 
@@ -45,6 +46,23 @@ describe('the scheduled reconciler', () => {
     })
     const [gone] = await rowsFor('import_gone')
     expect(gone).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/no longer exists/) })
+  })
+
+  it("a search monitor's trigger left pending is unknown, not failed: a trigger does not change the monitor", async () => {
+    const { monitor } = await sim.seedAgent<{ monitor: { id: string; updatedAt: string } }>()
+    // Started after the monitor last changed, as a trigger whose worker died would be.
+    const startedAt = Date.parse(monitor.updatedAt) + 5_000
+    const id = ulid(startedAt)
+    await env.DB.prepare(
+      `INSERT INTO audit_events (id, action, resource_type, resource_id, outcome, actor, request_id, started_at)
+       VALUES (?, 'search_monitor.trigger', 'search_monitor', ?, 'pending', 'ghost', ?, ?)`
+    )
+      .bind(id, monitor.id, `req_${id}`, startedAt)
+      .run()
+    await runCron(5)
+    const row = await rowById(id)
+    expect(row).toMatchObject({ outcome: 'unknown', reconciled: 1 })
+    expect(row!.error).toMatch(/cannot be proven/)
   })
 
   it('leaves recent pending rows alone (a request may still be in flight)', async () => {

@@ -118,7 +118,8 @@ async function decide(db: Db, config: Config, row: AuditEventRow): Promise<Settl
   const current = response.json as Snapshot
   // NaN when Exa gives none: then nothing is proven either way.
   const updatedAt = typeof current.updatedAt === 'string' ? Date.parse(current.updatedAt) : NaN
-  if (updatedAt < row.startedAt - CLOCK_SKEW_MS) {
+  // A trigger starts a run and leaves the monitor as it was: its updatedAt proves nothing.
+  if (updatedAt < row.startedAt - CLOCK_SKEW_MS && !row.action.endsWith('.trigger')) {
     return {
       outcome: 'failed',
       after: null,
